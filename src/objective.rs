@@ -1,0 +1,164 @@
+//! The identity the whole crate is about, in one place.
+//!
+//! For a data distribution p and a model q = softmax(θ) over K categories, with S = {i : p_i > 0}
+//! the support of p (0 · log 0 = 0, so categories outside S contribute nothing):
+//!
+//! ```text
+//!   CE(p, q) = −Σ_S p_i log q_i
+//!   KL(p‖q)  =  Σ_S p_i (log p_i − log q_i)
+//!   H(p)     = −Σ_S p_i log p_i
+//!
+//!   CE(p, q) = H(p) + KL(p‖q)             (add and subtract Σ_S p_i log p_i)
+//! ```
+//!
+//! H(p) does not depend on θ, so both objectives have the same gradient,
+//! ∂CE/∂θ_j = ∂KL/∂θ_j = q_j − p_j (see [`logit_gradient`]), and gradient descent on either walks
+//! the same path. Nothing here computes one quantity from another: CE and KL are separate sums over
+//! log q, and H comes from its own formula, so `CE − KL − H` measures rounding, not an assumption.
+//! All quantities are in nats (natural logarithms).
+
+use candle_core::{DType, Device, Tensor};
+
+use crate::error::Result;
+
+/// What the training loop minimizes. Both are real differentiable losses with the same gradient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Objective {
+    /// CE(p, q) = −Σ p log q.
+    #[default]
+    CrossEntropy,
+    /// KL(p‖q) = Σ_{p>0} p (log p − log q).
+    KlDivergence,
+}
+
+impl Objective {
+    /// The loss as a scalar tensor. `log_q`: shape (K,), the model's log-probabilities.
+    pub fn loss(self, log_q: &Tensor, p: &Target) -> Result<Tensor> {
+        match self {
+            Objective::CrossEntropy => cross_entropy(log_q, p),
+            Objective::KlDivergence => kl_divergence(log_q, p),
+        }
+    }
+
+    /// Short name for logs and files: `ce` or `kl`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Objective::CrossEntropy => "ce",
+            Objective::KlDivergence => "kl",
+        }
+    }
+}
+
+/// The data distribution p as tensors, prepared once: the support S = {i : p_i > 0} as indices,
+/// and p_S and log p_S on it.
+#[derive(Debug, Clone)]
+pub struct Target {
+    support: Tensor,
+    p: Tensor,
+    log_p: Tensor,
+}
+
+impl Target {
+    /// `probs`: length K, non-negative, summing to 1 (checked by the caller, e.g. [`crate::Empirical`]).
+    pub fn new(probs: &[f64], dtype: DType, device: &Device) -> Result<Self> {
+        let support: Vec<u32> = (0..probs.len() as u32).filter(|&i| probs[i as usize] > 0.0).collect();
+        let p_s: Vec<f64> = support.iter().map(|&i| probs[i as usize]).collect();
+        let log_p_s: Vec<f64> = p_s.iter().map(|p| p.ln()).collect();
+        let n = support.len();
+        Ok(Self {
+            support: Tensor::from_vec(support, n, device)?,
+            p: Tensor::from_vec(p_s, n, device)?.to_dtype(dtype)?,
+            log_p: Tensor::from_vec(log_p_s, n, device)?.to_dtype(dtype)?,
+        })
+    }
+}
+
+/// CE(p, q) = −Σ_S p_i log q_i, a scalar tensor. `log_q`: shape (K,).
+pub fn cross_entropy(log_q: &Tensor, p: &Target) -> Result<Tensor> {
+    let log_q_s = log_q.index_select(&p.support, 0)?;
+    Ok(p.p.mul(&log_q_s)?.sum_all()?.neg()?)
+}
+
+/// KL(p‖q) = Σ_S p_i (log p_i − log q_i), a scalar tensor, computed directly (not as CE − H).
+pub fn kl_divergence(log_q: &Tensor, p: &Target) -> Result<Tensor> {
+    let log_q_s = log_q.index_select(&p.support, 0)?;
+    Ok(p.p.mul(&p.log_p.sub(&log_q_s)?)?.sum_all()?)
+}
+
+/// The gradient of both objectives with respect to the logits, in closed form: q − p.
+/// `q` and `p`: length K. This is the reference the autograd gradients are tested against.
+pub fn logit_gradient(q: &[f64], p: &[f64]) -> Vec<f64> {
+    q.iter().zip(p).map(|(q, p)| q - p).collect()
+}
+
+/// H(p) = −Σ_{p>0} p ln p in nats. `p`: probabilities summing to 1.
+pub fn entropy(p: &[f64]) -> f64 {
+    -p.iter().filter(|&&p| p > 0.0).map(|p| p * p.ln()).sum::<f64>()
+}
+
+/// H(c / N) = ln N − (1/N) Σ_{c>0} c ln c in nats, from counts c (N = Σ c > 0), without forming p.
+pub fn entropy_from_counts(counts: &[f64]) -> f64 {
+    let n: f64 = counts.iter().sum();
+    let sum_c_ln_c: f64 = counts.iter().filter(|&&c| c > 0.0).map(|c| c * c.ln()).sum();
+    n.ln() - sum_c_ln_c / n
+}
+
+/// CE, KL and H at one point, in nats, measured in f64.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Metrics {
+    /// CE(p, q), nats.
+    pub cross_entropy: f64,
+    /// KL(p‖q), nats.
+    pub kl_divergence: f64,
+    /// H(p), nats.
+    pub entropy: f64,
+}
+
+impl Metrics {
+    /// Measures CE and KL from `log_q` (shape (K,), dtype f64) against `p` (built with f64).
+    /// `entropy` is H(p), computed once by the caller from its own formula.
+    pub fn measure(log_q: &Tensor, p: &Target, entropy: f64) -> Result<Self> {
+        Ok(Self {
+            cross_entropy: cross_entropy(log_q, p)?.to_scalar::<f64>()?,
+            kl_divergence: kl_divergence(log_q, p)?.to_scalar::<f64>()?,
+            entropy,
+        })
+    }
+
+    /// CE − KL, which the identity says equals H(p).
+    pub fn gap(&self) -> f64 {
+        self.cross_entropy - self.kl_divergence
+    }
+
+    /// CE − KL − H(p): zero in exact arithmetic, rounding error in practice.
+    pub fn residual(&self) -> f64 {
+        self.gap() - self.entropy
+    }
+}
+
+/// The four quantities `klfit divergence` reports for two given distributions, in nats.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Comparison {
+    /// H(p).
+    pub entropy: f64,
+    /// CE(p, q); +inf when q = 0 somewhere p > 0.
+    pub cross_entropy: f64,
+    /// KL(p‖q); +inf when q = 0 somewhere p > 0.
+    pub kl_pq: f64,
+    /// KL(q‖p); +inf when p = 0 somewhere q > 0.
+    pub kl_qp: f64,
+}
+
+/// Compares two distributions over the same K categories (`p`, `q`: length K, each summing to 1),
+/// with the same sums the training loop uses; log 0 = −∞ gives +inf, never NaN.
+pub fn compare(p: &[f64], q: &[f64]) -> Result<Comparison> {
+    let device = Device::Cpu;
+    let log = |x: &[f64]| Tensor::from_vec(x.iter().map(|v| v.ln()).collect::<Vec<_>>(), x.len(), &device);
+    let (target_p, target_q) = (Target::new(p, DType::F64, &device)?, Target::new(q, DType::F64, &device)?);
+    Ok(Comparison {
+        entropy: entropy(p),
+        cross_entropy: cross_entropy(&log(q)?, &target_p)?.to_scalar()?,
+        kl_pq: kl_divergence(&log(q)?, &target_p)?.to_scalar()?,
+        kl_qp: kl_divergence(&log(p)?, &target_q)?.to_scalar()?,
+    })
+}

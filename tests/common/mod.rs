@@ -1,0 +1,60 @@
+//! Shared test helpers: random distributions and logits, and an independent reference
+//! implementation of softmax written with plain f64 loops (no candle).
+#![allow(dead_code)]
+
+use candle_core::{DType, Device, Tensor};
+use klfit::model::{FreeLogits, Model};
+use klfit::objective::Target;
+use klfit::Empirical;
+use proptest::prelude::*;
+
+/// Counts over K = 1..=40 categories, with zeros likely, at least one positive.
+pub fn counts() -> impl Strategy<Value = Vec<f64>> {
+    prop::collection::vec(prop_oneof![Just(0u32), 0u32..5, 0u32..100_000], 1..=40)
+        .prop_filter("at least one observation", |c| c.iter().any(|&c| c > 0))
+        .prop_map(|c| c.into_iter().map(f64::from).collect())
+}
+
+/// Logits of moderate or extreme size (up to ±1e4).
+pub fn logits(k: usize) -> impl Strategy<Value = Vec<f64>> {
+    let scale = prop_oneof![Just(1.0), Just(30.0), Just(1e4)];
+    scale.prop_flat_map(move |s| prop::collection::vec(-s..=s, k))
+}
+
+/// A distribution with counts `c` (labels "0", "1", ...).
+pub fn empirical(c: &[f64]) -> Empirical {
+    Empirical::from_counts((0..c.len()).map(|i| i.to_string()).collect(), c.to_vec()).unwrap()
+}
+
+/// Reference softmax in f64: q_i = exp(θ_i − max θ) / Σ_j exp(θ_j − max θ).
+pub fn softmax_ref(theta: &[f64]) -> Vec<f64> {
+    let m = theta.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let e: Vec<f64> = theta.iter().map(|t| (t - m).exp()).collect();
+    let s: f64 = e.iter().sum();
+    e.iter().map(|e| e / s).collect()
+}
+
+/// Reference log-softmax in f64.
+pub fn log_softmax_ref(theta: &[f64]) -> Vec<f64> {
+    let m = theta.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let lse = theta.iter().map(|t| (t - m).exp()).sum::<f64>().ln() + m;
+    theta.iter().map(|t| t - lse).collect()
+}
+
+/// The model's log q as a tensor, from logits in `dtype`.
+pub fn log_q(theta: &[f64], dtype: DType) -> (FreeLogits, Tensor) {
+    let model = FreeLogits::new(theta, dtype, &Device::Cpu).unwrap();
+    let log_q = model.log_q().unwrap();
+    (model, log_q)
+}
+
+/// p as an f64 target tensor.
+pub fn target(p: &Empirical) -> Target {
+    Target::new(p.probs(), DType::F64, &Device::Cpu).unwrap()
+}
+
+/// Largest absolute elementwise difference.
+pub fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max)
+}
