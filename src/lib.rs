@@ -33,6 +33,7 @@ pub mod console;
 pub mod data;
 pub mod empirical;
 pub mod error;
+pub mod files;
 pub mod history;
 pub mod model;
 pub mod objective;

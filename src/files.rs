@@ -1,0 +1,409 @@
+//! Reading the input files of the `klfit` command line: counts, samples and distributions.
+//!
+//! Three formats, all UTF-8 text. A UTF-8 byte-order mark at the start of a file is ignored, and
+//! lines may end with `\n` or `\r\n`.
+//!
+//! **Counts file** ([`read_counts`]): CSV with the header row `category,count`, then one row per
+//! category.
+//!
+//! ```text
+//! category,count
+//! rain,12
+//! "sun, then rain",3
+//! snow,0
+//! ```
+//!
+//! **Samples file** ([`read_samples`]): one observed category label per line; the categories are
+//! the distinct labels in order of first appearance.
+//!
+//! ```text
+//! rain
+//! rain
+//! sun, then rain
+//! ```
+//!
+//! **Distribution file** ([`read_distribution`], for `klfit divergence`): CSV with the header row
+//! `category,probability`, or a counts file.
+//!
+//! The rules, chosen so that nothing in a file is silently reinterpreted:
+//!
+//! - Header names are matched exactly (case-sensitive) after trimming spaces around each name.
+//! - Categories are taken verbatim (spaces included) and must be non-empty and unique. Quote a
+//!   category that contains a comma or a quote, CSV-style: `"sun, then rain"`, `"say ""hi"""`.
+//! - Counts are whole numbers written with digits only (`0` to `18446744073709551615`), with
+//!   spaces around them trimmed. A count may be 0, but not every count. Their sum must fit in
+//!   64 bits; they are then converted to `f64` (exact up to 2^53).
+//! - Probabilities are finite numbers in [0, 1] (spaces around them trimmed) summing to 1.
+//! - In a CSV file blank lines are ignored (they hold no row). In a samples file a blank line is
+//!   an error, since it could only mean an empty label; a newline at the very end of the file
+//!   does not make a blank line.
+//! - Errors are [`Error::Parse`] with the physical line number in the file (1-based, the header
+//!   is line 1 when the file starts with it; 0 for a problem with the file as a whole), quoting
+//!   the offending value and saying what was expected.
+
+use std::collections::hash_map::{Entry, HashMap};
+use std::fs::File;
+use std::io::{BufRead, BufReader, Cursor, Read};
+use std::path::Path;
+
+use crate::empirical::Counter;
+use crate::error::{Error, Result};
+use crate::Empirical;
+
+/// The UTF-8 encoding of U+FEFF, which some editors put at the start of a file.
+const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
+
+/// How far the probabilities in a file may sum away from 1 before the file is rejected.
+const SUM_TOLERANCE: f64 = 1e-9;
+
+/// Longest part of an offending value quoted in an error message, in characters.
+const MAX_QUOTED_CHARS: usize = 60;
+
+/// Reads a counts file: CSV with header row `category,count`; one row per category.
+///
+/// Returns p with the categories in file order. Errors: see the
+/// [module documentation](crate::files).
+pub fn read_counts(path: &Path) -> Result<Empirical> {
+    let table = read_count_table(path)?;
+    let counts = table.counts.iter().map(|&c| c as f64).collect();
+    Empirical::from_counts(table.labels, counts)
+}
+
+/// Reads a samples file: one observed category label per line; categories are the distinct
+/// labels in order of first appearance.
+///
+/// Streams the file: memory is proportional to the number of distinct labels, not to the file
+/// size. Labels are taken verbatim except for the line ending (`\n` or `\r\n`; a `\r` at the
+/// very end of the file is dropped too).
+pub fn read_samples(path: &Path) -> Result<Empirical> {
+    let mut reader = BufReader::with_capacity(1 << 20, open(path)?);
+    let mut counter = Counter::default();
+    let mut bytes = Vec::new();
+    let mut line: u64 = 0;
+    loop {
+        bytes.clear();
+        let n = reader.read_until(b'\n', &mut bytes).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        line += 1;
+        let label = without_line_ending(&bytes);
+        if label.is_empty() {
+            let message = "is empty; each line must hold one category label (remove blank lines)";
+            return Err(Error::parse(path, line, message));
+        }
+        counter.add(utf8(path, line, label)?);
+    }
+    if line == 0 {
+        let message = "is empty; expected one category label per line";
+        return Err(Error::parse(path, 0, message));
+    }
+    counter.into_empirical()
+}
+
+/// Reads a distribution for `klfit divergence`: CSV with header `category,probability` (or
+/// `category,count` when `counts` is true, then normalized by the total). Returns labels and
+/// probabilities in file order.
+///
+/// Probabilities must be finite, in [0, 1]; if they do not sum to 1 within 1e-9 relative, it is
+/// an error that says the sum and suggests `--normalize`, unless `normalize` is true, in which
+/// case they are divided by their sum. Probabilities that already sum to 1 are returned as
+/// written. `normalize` has no effect on counts, which are always divided by their total.
+pub fn read_distribution(path: &Path, counts: bool, normalize: bool) -> Result<(Vec<String>, Vec<f64>)> {
+    if counts {
+        let table = read_count_table(path)?;
+        let total = table.total as f64;
+        let probs = table.counts.iter().map(|&c| c as f64 / total).collect();
+        return Ok((table.labels, probs));
+    }
+
+    let mut probs = Vec::new();
+    let labels = read_table(path, "probability", |line, value| {
+        probs.push(parse_probability(path, line, value)?);
+        Ok(())
+    })?;
+    let sum: f64 = probs.iter().sum();
+    if normalize {
+        if sum <= 0.0 {
+            let message = "all probabilities are 0; at least one must be positive to normalize";
+            return Err(Error::parse(path, 0, message));
+        }
+        probs.iter_mut().for_each(|p| *p /= sum);
+    } else if (sum - 1.0).abs() > SUM_TOLERANCE {
+        let message = format!(
+            "probabilities sum to {} (expected 1 within {SUM_TOLERANCE:e} relative); \
+             fix the file or pass --normalize to divide by the sum",
+            significant_digits(sum, 12)
+        );
+        return Err(Error::parse(path, 0, message));
+    }
+    Ok((labels, probs))
+}
+
+/// The categories and whole-number counts of a counts file, and their total (> 0).
+struct CountTable {
+    labels: Vec<String>,
+    counts: Vec<u64>,
+    total: u64,
+}
+
+/// Reads a `category,count` file, checking each count and that the total fits and is positive.
+fn read_count_table(path: &Path) -> Result<CountTable> {
+    let mut counts = Vec::new();
+    let mut total: u64 = 0;
+    let labels = read_table(path, "count", |line, value| {
+        let count = parse_count(path, line, value)?;
+        total = total.checked_add(count).ok_or_else(|| {
+            let message = format!(
+                "the counts up to this line sum to more than {} (the largest total a 64-bit \
+                 count can hold); scale the counts down",
+                u64::MAX
+            );
+            Error::parse(path, line, message)
+        })?;
+        counts.push(count);
+        Ok(())
+    })?;
+    if total == 0 {
+        let message = "all counts are 0; at least one category must have been observed";
+        return Err(Error::parse(path, 0, message));
+    }
+    Ok(CountTable { labels, counts, total })
+}
+
+/// Reads a two-column CSV file with header `category,<value_column>`.
+///
+/// Checks the header, the number of fields, UTF-8, and that categories are non-empty and unique;
+/// hands each row's value (untrimmed) and its line number to `on_row`. Returns the categories in
+/// file order.
+fn read_table(path: &Path, value_column: &str, mut on_row: impl FnMut(u64, &str) -> Result<()>) -> Result<Vec<String>> {
+    let expected = format!("`category,{value_column}`");
+    let mut csv =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(LineTracker::new(open(path)?));
+    let mut record = csv::ByteRecord::new();
+    let mut header_seen = false;
+    let mut labels = Vec::new();
+    let mut first_line: HashMap<String, u64> = HashMap::new();
+
+    while csv.read_byte_record(&mut record).map_err(|e| csv_error(path, e))? {
+        let start = record.position().map_or(0, |p| p.byte());
+        let end = csv.position().byte();
+        let line = csv.get_mut().record_line(start, end);
+        let fields = utf8_fields(path, line, &record)?;
+
+        if !header_seen {
+            check_header(path, line, &fields, value_column, &expected)?;
+            header_seen = true;
+            continue;
+        }
+        let [category, value] = fields[..] else {
+            let message = format!(
+                "has {} field(s), {}; expected 2: {expected} \
+                 (quote a category that contains a comma, e.g. \"a, b\",3)",
+                fields.len(),
+                quoted(&fields.join(","))
+            );
+            return Err(Error::parse(path, line, message));
+        };
+        if category.is_empty() {
+            let message = format!("the category is empty; each row needs a label, e.g. rain,{}", quoted(value));
+            return Err(Error::parse(path, line, message));
+        }
+        match first_line.entry(category.to_owned()) {
+            Entry::Occupied(earlier) => {
+                let message = format!(
+                    "category {} on line {line} already appeared on line {}; \
+                     each category must have exactly one row",
+                    quoted(category),
+                    earlier.get()
+                );
+                return Err(Error::parse(path, line, message));
+            }
+            Entry::Vacant(entry) => entry.insert(line),
+        };
+        on_row(line, value)?;
+        labels.push(category.to_owned());
+    }
+
+    if !header_seen {
+        return Err(Error::parse(path, 0, format!("is empty; expected a header row {expected}")));
+    }
+    if labels.is_empty() {
+        let message = format!("has a header row but no data rows; expected one row {expected} per category");
+        return Err(Error::parse(path, 0, message));
+    }
+    Ok(labels)
+}
+
+/// Checks that the header is `category,<value_column>`, allowing spaces around each name.
+fn check_header(path: &Path, line: u64, fields: &[&str], value_column: &str, expected: &str) -> Result<()> {
+    let names: Vec<&str> = fields.iter().map(|f| f.trim()).collect();
+    if names == ["category", value_column] {
+        return Ok(());
+    }
+    let message = format!(
+        "the header row is {}; expected {expected} (if this line is data, add that header \
+         above it)",
+        quoted(&fields.join(","))
+    );
+    Err(Error::parse(path, line, message))
+}
+
+/// Parses a count: a non-negative whole number in digits, spaces around it trimmed.
+fn parse_count(path: &Path, line: u64, value: &str) -> Result<u64> {
+    let text = value.trim();
+    let expected = "expected a non-negative whole number such as 0, 1 or 42";
+    let problem = if text.is_empty() {
+        "is empty"
+    } else if text.bytes().all(|b| b.is_ascii_digit()) {
+        match text.parse::<u64>() {
+            Ok(count) => return Ok(count),
+            Err(_) => "is too large (the largest count is 18446744073709551615)",
+        }
+    } else {
+        match text.parse::<f64>() {
+            Ok(x) if x.is_nan() => "is not a number",
+            Ok(x) if x < 0.0 => "is negative",
+            Ok(x) if x.is_infinite() => "is infinite",
+            Ok(x) if x.fract() != 0.0 => "is not a whole number",
+            Ok(_) => "has a decimal point, exponent or sign (write digits only, e.g. 2 for 2.0)",
+            Err(_) => "is not a number",
+        }
+    };
+    Err(Error::parse(path, line, format!("count {} {problem}; {expected}", quoted(value))))
+}
+
+/// Parses a probability: a finite number in [0, 1], spaces around it trimmed.
+fn parse_probability(path: &Path, line: u64, value: &str) -> Result<f64> {
+    let problem = match value.trim().parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => return Ok(p),
+        Ok(p) if p.is_nan() => "is not a number",
+        Ok(p) if p.is_infinite() => "is infinite",
+        Ok(p) if p < 0.0 => "is negative",
+        Ok(_) => "is greater than 1",
+        Err(_) if value.trim().is_empty() => "is empty",
+        Err(_) => "is not a number",
+    };
+    let message = format!("probability {} {problem}; expected a number from 0 to 1, e.g. 0.25", quoted(value));
+    Err(Error::parse(path, line, message))
+}
+
+/// Opens `path` for reading, skipping a UTF-8 byte-order mark if the file starts with one.
+fn open(path: &Path) -> Result<impl Read> {
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut start = Vec::with_capacity(BYTE_ORDER_MARK.len());
+    (&mut file).take(BYTE_ORDER_MARK.len() as u64).read_to_end(&mut start).map_err(|e| Error::io(path, e))?;
+    if start == BYTE_ORDER_MARK {
+        start.clear();
+    }
+    Ok(Cursor::new(start).chain(file))
+}
+
+/// A line's bytes without its `\n` or `\r\n` ending (a lone `\r` at the end is dropped too).
+fn without_line_ending(bytes: &[u8]) -> &[u8] {
+    let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    bytes.strip_suffix(b"\r").unwrap_or(bytes)
+}
+
+/// `bytes` as text, or an error saying that `line` is not UTF-8.
+fn utf8<'a>(path: &Path, line: u64, bytes: &'a [u8]) -> Result<&'a str> {
+    std::str::from_utf8(bytes).map_err(|_| {
+        let shown = quoted(&String::from_utf8_lossy(bytes));
+        let message = format!("{shown} is not valid UTF-8 (shown with � for the bad bytes); save the file as UTF-8");
+        Error::parse(path, line, message)
+    })
+}
+
+/// The fields of a CSV record as text.
+fn utf8_fields<'a>(path: &Path, line: u64, record: &'a csv::ByteRecord) -> Result<Vec<&'a str>> {
+    record.iter().map(|field| utf8(path, line, field)).collect()
+}
+
+/// Converts an error of the csv crate. With byte records and `flexible(true)` the only error
+/// it reports is a failed read.
+fn csv_error(path: &Path, error: csv::Error) -> Error {
+    match error.into_kind() {
+        csv::ErrorKind::Io(e) => Error::io(path, e),
+        other => Error::parse(path, 0, format!("unreadable CSV: {other:?}")),
+    }
+}
+
+/// `x` rounded to `digits` significant digits: a sum prints as 0.9, not 0.8999999999999999.
+fn significant_digits(x: f64, digits: usize) -> f64 {
+    format!("{x:.*e}", digits.saturating_sub(1)).parse().unwrap_or(x)
+}
+
+/// `value` in single quotes for an error message, with control characters escaped (so a stray
+/// `\r` or tab is visible) and cut short when long.
+fn quoted(value: &str) -> String {
+    let mut out = String::from("'");
+    for (i, c) in value.chars().enumerate() {
+        if i == MAX_QUOTED_CHARS {
+            out.push_str("...");
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// Passes a file's bytes through to the CSV parser and remembers them until each record's
+/// physical line number has been found.
+///
+/// The csv crate's own `Position::line` cannot be used for this: it counts the line of a record
+/// from the end of the previous record's first terminator byte, so after a `\r\n` ending or
+/// blank lines it reports a line too early.
+struct LineTracker<R> {
+    inner: R,
+    /// Bytes read but not yet assigned to a line; `pending[done]` is at stream offset `offset`.
+    pending: Vec<u8>,
+    done: usize,
+    offset: u64,
+    /// The 1-based line number at stream offset `offset`.
+    line: u64,
+}
+
+impl<R: Read> LineTracker<R> {
+    fn new(inner: R) -> Self {
+        Self { inner, pending: Vec::new(), done: 0, offset: 0, line: 1 }
+    }
+
+    /// The line of the first byte of the record that the parser read from stream offset `start`
+    /// (where it may first have passed over line endings and blank lines) to `end`.
+    fn record_line(&mut self, start: u64, end: u64) -> u64 {
+        self.advance_to(start);
+        let skipped_newlines = self.pending[self.done..]
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        let line = self.line + skipped_newlines;
+        self.advance_to(end);
+        line
+    }
+
+    /// Counts the newlines up to stream offset `target` and forgets the bytes before it.
+    fn advance_to(&mut self, target: u64) {
+        let available = self.pending.len() - self.done;
+        let n = usize::try_from(target.saturating_sub(self.offset)).map_or(available, |n| n.min(available));
+        let passed = &self.pending[self.done..self.done + n];
+        self.line += passed.iter().filter(|&&b| b == b'\n').count() as u64;
+        self.done += n;
+        self.offset += n as u64;
+    }
+}
+
+impl<R: Read> Read for LineTracker<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.pending.drain(..self.done);
+        self.done = 0;
+        let n = self.inner.read(buf)?;
+        self.pending.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+}
