@@ -49,11 +49,12 @@ impl Objective {
     }
 }
 
-/// The data distribution p as tensors, prepared once: the support S = {i : p_i > 0} as indices,
-/// and p_S and log p_S on it.
+/// The data distribution p as tensors, prepared once: the support S = {i : p_i > 0}, and p_S
+/// and log p_S on it.
 #[derive(Debug, Clone)]
 pub struct Target {
-    support: Tensor,
+    /// Indices of S, or `None` when every p_i > 0 (S is everything and nothing needs gathering).
+    support: Option<Tensor>,
     p: Tensor,
     log_p: Tensor,
 }
@@ -65,24 +66,41 @@ impl Target {
         let p_s: Vec<f64> = support.iter().map(|&i| probs[i as usize]).collect();
         let log_p_s: Vec<f64> = p_s.iter().map(|p| p.ln()).collect();
         let n = support.len();
+        let support = if n < probs.len() { Some(Tensor::from_vec(support, n, device)?) } else { None };
         Ok(Self {
-            support: Tensor::from_vec(support, n, device)?,
+            support,
             p: Tensor::from_vec(p_s, n, device)?.to_dtype(dtype)?,
             log_p: Tensor::from_vec(log_p_s, n, device)?.to_dtype(dtype)?,
         })
     }
+
+    /// log q restricted to S: shape (|S|,) from `log_q` of shape (K,).
+    fn on_support(&self, log_q: &Tensor) -> Result<Tensor> {
+        Ok(match &self.support {
+            Some(support) => log_q.index_select(support, 0)?,
+            None => log_q.clone(),
+        })
+    }
 }
 
-/// CE(p, q) = −Σ_S p_i log q_i, a scalar tensor. `log_q`: shape (K,).
+/// The terms −p_i log q_i of CE for i in S, shape (|S|,). `log_q`: shape (K,).
+pub fn cross_entropy_terms(log_q: &Tensor, p: &Target) -> Result<Tensor> {
+    Ok(p.p.mul(&p.on_support(log_q)?)?.neg()?)
+}
+
+/// CE(p, q) = −Σ_S p_i log q_i, a scalar tensor (the differentiable loss).
 pub fn cross_entropy(log_q: &Tensor, p: &Target) -> Result<Tensor> {
-    let log_q_s = log_q.index_select(&p.support, 0)?;
-    Ok(p.p.mul(&log_q_s)?.sum_all()?.neg()?)
+    Ok(cross_entropy_terms(log_q, p)?.sum_all()?)
 }
 
-/// KL(p‖q) = Σ_S p_i (log p_i − log q_i), a scalar tensor, computed directly (not as CE − H).
+/// The terms p_i (log p_i − log q_i) of KL for i in S, shape (|S|,). `log_q`: shape (K,).
+pub fn kl_divergence_terms(log_q: &Tensor, p: &Target) -> Result<Tensor> {
+    Ok(p.p.mul(&p.log_p.sub(&p.on_support(log_q)?)?)?)
+}
+
+/// KL(p‖q) = Σ_S p_i (log p_i − log q_i), a scalar tensor computed directly (not as CE − H).
 pub fn kl_divergence(log_q: &Tensor, p: &Target) -> Result<Tensor> {
-    let log_q_s = log_q.index_select(&p.support, 0)?;
-    Ok(p.p.mul(&p.log_p.sub(&log_q_s)?)?.sum_all()?)
+    Ok(kl_divergence_terms(log_q, p)?.sum_all()?)
 }
 
 /// The gradient of both objectives with respect to the logits, in closed form: q − p.
@@ -93,14 +111,36 @@ pub fn logit_gradient(q: &[f64], p: &[f64]) -> Vec<f64> {
 
 /// H(p) = −Σ_{p>0} p ln p in nats. `p`: probabilities summing to 1.
 pub fn entropy(p: &[f64]) -> f64 {
-    -p.iter().filter(|&&p| p > 0.0).map(|p| p * p.ln()).sum::<f64>()
+    -accurate_sum(p.iter().filter(|&&p| p > 0.0).map(|p| p * p.ln()))
 }
 
 /// H(c / N) = ln N − (1/N) Σ_{c>0} c ln c in nats, from counts c (N = Σ c > 0), without forming p.
 pub fn entropy_from_counts(counts: &[f64]) -> f64 {
-    let n: f64 = counts.iter().sum();
-    let sum_c_ln_c: f64 = counts.iter().filter(|&&c| c > 0.0).map(|c| c * c.ln()).sum();
+    let n = accurate_sum(counts.iter().copied());
+    let sum_c_ln_c = accurate_sum(counts.iter().filter(|&&c| c > 0.0).map(|c| c * c.ln()));
     n.ln() - sum_c_ln_c / n
+}
+
+/// Σ xs by Neumaier's compensated summation: the error stays near one rounding of the result
+/// instead of growing with the number of terms (K = 1,000,000 terms summed naively lose ~1e-9).
+/// Infinite or NaN terms give the plain sum (inf or NaN).
+pub fn accurate_sum(xs: impl IntoIterator<Item = f64>) -> f64 {
+    let (mut sum, mut compensation) = (0.0f64, 0.0f64);
+    for x in xs {
+        let t = sum + x;
+        compensation += if sum.abs() >= x.abs() { (sum - t) + x } else { (x - t) + sum };
+        sum = t;
+    }
+    if sum.is_finite() {
+        sum + compensation
+    } else {
+        sum
+    }
+}
+
+/// The accurate sum of a 1-D f64 tensor of terms.
+fn measure_sum(terms: Tensor) -> Result<f64> {
+    Ok(accurate_sum(terms.to_vec1::<f64>()?))
 }
 
 /// CE, KL and H at one point, in nats, measured in f64.
@@ -115,12 +155,13 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    /// Measures CE and KL from `log_q` (shape (K,), dtype f64) against `p` (built with f64).
+    /// Measures CE and KL from `log_q` (shape (K,), dtype f64) against `p` (built with f64), each
+    /// summed with [`accurate_sum`].
     /// `entropy` is H(p), computed once by the caller from its own formula.
     pub fn measure(log_q: &Tensor, p: &Target, entropy: f64) -> Result<Self> {
         Ok(Self {
-            cross_entropy: cross_entropy(log_q, p)?.to_scalar::<f64>()?,
-            kl_divergence: kl_divergence(log_q, p)?.to_scalar::<f64>()?,
+            cross_entropy: measure_sum(cross_entropy_terms(log_q, p)?)?,
+            kl_divergence: measure_sum(kl_divergence_terms(log_q, p)?)?,
             entropy,
         })
     }
@@ -157,8 +198,8 @@ pub fn compare(p: &[f64], q: &[f64]) -> Result<Comparison> {
     let (target_p, target_q) = (Target::new(p, DType::F64, &device)?, Target::new(q, DType::F64, &device)?);
     Ok(Comparison {
         entropy: entropy(p),
-        cross_entropy: cross_entropy(&log(q)?, &target_p)?.to_scalar()?,
-        kl_pq: kl_divergence(&log(q)?, &target_p)?.to_scalar()?,
-        kl_qp: kl_divergence(&log(p)?, &target_q)?.to_scalar()?,
+        cross_entropy: measure_sum(cross_entropy_terms(&log(q)?, &target_p)?)?,
+        kl_pq: measure_sum(kl_divergence_terms(&log(q)?, &target_p)?)?,
+        kl_qp: measure_sum(kl_divergence_terms(&log(p)?, &target_q)?)?,
     })
 }

@@ -116,3 +116,25 @@ fn zero_probability_where_data_is_observed_gives_infinite_kl_not_nan() {
     assert_eq!(m.kl_divergence, f64::INFINITY);
     assert_eq!(m.cross_entropy, f64::INFINITY);
 }
+
+#[test]
+fn accurate_sum_keeps_what_naive_summation_loses() {
+    use klfit::objective::accurate_sum;
+    // Exact answers: 1e16 + 1 − 1e16 = 1 (naive: 0), and a million 0.1s = 100000 to within one ulp
+    // (0.1 is stored as 0.1 + 5.55e-18, so the exact sum is 100000 + 5.55e-12).
+    assert_eq!(accurate_sum([1e16, 1.0, -1e16]), 1.0);
+    let s = accurate_sum(std::iter::repeat_n(0.1, 1_000_000));
+    assert!((s - 1e5).abs() <= 1e5 * f64::EPSILON, "{s}");
+    assert!((std::iter::repeat_n(0.1, 1_000_000).sum::<f64>() - 1e5).abs() > 1e-7, "naive summation should drift");
+    assert_eq!(accurate_sum([1.0, f64::INFINITY]), f64::INFINITY);
+}
+
+#[test]
+fn identity_holds_to_rounding_for_a_hundred_thousand_categories() {
+    // Zipf-like counts with zeros; random logits. Summed naively, 1e5 terms would drift ~1e-11.
+    let k = 100_000;
+    let c: Vec<f64> = (0..k).map(|i| if i % 7 == 3 { 0.0 } else { (1e6 / (i + 1) as f64).floor() }).collect();
+    let theta: Vec<f64> = (0..k).map(|i| ((i * 7919) % 1000) as f64 / 100.0 - 5.0).collect();
+    let m = metrics(&c, &theta);
+    assert!(m.residual().abs() <= 1e-13, "residual {:e}", m.residual());
+}
