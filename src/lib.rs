@@ -46,3 +46,8 @@ pub use error::{Error, Result};
 pub use history::{History, Record, Units};
 pub use objective::{Metrics, Objective};
 pub use train::{train, OptimizerKind, TrainConfig};
+
+/// The README's Rust code, compiled and run as a doc test so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
