@@ -27,7 +27,7 @@ fn main() -> anyhow::Result<()> {
     output::stage_run(&mut out, &info, &history)?;
     let written = out.commit()?;
 
-    println!("\n{}", console::summary(&history));
+    println!("\n{}", console::summary(&history, info.units));
     for path in written {
         println!("wrote {}", path.display());
     }

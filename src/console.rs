@@ -96,15 +96,20 @@ pub fn is_logged(step: usize, steps: usize) -> bool {
     step.is_multiple_of(log_interval(steps)) || step == steps
 }
 
-/// The summary: final CE and KL in nats and bits, and the largest residual of the run.
-pub fn summary(history: &History) -> String {
+/// The summary: final CE and KL in nats and bits, and the largest residual of the run in `units`.
+pub fn summary(history: &History, units: Units) -> String {
     let m = history.last().metrics;
     let fixed = |v: f64| format!("{:.9} nats = {:.9} bits", v, Units::Bits.convert(v));
     let sci = |v: f64| format!("{:.3e} nats = {:.3e} bits", v, Units::Bits.convert(v));
     [
         format!("final CE   {}   (H(p) = {})", fixed(m.cross_entropy), fixed(m.entropy)),
         format!("final KL   {}", sci(m.kl_divergence)),
-        format!("max |CE − KL − H(p)| over {} records: {:.1e} nats", history.records.len(), history.max_abs_residual()),
+        format!(
+            "max |CE − KL − H(p)| over {} records: {:.1e} {}",
+            history.records.len(),
+            units.convert(history.max_abs_residual()),
+            units.name()
+        ),
     ]
     .join("\n")
 }

@@ -16,11 +16,18 @@ use klfit::{data, files, output, Empirical, Objective, OptimizerKind, TrainConfi
 
 /// Fit q = softmax(θ) to data p and watch cross-entropy and KL divergence differ by exactly H(p).
 #[derive(Parser)]
-#[command(name = "klfit", version, about, long_about = None)]
+#[command(name = "klfit", version, about, long_about = None, after_help = EXAMPLES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
+
+const EXAMPLES: &str = "Examples:
+  klfit datasets
+  klfit train --dataset income --units bits --out plots
+  klfit train --counts examples/data/weather.csv --optimizer adam --steps 2000
+  klfit info --samples observations.txt
+  klfit divergence --p examples/data/observed.csv --q examples/data/forecast.csv";
 
 #[derive(Subcommand)]
 enum Command {
@@ -166,7 +173,9 @@ fn load(data: &DataArgs) -> klfit::Result<(String, Empirical)> {
         (Some(path), _, _) => Ok((path.display().to_string(), files::read_counts(path)?)),
         (_, Some(path), _) => Ok((path.display().to_string(), files::read_samples(path)?)),
         (_, _, Some(name)) => Ok((name.clone(), data::dataset(name)?.sample()?)),
-        (None, None, None) => unreachable!("clap requires one data source"),
+        (None, None, None) => Err(klfit::Error::InvalidConfig(
+            "no data given; pass --counts FILE, --samples FILE or --dataset NAME".into(),
+        )),
     }
 }
 
@@ -220,7 +229,7 @@ fn train(args: TrainArgs) -> klfit::Result<()> {
     write_summary(&out.path("summary.json"), &info, &history)?;
     let written = out.commit()?;
 
-    say(&format!("\n{}", console::summary(&history)));
+    say(&format!("\n{}", console::summary(&history, units)));
     say(&format!("wrote {} files to {}", written.len(), args.out.display()));
     Ok(())
 }
