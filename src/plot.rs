@@ -3,7 +3,7 @@
 //!
 //! - `losses`: CE and KL against step; the same curve shape, CE shifted up by the constant H(p)
 //! - `gap`: CE − KL as measured at every step, on the H(p) line, and the residual |CE − KL − H(p)|
-//!   on a log scale next to the rounding level ε·H(p)
+//!   on a log scale next to one rounding of H(p), ε·H(p)
 //! - `distributions`: p, q at step 0 and q after training, per category
 //!
 //! Text is rasterised by ab_glyph from the DejaVu font of the `dejavu` crate (no system fonts).
@@ -30,6 +30,8 @@ const CE_COLOR: RGBColor = RGBColor(31, 119, 180);
 const KL_COLOR: RGBColor = RGBColor(230, 85, 13);
 const H_COLOR: RGBColor = RGBColor(100, 100, 100);
 const GRID: RGBColor = RGBColor(225, 225, 225);
+/// At most this many steps are drawn per series (see [`drawn_indices`]).
+const MAX_POINTS: usize = 2000;
 /// Where an exact zero is drawn on a log axis (log 0 = −∞).
 const ZERO_FLOOR: f64 = 1e-18;
 /// At most this many bar groups; beyond, the top `MAX_BARS − 1` by p and one "other" group.
@@ -126,7 +128,10 @@ fn register_fonts() -> std::result::Result<(), String> {
 struct Run<'a> {
     subtitle: &'a str,
     units: &'static str,
+    /// The steps drawn: every step, or log-spaced ones for long runs (see [`drawn_indices`]).
     steps: Vec<usize>,
+    /// Whether only some steps are drawn.
+    thinned: bool,
     ce: Vec<f64>,
     kl: Vec<f64>,
     /// CE − KL per step, as measured.
@@ -141,12 +146,21 @@ impl<'a> Run<'a> {
     /// Collects the values to plot; errors (as a message) on a non-finite value or a q of the wrong length.
     fn new(history: &History, p: &Empirical, units: Units, subtitle: &'a str) -> std::result::Result<Self, String> {
         let first = history.records.first().ok_or("the history has no records; nothing to plot")?;
-        let m: Vec<_> = history.records.iter().map(|r| r.metrics).collect();
+        if let Some(r) = history
+            .records
+            .iter()
+            .find(|r| !(r.metrics.cross_entropy.is_finite() && r.metrics.kl_divergence.is_finite()))
+        {
+            return Err(format!("the metrics of step {} are not finite; non-finite values are not plotted", r.step));
+        }
+        let drawn: Vec<&crate::Record> = drawn_indices(history.records.len()).map(|i| &history.records[i]).collect();
+        let m: Vec<_> = drawn.iter().map(|r| r.metrics).collect();
         let convert = |f: fn(&crate::Metrics) -> f64| m.iter().map(|m| units.convert(f(m))).collect::<Vec<f64>>();
         let run = Run {
             subtitle,
             units: units.name(),
-            steps: history.records.iter().map(|r| r.step).collect(),
+            steps: drawn.iter().map(|r| r.step).collect(),
+            thinned: drawn.len() < history.records.len(),
             ce: convert(|m| m.cross_entropy),
             kl: convert(|m| m.kl_divergence),
             gap: convert(|m| m.gap()),
@@ -176,6 +190,24 @@ impl<'a> Run<'a> {
     fn points<'b>(&'b self, values: &'b [f64]) -> impl Iterator<Item = (usize, f64)> + Clone + 'b {
         self.steps.iter().copied().zip(values.iter().copied())
     }
+}
+
+/// Indices of the records to draw out of `n`: all of them up to `MAX_POINTS`, else `MAX_POINTS`
+/// log-spaced ones from the first to the last (on the logarithmic step axis that is about one
+/// per pixel, and a million-step run still draws in a moment and makes a small SVG).
+fn drawn_indices(n: usize) -> impl Iterator<Item = usize> {
+    let (points, span) = (n.min(MAX_POINTS), n as f64);
+    let mut previous = None;
+    (0..points).filter_map(move |j| {
+        let i = match points {
+            _ if points == n => j,
+            _ => (span.powf(j as f64 / (points - 1) as f64) - 1.0).round() as usize,
+        };
+        (previous != Some(i)).then(|| {
+            previous = Some(i);
+            i
+        })
+    })
 }
 
 /// The bar groups of the distributions chart: one per category, or the top `MAX_BARS − 1` by p
@@ -240,7 +272,7 @@ fn losses<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run) -> DrawR
     builder.margin(20).margin_right(40).x_label_area_size(70).y_label_area_size(100);
     let mut chart = below_legend(&mut builder, (0..run.last_step()).log_scale(), 0.0, max, max, 3)?;
     let y_top = chart.y_range().end;
-    mesh(&mut chart, STEP_AXIS, &format!("loss ({})", run.units)).draw()?;
+    mesh(&mut chart, STEP_AXIS, &format!("loss ({})", run.units)).x_label_formatter(&step_label).draw()?;
 
     let (h, end) = (run.entropy, run.last_step());
     level(&mut chart, end, h, H_COLOR, format!("H(p) = {h:.4} {} (constant)", run.units))?;
@@ -262,7 +294,10 @@ fn losses<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run) -> DrawR
         chart.draw_series([PathElement::new(vec![(x, low), (x, high)], style)])?;
         chart.draw_series([EmptyElement::at((x, high)) + head(14), EmptyElement::at((x, low)) + head(-14)])?;
         let text = Text::new("CE − KL = H(p)", (12, 0), font(22).pos(Pos::new(HPos::Left, VPos::Center)));
-        chart.draw_series([EmptyElement::at((x, 0.5 * (low + high))) + text])?;
+        // Beside the arrow's middle, unless the dashed H(p) line runs there.
+        let middle = 0.5 * (low + high);
+        let y = if (middle - h).abs() < 0.05 * y_top { low + 0.3 * (high - low) } else { middle };
+        chart.draw_series([EmptyElement::at((x, y)) + text])?;
     }
     legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
@@ -284,7 +319,11 @@ fn gap<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run) -> DrawResu
     let top = top.titled("CE − KL as measured (two separate sums), against H(p) from the counts", font(24))?;
     let mut chart =
         below_legend(&mut panel(&top, 40), (0..run.last_step()).log_scale(), h - half, h + half, h + half, 2)?;
-    mesh(&mut chart, "", &format!("CE − KL ({})", run.units)).y_labels(5).y_label_formatter(&tick).draw()?;
+    mesh(&mut chart, "", &format!("CE − KL ({})", run.units))
+        .x_label_formatter(&step_label)
+        .y_labels(5)
+        .y_label_formatter(&tick)
+        .draw()?;
     let end = run.last_step();
     curve(&mut chart, run, &run.gap, CE_COLOR, "CE − KL, measured")?;
     level(&mut chart, end, h, H_COLOR, format!("H(p) = {h:.6} {}", run.units))?;
@@ -302,17 +341,21 @@ fn gap<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run) -> DrawResu
     let y_desc = format!("|CE − KL − H(p)| ({}, log)", run.units);
     mesh(&mut chart, STEP_AXIS, &y_desc)
         .y_labels((decades + 1).min(8))
+        .x_label_formatter(&step_label)
         .y_label_formatter(&|v| power_of_ten(*v))
         .draw()?;
     let zero = power_of_ten(ZERO_FLOOR.log10());
     let label = match rounding > 0.0 {
-        true => format!("rounding level ≈ ε·H(p) = {rounding:.1e} {}", run.units),
-        false => format!("rounding level ≈ ε·H(p) = 0 (drawn at {zero})"),
+        true => format!("one rounding of H(p): ε·H(p) = {rounding:.1e} {}", run.units),
+        false => format!("one rounding of H(p): ε·H(p) = 0 (drawn at {zero})"),
     };
     level(&mut chart, end, log(rounding), KL_COLOR, label)?;
     chart
         .draw_series(run.points(&shown).map(|xy| Circle::new(xy, 3, CE_COLOR.filled())))?
-        .label(format!("|CE − KL − H(p)| at each step (exact 0 drawn at {zero})"))
+        .label(match run.thinned {
+            false => format!("|CE − KL − H(p)| at each step (exact 0 drawn at {zero})"),
+            true => format!("|CE − KL − H(p)| at {} log-spaced steps (0 drawn at {zero})", run.steps.len()),
+        })
         .legend(|(x, y)| Circle::new((x + 12, y), 4, CE_COLOR.filled()));
     legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
@@ -485,6 +528,20 @@ fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
 fn key(color: RGBColor, dashed: bool) -> impl Fn((i32, i32)) -> DashedPathElement<std::vec::IntoIter<(i32, i32)>, i32> {
     let (dash, gap) = if dashed { (7, 5) } else { (40, 0) };
     move |(x, y)| DashedPathElement::new(vec![(x, y), (x + 30, y)], dash, gap, color.stroke_width(LINE_WIDTH))
+}
+
+/// A tick label of the logarithmic step axis: 1, 2, 5, 10, 20, 50, ... are labelled, the ticks
+/// between them (3, 4, 6, ...) only get grid lines, so labels never crowd.
+fn step_label(step: &usize) -> String {
+    let mut leading = *step;
+    while leading >= 10 && leading % 10 == 0 {
+        leading /= 10;
+    }
+    if matches!(leading, 1 | 2 | 5) {
+        step.to_string()
+    } else {
+        String::new()
+    }
 }
 
 /// `10⁻¹⁶` for −16: a tick label of a log10 axis (empty between integer exponents).

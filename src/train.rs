@@ -105,7 +105,7 @@ pub fn fit(
     let first = meter.record(0, model, None)?;
     let q_initial = meter.q(model)?;
     observe(&first);
-    let mut records = Vec::with_capacity(config.steps + 1);
+    let mut records = Vec::with_capacity(config.steps.saturating_add(1).min(1 << 20));
     records.push(first);
     for step in 1..=config.steps {
         let loss = config.objective.loss(&model.log_q()?, &target)?;

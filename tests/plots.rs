@@ -72,6 +72,17 @@ fn edge_cases_draw_without_panicking() {
 }
 
 #[test]
+fn long_runs_draw_a_log_spaced_sample_of_steps() {
+    let p = data::dataset("loaded-die").unwrap().sample().unwrap();
+    let dir = write(&p, &TrainConfig { steps: 20_000, ..TrainConfig::default() }, Units::Nats);
+    let svg = std::fs::read_to_string(dir.path().join("gap.svg")).unwrap();
+    assert!(svg.contains("log-spaced steps"), "the legend must say that not every step is drawn");
+    // One circle per drawn step: far fewer than 20,001.
+    let circles = svg.matches("<circle").count();
+    assert!((500..=2100).contains(&circles), "{circles} circles");
+}
+
+#[test]
 fn non_finite_values_are_refused_not_drawn() {
     let p = data::dataset("income").unwrap().sample().unwrap();
     let mut history: History = train(&p, &TrainConfig { steps: 2, ..TrainConfig::default() }, |_| {}).unwrap();
