@@ -534,7 +534,7 @@ fn key(color: RGBColor, dashed: bool) -> impl Fn((i32, i32)) -> DashedPathElemen
 /// between them (3, 4, 6, ...) only get grid lines, so labels never crowd.
 fn step_label(step: &usize) -> String {
     let mut leading = *step;
-    while leading >= 10 && leading % 10 == 0 {
+    while leading >= 10 && leading.is_multiple_of(10) {
         leading /= 10;
     }
     if matches!(leading, 1 | 2 | 5) {
