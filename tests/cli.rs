@@ -408,3 +408,34 @@ fn an_output_directory_that_cannot_be_created_is_an_error() {
         .code(1)
         .stderr(predicate::str::contains("not-a-dir"));
 }
+
+#[test]
+fn minimizing_ce_or_kl_writes_byte_identical_metrics() {
+    // Both losses give the logits the gradient q − p, computed here as the same floating-point
+    // operations, so the two runs take bit-for-bit the same steps.
+    let dir = TempDir::new().unwrap();
+    for optimizer in ["sgd", "adam"] {
+        for objective in ["ce", "kl"] {
+            let out = dir.path().join(format!("{optimizer}-{objective}"));
+            klfit()
+                .args([
+                    "train",
+                    "--dataset",
+                    "income",
+                    "--steps",
+                    "200",
+                    "--quiet",
+                    "--objective",
+                    objective,
+                    "--optimizer",
+                    optimizer,
+                    "--out",
+                ])
+                .arg(&out)
+                .assert()
+                .success();
+        }
+        let read = |o: &str| fs::read(dir.path().join(format!("{optimizer}-{o}")).join("metrics.csv")).unwrap();
+        assert_eq!(read("ce"), read("kl"), "{optimizer}: CE and KL runs differ");
+    }
+}
