@@ -109,11 +109,6 @@ impl Counter {
         }
     }
 
-    /// Number of observations so far.
-    pub fn total(&self) -> u64 {
-        self.counts.iter().sum()
-    }
-
     /// The empirical distribution of everything counted so far.
     pub fn into_empirical(self) -> Result<Empirical> {
         let counts = self.counts.iter().map(|&c| c as f64).collect();
