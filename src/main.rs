@@ -73,7 +73,7 @@ struct TrainArgs {
     #[arg(long, value_name = "F", value_parser = positive_finite, allow_negative_numbers = true)]
     lr: Option<f64>,
     /// Number of updates; 0 writes only the initial metrics.
-    #[arg(long, value_name = "N", default_value_t = TrainConfig::default().steps)]
+    #[arg(long, value_name = "N", default_value_t = TrainConfig::default().steps, value_parser = whole_number, allow_negative_numbers = true)]
     steps: usize,
     /// Seed for --init random.
     #[arg(long, value_name = "N", default_value_t = 0)]
@@ -144,6 +144,11 @@ fn positive_finite(s: &str) -> Result<f64, String> {
         Ok(v) => Err(format!("{v} is not a finite number > 0 (try 1 for sgd, 0.1 for adam)")),
         Err(_) => Err(format!("'{s}' is not a number (try 1 for sgd, 0.1 for adam)")),
     }
+}
+
+/// Parses a number of steps: a whole number ≥ 0.
+fn whole_number(s: &str) -> Result<usize, String> {
+    s.parse::<usize>().map_err(|_| format!("'{s}' is not a whole number ≥ 0 (e.g. 500)"))
 }
 
 fn main() -> ExitCode {

@@ -370,6 +370,17 @@ fn bad_learning_rates_are_usage_errors() {
 }
 
 #[test]
+fn bad_step_counts_are_usage_errors() {
+    for steps in ["-5", "2.5", "many"] {
+        klfit()
+            .args(["train", "--dataset", "income", "--steps", steps])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("whole number"));
+    }
+}
+
+#[test]
 fn usage_errors_exit_2() {
     klfit().args(["train"]).assert().code(2);
     klfit().args(["train", "--dataset", "income", "--counts", "x.csv"]).assert().code(2);
