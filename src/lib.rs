@@ -8,6 +8,7 @@
 //! The modules are the pipeline, in order:
 //!
 //! - [`data`]: built-in datasets, sampled with a fixed seed
+//! - [`files`]: your own data: counts, samples and distribution files, read strictly
 //! - [`empirical`]: the empirical distribution p (counts → probabilities, entropy)
 //! - [`model`]: models that produce logits (free logits first)
 //! - [`objective`]: **the identity**: CE, KL and H from log q
@@ -29,17 +30,18 @@
 //! # Ok::<(), klfit::Error>(())
 //! ```
 
-pub mod console;
+// The pipeline, in the order data flows through it.
 pub mod data;
-pub mod empirical;
-pub mod error;
 pub mod files;
-pub mod history;
+pub mod empirical;
 pub mod model;
 pub mod objective;
-pub mod output;
-pub mod plot;
 pub mod train;
+pub mod history;
+pub mod plot;
+pub mod console;
+pub mod output;
+pub mod error;
 
 pub use empirical::Empirical;
 pub use error::{Error, Result};
