@@ -19,12 +19,13 @@ pub(super) fn losses<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Ru
     mesh(&mut chart, STEP_AXIS, &format!("loss ({})", run.units)).x_label_formatter(&step_label).draw()?;
 
     let (h, end) = (run.entropy, run.last_step());
-    level(&mut chart, end, h, H_COLOR, format!("H(p) = {h:.4} {} (constant)", run.units))?;
     for (values, color, name) in
         [(&run.ce, CE_COLOR, "cross-entropy CE(p, q)"), (&run.kl, KL_COLOR, "KL divergence KL(p‖q)")]
     {
         curve(&mut chart, run, values, color, name)?;
     }
+    // Drawn last, so the dashed line stays visible where CE settles onto it.
+    level(&mut chart, end, h, H_COLOR, format!("H(p) = {h:.4} {} (constant)", run.units))?;
 
     // The arrow goes where KL has fallen halfway (kept off the plot's edges), so it spans the gap
     // while both curves still move. Skipped when H(p) is too small to draw an arrow across.
