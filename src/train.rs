@@ -97,7 +97,7 @@ pub fn fit(
     mut observe: impl FnMut(&Record),
 ) -> Result<History> {
     config.validate()?;
-    let device = Device::Cpu;
+    let device = model.logits()?.device().clone(); // targets live where the model does
     let target = Target::new(p.probs(), config.dtype, &device)?;
     let meter = Meter { target: Target::new(p.probs(), DType::F64, &device)?, entropy: p.entropy() };
     let mut optimizer = Optim::new(config, model.vars())?;
