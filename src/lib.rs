@@ -18,6 +18,9 @@
 //! - [`console`]: the console lines, drawn from the same records
 //! - [`output`]: all-or-nothing writing of a run's files
 //!
+//! Beside the pipeline: [`text`] makes user text (labels, paths) safe to show, and [`error`] is
+//! the one error type.
+//!
 //! ```
 //! use klfit::{data, train::{train, TrainConfig}};
 //!
@@ -41,6 +44,7 @@ pub mod history;
 pub mod plot;
 pub mod console;
 pub mod output;
+pub mod text;
 pub mod error;
 
 pub use empirical::Empirical;

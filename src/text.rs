@@ -1,0 +1,64 @@
+//! Text that came from a user (category labels, file names) made safe to show.
+//!
+//! A label is data: it may hold a newline, an ESC sequence, a byte XML forbids, or a megabyte of
+//! text. Wherever one is shown (a console line, an error message, a chart) it goes through
+//! [`shown`], so that an error stays one line, nothing reaches the terminal as a control sequence,
+//! an SVG stays well-formed XML, and a line stays readable.
+
+/// The most characters of one label shown in a console line, an error message or a chart.
+pub const MAX_SHOWN_CHARS: usize = 60;
+
+/// `text` for display on one line: control characters (newline, tab, ESC, DEL, the C1 range, ...)
+/// written as visible escapes (`\n`, `\t`, `\u{1b}`), and at most `max_chars` characters of the
+/// original kept, ending in `…` when it was cut.
+///
+/// The result holds no control character, so it is also valid XML 1.0 text (plotters escapes
+/// `<`, `>` and `&` itself).
+pub fn shown(text: &str, max_chars: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(4 * max_chars));
+    for (i, c) in text.chars().enumerate() {
+        if i == max_chars {
+            out.push('…');
+            break;
+        }
+        if c.is_control() || is_xml_forbidden(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `text` in single quotes for a message, shown as [`shown`] does with [`MAX_SHOWN_CHARS`].
+pub fn quoted(text: &str) -> String {
+    format!("'{}'", shown(text, MAX_SHOWN_CHARS))
+}
+
+/// Characters XML 1.0 forbids in text that are not control characters: the non-characters
+/// U+FFFE and U+FFFF (surrogates cannot occur in a Rust `str`).
+fn is_xml_forbidden(c: char) -> bool {
+    matches!(c, '\u{FFFE}' | '\u{FFFF}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_become_visible_escapes_on_one_line() {
+        let all: String = (0u32..0x20).chain(0x7f..0xa0).filter_map(char::from_u32).collect();
+        let s = shown(&all, usize::MAX);
+        assert!(!s.chars().any(|c| c.is_control()), "{s:?}");
+        assert!(s.contains("\\n") && s.contains("\\u{1b}") && s.contains("\\t"), "{s}");
+    }
+
+    #[test]
+    fn long_text_is_cut_with_an_ellipsis() {
+        let long = "x".repeat(100_000);
+        let s = shown(&long, 10);
+        assert_eq!(s, format!("{}…", "x".repeat(10)));
+        assert_eq!(shown("short", 10), "short");
+        assert_eq!(quoted("a\nb"), "'a\\nb'");
+    }
+}
