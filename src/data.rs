@@ -1,15 +1,19 @@
-//! Built-in datasets: observations drawn with a fixed seed from a stated "true" distribution.
+//! Where the data comes from: built-in datasets (observations drawn with a fixed seed from a
+//! stated "true" distribution) or a user's counts or samples file.
+
+use std::path::{Path, PathBuf};
 
 use rand::distr::{weighted::WeightedIndex, Distribution};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::empirical::Empirical;
+use crate::text::is_stdin;
 use crate::error::{Error, Result};
 
 /// A built-in dataset: N observations sampled from `true_probs` with a ChaCha8 generator seeded
 /// with `seed`, so the counts are the same on every run and every platform.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Dataset {
     /// Name used on the command line.
     pub name: &'static str,
@@ -67,10 +71,78 @@ impl Dataset {
         let sampler = WeightedIndex::new(self.true_probs)
             .map_err(|e| Error::InvalidDistribution(format!("dataset '{}': {e}", self.name)))?;
         let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-        let mut counts = vec![0.0; self.labels.len()];
+        let mut counts = vec![0u64; self.labels.len()];
         for _ in 0..self.n {
-            counts[sampler.sample(&mut rng)] += 1.0;
+            counts[sampler.sample(&mut rng)] += 1;
         }
-        Empirical::from_counts(self.labels.iter().map(|s| s.to_string()).collect(), counts)
+        Empirical::from_whole_counts(self.labels.iter().map(|s| s.to_string()).collect(), counts)
+    }
+}
+
+/// Where a run's data comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    /// A built-in dataset.
+    Dataset(&'static Dataset),
+    /// A counts file (`category,count`); `-` is standard input.
+    Counts(PathBuf),
+    /// A samples file (one label per line); `-` is standard input.
+    Samples(PathBuf),
+}
+
+impl Source {
+    /// Reads or samples the data.
+    pub fn load(&self) -> Result<Empirical> {
+        match self {
+            Source::Dataset(d) => d.sample(),
+            Source::Counts(path) => crate::files::read_counts(path),
+            Source::Samples(path) => crate::files::read_samples(path),
+        }
+    }
+
+    /// The name shown in headers and titles: the dataset's name or the file's path (escaped).
+    pub fn name(&self) -> String {
+        match self {
+            Source::Dataset(d) => d.name.to_string(),
+            Source::Counts(path) | Source::Samples(path) => crate::text::path(path),
+        }
+    }
+
+    /// The command-line arguments that select this data again: `--dataset income`.
+    pub fn args(&self) -> [String; 2] {
+        match self {
+            Source::Dataset(d) => ["--dataset".into(), d.name.into()],
+            Source::Counts(path) => ["--counts".into(), path.display().to_string()],
+            Source::Samples(path) => ["--samples".into(), path.display().to_string()],
+        }
+    }
+
+    /// A short name fit for a folder: the dataset's name or the file's stem, with anything but
+    /// letters, digits, `-`, `_` and `.` replaced by `_` (`stdin` for standard input).
+    pub fn slug(&self) -> String {
+        let raw = match self {
+            Source::Dataset(d) => d.name.to_string(),
+            Source::Counts(path) | Source::Samples(path) if is_stdin(path) => "stdin".into(),
+            Source::Counts(path) | Source::Samples(path) => {
+                path.file_stem().map_or_else(|| "data".into(), |s| s.to_string_lossy().into_owned())
+            }
+        };
+        let slug: String = raw
+            .chars()
+            .take(60)
+            .map(|c| if c.is_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
+            .collect();
+        match slug.trim_start_matches('.') {
+            "" => "data".into(),
+            s => s.into(),
+        }
+    }
+
+    /// The input file, if the data comes from one (not standard input).
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            Source::Counts(path) | Source::Samples(path) if !is_stdin(path) => Some(path),
+            _ => None,
+        }
     }
 }

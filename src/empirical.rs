@@ -1,45 +1,71 @@
 //! The empirical distribution p: category labels, their counts, and p_i = c_i / N.
 
 use crate::error::{Error, Result};
-use crate::objective;
+use crate::measure::{accurate_sum, accurate_sum_parts};
+use crate::text::quoted;
 
 /// Observed counts over K categories and the distribution they define, p_i = c_i / N.
 ///
-/// Counts are non-negative reals (integers for observed data; fractional counts are allowed so
-/// that soft targets fit the same type). Zero counts are allowed: such a category has p_i = 0 and
+/// Counts of observed data are whole numbers and are kept as integers (`u64`, with the total
+/// N in `u128`), so they are shown and written exactly at any size. Non-integral weights (e.g.
+/// smoothed counts) are allowed too. Zero counts are allowed: such a category has p_i = 0 and
 /// contributes nothing to any sum (0 · log 0 = 0).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Empirical {
     labels: Vec<String>,
-    counts: Vec<f64>,
-    total: f64,
+    counts: Counts,
     probs: Vec<f64>,
 }
 
+/// The counts of an [`Empirical`]: whole numbers, or non-negative real weights.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Counts {
+    /// Whole counts and their exact total.
+    Whole { counts: Vec<u64>, total: u128 },
+    /// Non-negative finite weights and their (accurately summed) total.
+    Weights { weights: Vec<f64>, total: f64 },
+}
+
 impl Empirical {
-    /// Builds p from one label and one count per category (same length K ≥ 1).
+    /// Builds p from one label and one whole count per category (same length K ≥ 1, not all 0).
+    pub fn from_whole_counts(labels: Vec<String>, counts: Vec<u64>) -> Result<Self> {
+        check_shape(&labels, counts.len())?;
+        let total: u128 = counts.iter().map(|&c| u128::from(c)).sum();
+        if total == 0 {
+            return Err(all_zero());
+        }
+        let n = total as f64;
+        let probs = counts.iter().map(|&c| c as f64 / n).collect();
+        Ok(Self { labels, counts: Counts::Whole { counts, total }, probs })
+    }
+
+    /// Builds p from one label and one count per category (same length K ≥ 1). Counts that are
+    /// all whole numbers up to 2^53 are kept as integers; otherwise they are weights.
     ///
     /// Errors: no categories, a length mismatch, a negative or non-finite count, or all counts 0.
     pub fn from_counts(labels: Vec<String>, counts: Vec<f64>) -> Result<Self> {
-        let bad = |msg: String| Err(Error::InvalidDistribution(msg));
-        if counts.is_empty() {
-            return bad("no categories (K = 0); at least one category is needed".into());
-        }
-        if labels.len() != counts.len() {
-            return bad(format!("{} labels but {} counts; give one label per count", labels.len(), counts.len()));
-        }
+        check_shape(&labels, counts.len())?;
         if let Some((i, c)) = counts.iter().enumerate().find(|(_, c)| !c.is_finite() || **c < 0.0) {
-            return bad(format!("count {c} for category '{}' (index {i}); counts must be finite and ≥ 0", labels[i]));
+            return Err(Error::InvalidDistribution(format!(
+                "count {c} for category {} (index {i}); counts must be finite and ≥ 0",
+                quoted(&labels[i])
+            )));
         }
-        let total: f64 = counts.iter().sum();
+        const EXACT: f64 = (1u64 << 53) as f64;
+        if counts.iter().all(|&c| c.fract() == 0.0 && c <= EXACT) {
+            return Self::from_whole_counts(labels, counts.iter().map(|&c| c as u64).collect());
+        }
+        let total = accurate_sum(counts.iter().copied());
         if !total.is_finite() {
-            return bad(format!("the counts sum to {total}; they must sum to a finite number"));
+            return Err(Error::InvalidDistribution(format!(
+                "the counts sum to {total}; they must sum to a finite number"
+            )));
         }
         if total <= 0.0 {
-            return bad("all counts are 0; at least one category must have been observed".into());
+            return Err(all_zero());
         }
         let probs = counts.iter().map(|c| c / total).collect();
-        Ok(Self { labels, counts, total, probs })
+        Ok(Self { labels, counts: Counts::Weights { weights: counts, total }, probs })
     }
 
     /// Builds p from a sequence of observed labels. Categories are the distinct labels in order of
@@ -58,12 +84,34 @@ impl Empirical {
 
     /// Number of categories K.
     pub fn k(&self) -> usize {
-        self.counts.len()
+        self.probs.len()
     }
 
-    /// Total count N = Σ c_i.
+    /// Total count N = Σ c_i as f64 (rounded to the nearest f64 above 2^53; see [`Self::counts`]
+    /// for the exact value).
     pub fn total(&self) -> f64 {
-        self.total
+        match &self.counts {
+            Counts::Whole { total, .. } => *total as f64,
+            Counts::Weights { total, .. } => *total,
+        }
+    }
+
+    /// The counts, exactly as given.
+    pub fn exact_counts(&self) -> &Counts {
+        &self.counts
+    }
+
+    /// The counts c_i as f64, length K (exact up to 2^53; see [`Self::exact_counts`]).
+    pub fn counts(&self) -> Vec<f64> {
+        (0..self.k()).map(|i| self.count(i)).collect()
+    }
+
+    /// Count c_i as f64.
+    pub fn count(&self, i: usize) -> f64 {
+        match &self.counts {
+            Counts::Whole { counts, .. } => counts[i] as f64,
+            Counts::Weights { weights, .. } => weights[i],
+        }
     }
 
     /// Category labels, length K.
@@ -71,21 +119,69 @@ impl Empirical {
         &self.labels
     }
 
-    /// Counts c_i, length K.
-    pub fn counts(&self) -> &[f64] {
-        &self.counts
-    }
-
     /// Probabilities p_i = c_i / N, length K, summing to 1 (to rounding).
     pub fn probs(&self) -> &[f64] {
         &self.probs
     }
 
-    /// The data entropy H(p) in nats, computed from the counts as ln N − (1/N) Σ c ln c
-    /// (a different formula from −Σ p ln p, so that CE − KL = H(p) is a real check).
+    /// The data entropy H(p) in nats, computed from the counts as Σ_{c>0} (c/N) · ln(N/c), with
+    /// ln(N/c) = ln1p((N − c)/c) and N − c formed exactly (in integers for whole counts): every
+    /// term is positive and nothing cancels, so H keeps its relative accuracy (a few ulps) even when
+    /// one category holds nearly everything. (A different formula from −Σ p ln p, so that
+    /// CE − KL = H(p) is a real check.)
     pub fn entropy(&self) -> f64 {
-        objective::entropy_from_counts(&self.counts)
+        match &self.counts {
+            Counts::Whole { counts, total } => {
+                let n = *total as f64;
+                accurate_sum(counts.iter().filter(|&&c| c > 0).map(|&c| {
+                    let (c_f, rest) = (c as f64, (total - u128::from(c)) as f64);
+                    (c_f / n) * (rest / c_f).ln_1p()
+                }))
+            }
+            Counts::Weights { weights, .. } => {
+                let (hi, lo) = accurate_sum_parts(weights.iter().copied());
+                let n = hi + lo;
+                accurate_sum(weights.iter().filter(|&&c| c > 0.0).map(|&c| {
+                    // N − c = (hi − c) + lo, with hi − c exact when c is close to N (Sterbenz).
+                    let rest = ((hi - c) + lo).max(0.0);
+                    (c / n) * (rest / c).ln_1p()
+                }))
+            }
+        }
     }
+
+    /// N written exactly: `5000`, `18446744073709551614`, or a weight total like `12.5`.
+    pub fn total_text(&self) -> String {
+        match &self.counts {
+            Counts::Whole { total, .. } => total.to_string(),
+            Counts::Weights { total, .. } => total.to_string(),
+        }
+    }
+
+    /// c_i written exactly.
+    pub fn count_text(&self, i: usize) -> String {
+        match &self.counts {
+            Counts::Whole { counts, .. } => counts[i].to_string(),
+            Counts::Weights { weights, .. } => weights[i].to_string(),
+        }
+    }
+}
+
+fn check_shape(labels: &[String], k: usize) -> Result<()> {
+    if k == 0 {
+        return Err(Error::InvalidDistribution("no categories (K = 0); at least one category is needed".into()));
+    }
+    if labels.len() != k {
+        return Err(Error::InvalidDistribution(format!(
+            "{} labels but {k} counts; give one label per count",
+            labels.len()
+        )));
+    }
+    Ok(())
+}
+
+fn all_zero() -> Error {
+    Error::InvalidDistribution("all counts are 0; at least one category must have been observed".into())
 }
 
 /// Counts labels in order of first appearance, in memory proportional to the number of distinct
@@ -111,7 +207,6 @@ impl Counter {
 
     /// The empirical distribution of everything counted so far.
     pub fn into_empirical(self) -> Result<Empirical> {
-        let counts = self.counts.iter().map(|&c| c as f64).collect();
-        Empirical::from_counts(self.labels, counts)
+        Empirical::from_whole_counts(self.labels, self.counts)
     }
 }

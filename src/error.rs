@@ -1,6 +1,6 @@
 //! One error type for the whole library. Every variant says what was wrong and where.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Everything that can go wrong in klfit, from reading a file to a diverging run.
 #[derive(Debug, thiserror::Error)]
@@ -8,6 +8,10 @@ pub enum Error {
     /// A distribution or dataset that cannot be fitted (empty, negative, all-zero, ...).
     #[error("invalid distribution: {0}")]
     InvalidDistribution(String),
+
+    /// Settings that contradict each other or the data (the command line's exit code 2).
+    #[error("{0}")]
+    Usage(String),
 
     /// A training or output setting outside its valid range.
     #[error("invalid configuration: {0}")]
@@ -18,16 +22,16 @@ pub enum Error {
     #[error("{}: {message}", location(path, *line))]
     Parse { path: PathBuf, line: u64, message: String },
 
-    /// Training produced a non-finite loss, gradient or parameter.
+    /// Training stopped meaning anything (see [`crate::train::check`] for the rule).
     #[error(
-        "training diverged at step {step}: {what} is not finite \
-         (last finite values at step {last_step}: CE {last_ce} nats, KL {last_kl} nats); \
-         try a smaller learning rate"
+        "training diverged at step {step}: {what}; the last trustworthy values (step {last_step}) \
+         were CE {last_ce} nats, KL {last_kl} nats; try a smaller learning rate than {lr} (e.g. {})",
+        lr / 10.0
     )]
-    Diverged { step: usize, what: String, last_step: usize, last_ce: f64, last_kl: f64 },
+    Diverged { step: usize, what: String, last_step: usize, last_ce: f64, last_kl: f64, lr: f64 },
 
     /// Reading or writing a file failed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {source}", crate::text::path(path))]
     Io {
         path: PathBuf,
         #[source]
@@ -35,19 +39,29 @@ pub enum Error {
     },
 
     /// Drawing a chart failed.
-    #[error("drawing {}: {message}", path.display())]
+    #[error("drawing {}: {message}", crate::text::path(path))]
     Plot { path: PathBuf, message: String },
+
+    /// The output folder cannot take the run's files.
+    #[error("output folder {}: {message}", crate::text::quoted(&dir.display().to_string()))]
+    Output { dir: PathBuf, message: String },
+
+    /// Another run holds the output folder.
+    #[error(
+        "another klfit run is writing to {}; wait for it to finish or choose another output folder",
+        crate::text::quoted(&dir.display().to_string())
+    )]
+    Busy { dir: PathBuf },
 
     /// An error from the tensor library.
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
 }
 
-fn location(path: &std::path::Path, line: u64) -> String {
-    if line == 0 {
-        path.display().to_string()
-    } else {
-        format!("{}:{}", path.display(), line)
+fn location(path: &Path, line: u64) -> String {
+    match line {
+        0 => crate::text::path(path),
+        _ => format!("{}:{line}", crate::text::path(path)),
     }
 }
 

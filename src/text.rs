@@ -35,6 +35,21 @@ pub fn quoted(text: &str) -> String {
     format!("'{}'", shown(text, MAX_SHOWN_CHARS))
 }
 
+/// Whether `path` means standard input (`-`).
+pub fn is_stdin(path: &std::path::Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// A path for messages: `standard input` for `-`, else the path as [`shown`] with up to 200
+/// characters.
+pub fn path(path: &std::path::Path) -> String {
+    if is_stdin(path) {
+        "standard input".into()
+    } else {
+        shown(&path.display().to_string(), 200)
+    }
+}
+
 /// Characters XML 1.0 forbids in text that are not control characters: the non-characters
 /// U+FFFE and U+FFFF (surrogates cannot occur in a Rust `str`).
 fn is_xml_forbidden(c: char) -> bool {

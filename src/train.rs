@@ -1,16 +1,19 @@
 //! The training loop: forward → objective → backward_step → record, once per step.
 
+use std::ops::ControlFlow;
+
 use candle_core::{DType, Device};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW, SGD};
 
 use crate::empirical::Empirical;
 use crate::error::{Error, Result};
 use crate::history::{History, Record};
+use crate::measure::{Measurement, Meter};
 use crate::model::{FreeLogits, Init, Model};
-use crate::objective::{Metrics, Objective, Target};
+use crate::objective::{Objective, Target};
 
 /// Which optimizer updates the logits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum OptimizerKind {
     /// Plain gradient descent, θ ← θ − lr·∇ (no momentum).
     #[default]
@@ -27,6 +30,16 @@ impl OptimizerKind {
             OptimizerKind::Adam => "adam",
         }
     }
+
+    /// The learning rate a run uses unless told otherwise: 1 for SGD (on free logits plain
+    /// gradient descent never raises the loss for lr ≤ 1), 0.1 for Adam (each step moves a logit
+    /// by about lr).
+    pub fn default_lr(self) -> f64 {
+        match self {
+            OptimizerKind::Sgd => 1.0,
+            OptimizerKind::Adam => 0.1,
+        }
+    }
 }
 
 /// Everything that decides a run. `Default` is the canonical demo's setting.
@@ -36,7 +49,7 @@ pub struct TrainConfig {
     pub objective: Objective,
     /// How to step (default: plain SGD).
     pub optimizer: OptimizerKind,
-    /// Learning rate, finite and > 0 (default 1.0: on free logits SGD never increases the loss for lr ≤ 1).
+    /// Learning rate, finite and > 0 (default: [`OptimizerKind::default_lr`] of the optimizer, 1.0).
     pub lr: f64,
     /// Number of updates (default 500; 0 records only the initial parameters).
     pub steps: usize,
@@ -50,10 +63,11 @@ pub struct TrainConfig {
 
 impl Default for TrainConfig {
     fn default() -> Self {
+        let optimizer = OptimizerKind::Sgd;
         Self {
             objective: Objective::CrossEntropy,
-            optimizer: OptimizerKind::Sgd,
-            lr: 1.0,
+            optimizer,
+            lr: optimizer.default_lr(),
             steps: 500,
             seed: 0,
             init: Init::Zeros,
@@ -67,8 +81,10 @@ impl TrainConfig {
     pub fn validate(&self) -> Result<()> {
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return Err(Error::InvalidConfig(format!(
-                "learning rate {} is not a finite number > 0; try 1 for SGD or 0.1 for Adam",
-                self.lr
+                "learning rate {} is not a finite number > 0; try {} for sgd or {} for adam",
+                self.lr,
+                OptimizerKind::Sgd.default_lr(),
+                OptimizerKind::Adam.default_lr()
             )));
         }
         if !matches!(self.dtype, DType::F32 | DType::F64) {
@@ -78,9 +94,27 @@ impl TrainConfig {
     }
 }
 
-/// Fits free logits, initialised as `config.init` says, to `p`. Calls `observe` with each record
-/// as soon as it is made (for console lines or a progress bar) and returns them all.
-pub fn train(p: &Empirical, config: &TrainConfig, observe: impl FnMut(&Record)) -> Result<History> {
+/// What an observer of the records may answer: `()` (go on) or a [`ControlFlow`], whose `Break`
+/// stops the run after the record just made (it then ends as if it had been that long).
+pub trait Verdict {
+    /// Whether the run should stop now.
+    fn stops(self) -> bool;
+}
+
+impl Verdict for () {
+    fn stops(self) -> bool {
+        false
+    }
+}
+
+impl Verdict for ControlFlow<()> {
+    fn stops(self) -> bool {
+        self.is_break()
+    }
+}
+
+/// Fits free logits, initialised as `config.init` says, to `p`; see [`fit`].
+pub fn train<V: Verdict>(p: &Empirical, config: &TrainConfig, observe: impl FnMut(&Record) -> V) -> Result<History> {
     config.validate()?;
     let model = FreeLogits::new(&config.init.logits(p.k(), config.seed), config.dtype, &Device::Cpu)?;
     fit(&model, p, config, observe)
@@ -89,67 +123,87 @@ pub fn train(p: &Empirical, config: &TrainConfig, observe: impl FnMut(&Record)) 
 /// Fits any `model` to `p`: `config.steps` updates of `config.optimizer` on `config.objective`,
 /// recording CE, KL and H of the parameters before the first update and after each one.
 ///
-/// Errors with [`Error::Diverged`] as soon as a loss is not finite, naming the step.
-pub fn fit(
+/// `observe` sees each record as soon as it is made (for console lines, a progress bar, a live
+/// view) and may stop the run early (see [`Verdict`]).
+///
+/// Errors with [`Error::Diverged`] as soon as the run stops meaning anything (see [`check`]).
+pub fn fit<V: Verdict>(
     model: &impl Model,
     p: &Empirical,
     config: &TrainConfig,
-    mut observe: impl FnMut(&Record),
+    mut observe: impl FnMut(&Record) -> V,
 ) -> Result<History> {
     config.validate()?;
     let device = model.logits()?.device().clone(); // targets live where the model does
     let target = Target::new(p.probs(), config.dtype, &device)?;
-    let meter = Meter { target: Target::new(p.probs(), DType::F64, &device)?, entropy: p.entropy() };
+    let meter = Meter::new(p);
     let mut optimizer = Optim::new(config, model.vars())?;
 
-    let first = meter.record(0, model, None)?;
-    let q_initial = meter.q(model)?;
-    observe(&first);
+    let start = meter.measure(model)?;
+    let q_initial = start.log_q.iter().map(|l| l.exp()).collect();
+    let mut last = start;
     let mut records = Vec::with_capacity(config.steps.saturating_add(1).min(1 << 20));
-    records.push(first);
-    for step in 1..=config.steps {
-        let loss = config.objective.loss(&model.log_q()?, &target)?;
-        optimizer.backward_step(&loss)?;
-        let record = meter.record(step, model, records.last())?;
-        observe(&record);
+    for step in 0..=config.steps {
+        if step > 0 {
+            let loss = config.objective.loss(&model.log_q()?, &target)?;
+            optimizer.backward_step(&loss)?;
+            let now = meter.measure(model)?;
+            check(config, step, &now, &records)?;
+            last = now;
+        }
+        let record = Record { step, metrics: last.metrics };
         records.push(record);
+        if observe(&record).stops() {
+            break;
+        }
     }
-    let q_final = meter.q(model)?;
+    let q_final = last.log_q.iter().map(|l| l.exp()).collect();
     Ok(History { records, q_initial, q_final })
 }
 
-/// Measures a model in f64 against p.
-struct Meter {
-    target: Target,
-    entropy: f64,
-}
+/// How far past its start the minimized loss may grow before a run counts as diverged: a factor
+/// of 1,000 over max(loss at step 0, 1 nat). Oscillating runs (e.g. SGD with lr 10 on free logits)
+/// stay far below it; a run that has blown up passes it within a few steps.
+pub const DIVERGENCE_GROWTH: f64 = 1e3;
 
-impl Meter {
-    fn log_q(&self, model: &impl Model) -> Result<candle_core::Tensor> {
-        Ok(candle_nn::ops::log_softmax(&model.logits()?.to_dtype(DType::F64)?, 0)?)
-    }
-
-    fn q(&self, model: &impl Model) -> Result<Vec<f64>> {
-        Ok(self.log_q(model)?.exp()?.to_vec1::<f64>()?)
-    }
-
-    /// The record of `step`, or `Error::Diverged` if CE or KL is not finite.
-    fn record(&self, step: usize, model: &impl Model, previous: Option<&Record>) -> Result<Record> {
-        let metrics = Metrics::measure(&self.log_q(model)?, &self.target, self.entropy)?;
-        let bad: Vec<&str> = [("cross-entropy", metrics.cross_entropy), ("KL divergence", metrics.kl_divergence)]
-            .iter()
-            .filter(|(_, v)| !v.is_finite())
-            .map(|(name, _)| *name)
-            .collect();
-        if bad.is_empty() {
-            return Ok(Record { step, metrics });
-        }
-        let (last_step, last_ce, last_kl) = match previous {
-            Some(r) => (r.step, r.metrics.cross_entropy, r.metrics.kl_divergence),
-            None => (step, f64::NAN, f64::NAN),
-        };
-        Err(Error::Diverged { step, what: bad.join(" and "), last_step, last_ce, last_kl })
-    }
+/// The divergence rule. A run is stopped as diverged at `step` when its numbers stop meaning
+/// anything:
+///
+/// 1. the minimized loss is not finite;
+/// 2. q has underflowed to exactly 0 in f64 for a category that was observed (its log q is
+///    still finite only because it is computed from the logits: the model says the data is
+///    impossible); or
+/// 3. the minimized loss has grown past [`DIVERGENCE_GROWTH`] × max(its value at step 0, 1 nat).
+///
+/// The error names the step, the last trustworthy CE and KL, and suggests a smaller learning rate.
+pub fn check(config: &TrainConfig, step: usize, now: &Measurement, records: &[Record]) -> Result<()> {
+    let loss = |m: &crate::Metrics| config.objective.value(m);
+    let value = loss(&now.metrics);
+    let start = records.first().map_or(value, |r| loss(&r.metrics));
+    let what = if !value.is_finite() {
+        format!("the minimized {} is {value}", config.objective.symbol())
+    } else if now.min_log_q.exp() == 0.0 {
+        format!(
+            "q has underflowed to 0 for an observed category (log q = {:.3e})",
+            now.min_log_q
+        )
+    } else if value > DIVERGENCE_GROWTH * start.max(1.0) {
+        format!(
+            "the minimized {} has grown from {start:.6} to {value:.6e} nats (over {DIVERGENCE_GROWTH}× its start)",
+            config.objective.symbol()
+        )
+    } else {
+        return Ok(());
+    };
+    let last = records.last().copied().unwrap_or(Record { step, metrics: now.metrics });
+    Err(Error::Diverged {
+        step,
+        what,
+        last_step: last.step,
+        last_ce: last.metrics.cross_entropy,
+        last_kl: last.metrics.kl_divergence,
+        lr: config.lr,
+    })
 }
 
 /// The two optimizers behind one `backward_step`.

@@ -3,16 +3,14 @@
 
 mod common;
 
-use candle_core::{DType, Device, Tensor};
 use common::*;
-use klfit::objective::{entropy, entropy_from_counts, Metrics};
+use klfit::measure::{accurate_sum, Meter, Metrics, Observed};
+use klfit::Empirical;
 use proptest::prelude::*;
 
 /// Metrics of logits `theta` against counts `c`, with H from the counts formula.
 fn metrics(c: &[f64], theta: &[f64]) -> Metrics {
-    let p = empirical(c);
-    let (_, log_q) = log_q(theta, DType::F64);
-    Metrics::measure(&log_q, &target(&p), p.entropy()).unwrap()
+    Meter::new(&empirical(c)).measure_logits(theta).metrics
 }
 
 /// Rounding-level tolerance for sums of p·log q: a few ulps of the largest term.
@@ -60,10 +58,13 @@ proptest! {
     }
 
     #[test]
-    fn entropy_from_counts_matches_entropy_from_probabilities(c in counts()) {
+    fn entropy_from_counts_matches_a_plain_loop_over_probabilities(c in counts()) {
         let p = empirical(&c);
-        let (a, b) = (entropy_from_counts(&c), entropy(p.probs()));
-        prop_assert!((a - b).abs() <= 64.0 * f64::EPSILON * (1.0 + (c.iter().sum::<f64>()).ln()), "{a} vs {b}");
+        let n: f64 = c.iter().sum();
+        let plain: f64 = -c.iter().filter(|&&c| c > 0.0).map(|c| (c / n) * (c / n).ln()).sum::<f64>();
+        let a = p.entropy();
+        prop_assert!((a - plain).abs() <= 64.0 * f64::EPSILON * (1.0 + n.ln()), "{a} vs {plain}");
+        prop_assert!((a - Observed::new(p.probs()).entropy()).abs() <= 64.0 * f64::EPSILON * (1.0 + n.ln()));
     }
 
     #[test]
@@ -109,17 +110,33 @@ fn closed_form_for_a_fair_coin_and_a_uniform_model() {
 }
 
 #[test]
+fn entropy_keeps_its_relative_accuracy_when_one_count_dominates() {
+    // References: Σ (c/N) ln(N/c) evaluated with Python's decimal module at 60 digits, then rounded to f64.
+    let cases: [(&[u64], f64); 5] = [
+        (&[1_000_000_000_000, 1], 2.8631021115900418e-11),
+        (&[1_000_000_000_000_000, 3], 1.0332049231872742e-13),
+        (&[u64::MAX - 1, 1], 2.459047481473219e-18),
+        (&[5, 5], std::f64::consts::LN_2),
+        (&[1, 2, 3, 4], 1.2798542258336674),
+    ];
+    for (counts, reference) in cases {
+        let labels = (0..counts.len()).map(|i| i.to_string()).collect();
+        let h = Empirical::from_whole_counts(labels, counts.to_vec()).unwrap().entropy();
+        let relative = ((h - reference) / reference).abs();
+        assert!(relative <= 1e-12, "{counts:?}: H = {h:e}, reference {reference:e}, relative error {relative:e}");
+    }
+}
+
+#[test]
 fn zero_probability_where_data_is_observed_gives_infinite_kl_not_nan() {
     let p = empirical(&[1.0, 1.0]);
-    let log_q = Tensor::new(&[0.0f64, f64::NEG_INFINITY], &Device::Cpu).unwrap();
-    let m = Metrics::measure(&log_q, &target(&p), p.entropy()).unwrap();
+    let m = Metrics::measure(&[0.0, f64::NEG_INFINITY], &Observed::new(p.probs()), p.entropy());
     assert_eq!(m.kl_divergence, f64::INFINITY);
     assert_eq!(m.cross_entropy, f64::INFINITY);
 }
 
 #[test]
 fn accurate_sum_keeps_what_naive_summation_loses() {
-    use klfit::objective::accurate_sum;
     // Exact answers: 1e16 + 1 − 1e16 = 1 (naive: 0), and a million 0.1s = 100000 to within one ulp
     // (0.1 is stored as 0.1 + 5.55e-18, so the exact sum is 100000 + 5.55e-12).
     assert_eq!(accurate_sum([1e16, 1.0, -1e16]), 1.0);

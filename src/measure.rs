@@ -1,0 +1,183 @@
+//! Measuring in f64: the accurate sums, the metrics recorded at every step, and the comparison of
+//! two given distributions. The quantities are defined in [`crate::objective`]; this file only
+//! measures them, each by its own sum, so that CE − KL − H(p) is a real check.
+//!
+//! Everything here is plain f64 arithmetic on the host, whatever dtype or device the model uses:
+//! the record is the reference the lesson is read from, so it is computed as accurately as f64
+//! allows (compensated sums for the softmax normaliser and for every total).
+
+use candle_core::DType;
+
+use crate::error::Result;
+use crate::model::Model;
+use crate::Empirical;
+
+/// Σ xs by Neumaier's compensated summation: the error stays near one rounding of the result
+/// instead of growing with the number of terms (K = 1,000,000 terms summed naively lose ~1e-9).
+/// Infinite or NaN terms give the plain sum (inf or NaN).
+pub fn accurate_sum(xs: impl IntoIterator<Item = f64>) -> f64 {
+    let (sum, compensation) = accurate_sum_parts(xs);
+    if sum.is_finite() {
+        sum + compensation
+    } else {
+        sum
+    }
+}
+
+/// The running sum and its compensation from Neumaier's summation, unrounded: Σ xs ≈ sum + compensation
+/// to about one rounding of the total, with `sum` the plain rounded sum.
+pub fn accurate_sum_parts(xs: impl IntoIterator<Item = f64>) -> (f64, f64) {
+    let (mut sum, mut compensation) = (0.0f64, 0.0f64);
+    for x in xs {
+        let t = sum + x;
+        compensation += if sum.abs() >= x.abs() { (sum - t) + x } else { (x - t) + sum };
+        sum = t;
+    }
+    (sum, compensation)
+}
+
+/// log softmax(θ) in f64: log q_i = (θ_i − max θ) − ln Σ_j exp(θ_j − max θ), with the normaliser
+/// summed by [`accurate_sum`]. `theta`: length K ≥ 1, finite.
+pub fn log_softmax(theta: &[f64]) -> Vec<f64> {
+    let max = theta.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let log_normaliser = accurate_sum(theta.iter().map(|t| (t - max).exp())).ln();
+    theta.iter().map(|t| (t - max) - log_normaliser).collect()
+}
+
+/// The data p restricted to its support S = {i : p_i > 0}, with log p_i, ready to measure
+/// against any log q.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    index: Vec<usize>,
+    p: Vec<f64>,
+    log_p: Vec<f64>,
+}
+
+impl Observed {
+    /// `probs`: length K, non-negative, summing to 1.
+    pub fn new(probs: &[f64]) -> Self {
+        let index: Vec<usize> = (0..probs.len()).filter(|&i| probs[i] > 0.0).collect();
+        let p: Vec<f64> = index.iter().map(|&i| probs[i]).collect();
+        let log_p = p.iter().map(|p| p.ln()).collect();
+        Self { index, p, log_p }
+    }
+
+    /// CE(p, q) = −Σ_S p_i log q_i, summed accurately. `log_q`: length K.
+    pub fn cross_entropy(&self, log_q: &[f64]) -> f64 {
+        accurate_sum(self.index.iter().zip(&self.p).map(|(&i, p)| -(p * log_q[i])))
+    }
+
+    /// KL(p‖q) = Σ_S p_i (log p_i − log q_i), summed accurately, directly (not as CE − H).
+    pub fn kl_divergence(&self, log_q: &[f64]) -> f64 {
+        let terms = self.index.iter().zip(&self.p).zip(&self.log_p);
+        accurate_sum(terms.map(|((&i, p), log_p)| p * (log_p - log_q[i])))
+    }
+
+    /// The smallest log q_i over the observed categories (+inf when there are none).
+    pub fn min_log_q(&self, log_q: &[f64]) -> f64 {
+        self.index.iter().map(|&i| log_q[i]).fold(f64::INFINITY, f64::min)
+    }
+
+    /// H(p) = −Σ_S p_i ln p_i, summed accurately.
+    pub fn entropy(&self) -> f64 {
+        -accurate_sum(self.p.iter().zip(&self.log_p).map(|(p, l)| p * l))
+    }
+}
+
+/// CE, KL and H at one point, in nats, measured in f64.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Metrics {
+    /// CE(p, q), nats.
+    pub cross_entropy: f64,
+    /// KL(p‖q), nats.
+    pub kl_divergence: f64,
+    /// H(p), nats.
+    pub entropy: f64,
+}
+
+impl Metrics {
+    /// CE and KL of `log_q` (length K) against `p`, each summed on its own; `entropy` is H(p),
+    /// computed by the caller from its own formula.
+    pub fn measure(log_q: &[f64], p: &Observed, entropy: f64) -> Self {
+        Self { cross_entropy: p.cross_entropy(log_q), kl_divergence: p.kl_divergence(log_q), entropy }
+    }
+
+    /// CE − KL, which the identity says equals H(p).
+    pub fn gap(&self) -> f64 {
+        self.cross_entropy - self.kl_divergence
+    }
+
+    /// CE − KL − H(p): zero in exact arithmetic, rounding error in practice.
+    pub fn residual(&self) -> f64 {
+        self.gap() - self.entropy
+    }
+}
+
+/// Measures a model in f64 against p: the meter every training engine records with.
+#[derive(Debug, Clone)]
+pub struct Meter {
+    observed: Observed,
+    entropy: f64,
+}
+
+/// One measurement of a model: its metrics and log q.
+#[derive(Debug, Clone)]
+pub struct Measurement {
+    /// CE, KL and H in nats.
+    pub metrics: Metrics,
+    /// log q in f64, length K.
+    pub log_q: Vec<f64>,
+    /// The smallest log q over the observed categories.
+    pub min_log_q: f64,
+}
+
+impl Meter {
+    /// A meter for data `p`.
+    pub fn new(p: &Empirical) -> Self {
+        Self { observed: Observed::new(p.probs()), entropy: p.entropy() }
+    }
+
+    /// Measures `model`'s current parameters: its logits copied to the host in f64.
+    pub fn measure(&self, model: &impl Model) -> Result<Measurement> {
+        let theta = model.logits()?.to_dtype(DType::F64)?.to_vec1::<f64>()?;
+        Ok(self.measure_logits(&theta))
+    }
+
+    /// Measures logits `theta` (length K).
+    pub fn measure_logits(&self, theta: &[f64]) -> Measurement {
+        let log_q = log_softmax(theta);
+        let metrics = Metrics::measure(&log_q, &self.observed, self.entropy);
+        let min_log_q = self.observed.min_log_q(&log_q);
+        Measurement { metrics, log_q, min_log_q }
+    }
+}
+
+/// The quantities `klfit divergence` reports for two given distributions, in nats.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Comparison {
+    /// H(p).
+    pub entropy: f64,
+    /// H(q).
+    pub entropy_q: f64,
+    /// CE(p, q); +inf when q = 0 somewhere p > 0.
+    pub cross_entropy: f64,
+    /// KL(p‖q); +inf when q = 0 somewhere p > 0.
+    pub kl_pq: f64,
+    /// KL(q‖p); +inf when p = 0 somewhere q > 0.
+    pub kl_qp: f64,
+}
+
+/// Compares two distributions over the same K categories (`p`, `q`: length K, each summing to 1),
+/// with the same sums the training loop records with; log 0 = −∞ gives +inf, never NaN.
+pub fn compare(p: &[f64], q: &[f64]) -> Comparison {
+    let ln = |x: &[f64]| x.iter().map(|v| v.ln()).collect::<Vec<f64>>();
+    let (observed_p, observed_q) = (Observed::new(p), Observed::new(q));
+    let (log_p, log_q) = (ln(p), ln(q));
+    Comparison {
+        entropy: observed_p.entropy(),
+        entropy_q: observed_q.entropy(),
+        cross_entropy: observed_p.cross_entropy(&log_q),
+        kl_pq: observed_p.kl_divergence(&log_q),
+        kl_qp: observed_q.kl_divergence(&log_p),
+    }
+}
