@@ -6,13 +6,17 @@
 //!
 //! Every setting lives in `TrainConfig::default()`; `klfit train --help` exposes them all.
 
-use klfit::{console, data, output, train, TrainConfig, Units};
+use klfit::data::{self, Source};
+use klfit::report::{self, console, OutputDir, RunInfo};
+use klfit::{train, TrainConfig, Units};
 
 fn main() -> anyhow::Result<()> {
     let name = std::env::args().nth(1).unwrap_or_else(|| data::DATASETS[0].name.to_string());
-    let p = data::dataset(&name)?.sample()?;
+    let source = Source::Dataset(data::dataset(&name)?);
+    let p = source.load()?;
     let config = TrainConfig::default(); // CE, plain SGD, lr 1, 500 steps, zero logits, f64
-    let info = console::RunInfo { dataset: &name, p: &p, config: &config, units: Units::Nats };
+    let info = RunInfo { source: &source, p: &p, config: &config, units: Units::Nats, interrupted: false };
+    let out = OutputDir::open("plots")?; // held for the run; written all-or-nothing at the end
     println!("{}\n", console::header(&info));
 
     // Train; print a line for every 20th record as it is made.
@@ -22,11 +26,8 @@ fn main() -> anyhow::Result<()> {
         }
     })?;
 
-    // Write metrics.csv, distribution.csv and the charts, all or nothing.
-    let mut out = output::Staging::new("plots")?;
-    output::stage_run(&mut out, &info, &history)?;
-    let written = out.commit()?;
-
+    // Write the metrics, the charts and summary.json, all or nothing.
+    let written = report::write_run(out, &info, &history)?;
     println!("\n{}", console::summary(&history, info.units));
     for path in written {
         println!("wrote {}", path.display());

@@ -12,11 +12,11 @@
 //! - [`empirical`]: the empirical distribution p (counts → probabilities, entropy)
 //! - [`model`]: models that produce logits (free logits first)
 //! - [`objective`]: **the identity**: CE, KL and H from log q
+//! - [`measure`]: CE, KL and H measured in f64 with accurate sums, at every step
 //! - [`train`](mod@train): the loop: forward → objective → backward_step → record
-//! - [`history`]: per-step records and the CSV files written from them
-//! - [`plot`]: the charts, drawn from a history
-//! - [`console`]: the console lines, drawn from the same records
-//! - [`output`]: all-or-nothing writing of a run's files
+//! - [`history`]: the per-step records
+//! - [`plot`]: the charts, drawn from a history (bytes, no files)
+//! - [`report`]: everything a run prints and writes, and the one place that writes files
 //!
 //! Beside the pipeline: [`text`] makes user text (labels, paths) safe to show, and [`error`] is
 //! the one error type.
@@ -39,18 +39,20 @@ pub mod files;
 pub mod empirical;
 pub mod model;
 pub mod objective;
+pub mod measure;
 pub mod train;
 pub mod history;
 pub mod plot;
-pub mod console;
-pub mod output;
+pub mod report;
 pub mod text;
 pub mod error;
 
 pub use empirical::Empirical;
 pub use error::{Error, Result};
-pub use history::{History, Record, Units};
-pub use objective::{Metrics, Objective};
+pub use history::{History, Record};
+pub use report::Units;
+pub use measure::Metrics;
+pub use objective::Objective;
 pub use train::{train, OptimizerKind, TrainConfig};
 
 /// The README's Rust code, compiled and run as a doc test so that it stays true.

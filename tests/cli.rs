@@ -235,10 +235,23 @@ fn info_reports_entropy_max_entropy_and_kl_to_uniform() {
     let counts = file(&dir, "c.csv", "category,count\na,1\nb,1\nc,2\n");
     let out = klfit().arg("info").arg("--counts").arg(&counts).assert().success().get_output().stdout.clone();
     let text = String::from_utf8(out).unwrap();
-    let h = -(0.25f64 * 0.25f64.ln() * 2.0 + 0.5 * 0.5f64.ln()); // = 1.5 ln 2
-    assert!(text.contains(&format!("H(p) = {h:.9} nats = {:.9} bits", 1.5)), "{text}");
-    assert!(text.contains(&format!("ln K = {:.9} nats", 3f64.ln())), "{text}");
-    assert!(text.contains(&format!("KL(p‖uniform)  {:.9} nats", 3f64.ln() - h)), "{text}");
+    let h = 1.5 * std::f64::consts::LN_2; // −(¼ ln ¼ · 2 + ½ ln ½)
+    assert_close(number_after(&text, "H(p) = "), h, &text);
+    assert_close(number_after(&text, "nats = "), 1.5, &text); // H in bits
+    assert_close(number_after(&text, "ln K = "), 3f64.ln(), &text);
+    assert_close(number_after(&text, "KL(p‖uniform)  "), 3f64.ln() - h, &text);
+}
+
+/// The number printed right after the first `key` in `text`.
+fn number_after(text: &str, key: &str) -> f64 {
+    let rest = &text[text.find(key).unwrap_or_else(|| panic!("no '{key}' in {text}")) + key.len()..];
+    let word: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
+    word.parse().unwrap_or_else(|_| panic!("'{word}' after '{key}' is not a number"))
+}
+
+/// Printed values carry at least 9 significant digits.
+fn assert_close(printed: f64, expected: f64, context: &str) {
+    assert!((printed - expected).abs() <= 1e-9 * expected.abs(), "{printed} vs {expected}: {context}");
 }
 
 #[test]
@@ -389,7 +402,7 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn unknown_dataset_lists_the_known_ones() {
-    klfit().args(["info", "--dataset", "nope"]).assert().code(1).stderr(predicate::str::contains("income"));
+    klfit().args(["info", "--dataset", "nope"]).assert().code(2).stderr(predicate::str::contains("income"));
 }
 
 #[test]

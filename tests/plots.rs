@@ -1,9 +1,9 @@
 //! The charts are written, valid and the right size: PNG signature and IHDR dimensions, SVG that
 //! parses as XML with the expected text; and garbage is refused rather than drawn.
 
-use klfit::objective::Metrics;
-use klfit::output::{stage_run, Staging};
-use klfit::{console::RunInfo, data, train, Empirical, History, Record, TrainConfig, Units};
+use klfit::data::Source;
+use klfit::report::{write_run, OutputDir, RunInfo};
+use klfit::{data, train, Empirical, History, Metrics, Record, TrainConfig, Units};
 
 const CHARTS: [&str; 3] = ["losses", "gap", "distributions"];
 
@@ -19,10 +19,9 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
 fn write(p: &Empirical, config: &TrainConfig, units: Units) -> tempfile::TempDir {
     let history = train(p, config, |_| {}).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let info = RunInfo { dataset: "test", p, config, units };
-    let mut out = Staging::new(dir.path()).unwrap();
-    stage_run(&mut out, &info, &history).unwrap();
-    out.commit().unwrap();
+    let source = Source::Counts("test.csv".into());
+    let info = RunInfo { source: &source, p, config, units, interrupted: false };
+    write_run(OutputDir::open(dir.path()).unwrap(), &info, &history).unwrap();
     dir
 }
 
@@ -92,11 +91,10 @@ fn non_finite_values_are_refused_not_drawn() {
     });
     let dir = tempfile::tempdir().unwrap();
     let config = TrainConfig::default();
-    let info = RunInfo { dataset: "test", p: &p, config: &config, units: Units::Nats };
-    let mut out = Staging::new(dir.path()).unwrap();
-    let err = stage_run(&mut out, &info, &history).unwrap_err();
+    let source = Source::Counts("test.csv".into());
+    let info = RunInfo { source: &source, p: &p, config: &config, units: Units::Nats, interrupted: false };
+    let err = write_run(OutputDir::open(dir.path()).unwrap(), &info, &history).unwrap_err();
     assert!(matches!(err, klfit::Error::Plot { .. }), "{err}");
-    drop(out);
     // Nothing was left behind: the staging folder is gone and no file was committed.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }

@@ -11,8 +11,9 @@
 //!
 //! Text is rasterised by ab_glyph from the DejaVu font of the `dejavu` crate (no system fonts).
 
-use std::path::Path;
 use std::sync::OnceLock;
+
+use image::ImageEncoder;
 
 use plotters::chart::MeshStyle;
 use plotters::coord::combinators::LogCoord;
@@ -50,32 +51,37 @@ const LINE_WIDTH: u32 = 4;
 
 type DrawResult<T, DB> = std::result::Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
-/// Writes losses.{png,svg}, gap.{png,svg}, distributions.{png,svg} through `staging`.
+/// The charts of a run as (file name, bytes) pairs: `losses.png`, `losses.svg`, `gap.png`, ...
 /// CE, KL and H are shown in `units`; `subtitle` (a one-line run description) goes under each title.
 ///
 /// Errors with [`Error::Plot`] if a value to plot is not finite, if q does not have K entries, or
-/// if drawing or writing a file fails.
-pub fn write_charts(
-    staging: &mut crate::output::Staging,
-    history: &History,
-    p: &Empirical,
-    units: Units,
-    subtitle: &str,
-) -> Result<()> {
-    let invalid = |message| Error::Plot { path: staging.dir().to_path_buf(), message };
+/// if drawing fails.
+pub fn charts(history: &History, p: &Empirical, units: Units, subtitle: &str) -> Result<Vec<(String, Vec<u8>)>> {
+    let invalid = |message| Error::Plot { path: "charts".into(), message };
     register_fonts().map_err(invalid)?;
     let run = Run::new(history, p, units, subtitle).map_err(invalid)?;
+    let mut files = Vec::new();
     for chart in [Chart::Losses, Chart::Gap, Chart::Distributions] {
-        let png = staging.path(&format!("{}.png", chart.name()));
-        let size = chart.size();
-        draw(chart, &run, &BitMapBackend::new(&png, size).into_drawing_area()).map_err(|e| plot_error(&png, e))?;
-        let svg = staging.path(&format!("{}.svg", chart.name()));
-        draw(chart, &run, &SVGBackend::new(&svg, size).into_drawing_area()).map_err(|e| plot_error(&svg, e))?;
+        let (w, h) = chart.size();
+        let png = format!("{}.png", chart.name());
+        let mut rgb = vec![0u8; 3 * w as usize * h as usize];
+        draw(chart, &run, &BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area())
+            .map_err(|e| plot_error(&png, e))?;
+        let mut bytes = Vec::new();
+        image::codecs::png::PngEncoder::new(&mut bytes)
+            .write_image(&rgb, w, h, image::ColorType::Rgb8)
+            .map_err(|e| plot_error(&png, e))?;
+        files.push((png, bytes));
+        let svg = format!("{}.svg", chart.name());
+        let mut text = String::new();
+        draw(chart, &run, &SVGBackend::with_string(&mut text, (w, h)).into_drawing_area())
+            .map_err(|e| plot_error(&svg, e))?;
+        files.push((svg, text.into_bytes()));
     }
-    Ok(())
+    Ok(files)
 }
 
-/// The charts `write_charts` draws.
+/// The charts [`charts`] draws.
 #[derive(Debug, Clone, Copy)]
 enum Chart {
     Losses,
@@ -114,8 +120,8 @@ fn draw<DB: DrawingBackend>(chart: Chart, run: &Run, root: &DrawingArea<DB, Shif
 }
 
 /// A drawing error tied to the file being drawn.
-fn plot_error(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Plot { path: path.to_path_buf(), message: e.to_string() }
+fn plot_error(name: &str, e: impl std::fmt::Display) -> Error {
+    Error::Plot { path: name.into(), message: e.to_string() }
 }
 
 /// Registers DejaVu Sans as "sans-serif", once per process.

@@ -1,0 +1,63 @@
+//! `klfit info`: K, N, H(p), ln K and KL(p‖uniform) of some data, as text or JSON.
+
+use klfit::measure::compare;
+use klfit::report::console::Console;
+use klfit::report::format::residual;
+use klfit::report::summary::number;
+use klfit::Units;
+use serde_json::json;
+
+use super::InfoArgs;
+
+pub fn run(args: &InfoArgs) -> klfit::Result<()> {
+    let source = args.data.source();
+    let p = source.load()?;
+    let u = args.units;
+    let k = p.k() as f64;
+    let uniform = vec![1.0 / k; p.k()];
+    let kl_uniform = compare(p.probs(), &uniform).kl_pq;
+    let (h, max_h) = (p.entropy(), k.ln());
+    let mut console = Console::new(false);
+    if args.json {
+        let object = json!({
+            "units": u.name(),
+            "data": source.name(),
+            "categories": p.k(),
+            "observations": super::divergence::total_json(&p),
+            "entropy": number(u.convert(h)),
+            "max_entropy": number(u.convert(max_h)),
+            "kl_to_uniform": number(u.convert(kl_uniform)),
+        });
+        return console.line(&object.to_string());
+    }
+    let both = |v: f64| both_units(u, v);
+    let lines = [
+        format!("data           {}", source.name()),
+        format!("categories     K = {}", p.k()),
+        format!("observations   N = {}", p.total_text()),
+        format!("entropy        H(p) = {}", both(h)),
+        format!("max entropy    ln K = {}", both(max_h)),
+        format!(
+            "KL(p‖uniform)  {}   (measured; ln K − H(p) − KL = {} {})",
+            both(kl_uniform),
+            residual(u.convert(max_h - h - kl_uniform)),
+            u.name()
+        ),
+    ];
+    for line in lines {
+        console.line(&line)?;
+    }
+    if p.k() == 1 {
+        console.line("note           K = 1: one category holds all the data, so every quantity is 0")?;
+    }
+    Ok(())
+}
+
+/// `v` in the chosen units, then in the other: `1.985846379 nats = 2.864970723 bits`.
+pub fn both_units(units: Units, v: f64) -> String {
+    let other = match units {
+        Units::Nats => Units::Bits,
+        Units::Bits => Units::Nats,
+    };
+    format!("{} = {}", units.with_unit(v), other.with_unit(v))
+}

@@ -1,0 +1,182 @@
+//! The command line: clap definitions only, parsed straight into the library's types. One file
+//! per subcommand does the work.
+
+use std::path::PathBuf;
+
+use candle_core::DType;
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand};
+use klfit::data::{self, Dataset, Source};
+use klfit::model::Init;
+use klfit::{Objective, OptimizerKind, TrainConfig, Units};
+
+pub mod datasets;
+pub mod divergence;
+pub mod info;
+pub mod signals;
+pub mod train;
+
+/// Fit q = softmax(θ) to data p and watch cross-entropy and KL divergence differ by exactly H(p).
+#[derive(Parser)]
+#[command(name = "klfit", version, about, long_about = None, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const EXAMPLES: &str = "Examples:
+  klfit datasets
+  klfit train --dataset income --units bits
+  klfit train --counts examples/data/weather.csv --optimizer adam --steps 2000
+  klfit info --samples observations.txt --json
+  klfit divergence --p examples/data/observed.csv --q examples/data/forecast.csv
+  cut -d, -f3 log.csv | klfit info --samples -";
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Train q = softmax(θ) on data; write metrics, distribution, charts and summary.json.
+    Train(TrainArgs),
+    /// K, N, H(p), the largest possible entropy ln K, and KL(p‖uniform) of some data.
+    Info(InfoArgs),
+    /// H(p), CE(p, q), KL(p‖q) and KL(q‖p) of two distributions given as CSV files.
+    Divergence(DivergenceArgs),
+    /// List the built-in datasets with K, N and H(p).
+    Datasets,
+}
+
+/// Where the data comes from: exactly one of these.
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+pub struct DataArgs {
+    /// CSV with header `category,count`; counts are non-negative whole numbers (0 allowed); - reads standard input.
+    #[arg(long, value_name = "FILE")]
+    counts: Option<PathBuf>,
+    /// One observed category label per line; categories in order of first appearance; - reads standard input.
+    #[arg(long, value_name = "FILE")]
+    samples: Option<PathBuf>,
+    /// A built-in dataset (see `klfit datasets`).
+    #[arg(long, value_name = "NAME", value_parser = dataset_parser())]
+    dataset: Option<&'static Dataset>,
+}
+
+impl DataArgs {
+    /// The data source the arguments name (clap guarantees exactly one).
+    pub fn source(&self) -> Source {
+        match (&self.counts, &self.samples, self.dataset) {
+            (Some(path), _, _) => Source::Counts(path.clone()),
+            (_, Some(path), _) => Source::Samples(path.clone()),
+            (_, _, Some(d)) => Source::Dataset(d),
+            (None, None, None) => Source::Dataset(&data::DATASETS[0]),
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct TrainArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// What to minimize (CE and KL have the same gradient, so they walk the same path).
+    #[arg(long, value_enum, default_value_t)]
+    pub objective: Objective,
+    /// How to step.
+    #[arg(long, value_enum, default_value_t)]
+    pub optimizer: OptimizerKind,
+    /// Learning rate, finite and > 0 [default: 1 for sgd, 0.1 for adam].
+    #[arg(long, value_name = "F", value_parser = positive_finite, allow_negative_numbers = true)]
+    pub lr: Option<f64>,
+    /// Number of updates; 0 writes only the initial metrics.
+    #[arg(long, value_name = "N", default_value_t = TrainConfig::default().steps, value_parser = whole_number, allow_negative_numbers = true)]
+    pub steps: usize,
+    /// Seed for --init random.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed: u64,
+    /// Initial logits.
+    #[arg(long, value_enum, default_value_t)]
+    pub init: Init,
+    /// Dtype of the parameters; metrics are always computed in f64.
+    #[arg(long, value_name = "DTYPE", default_value = "f64", value_parser = dtype_parser())]
+    pub dtype: DType,
+    /// Units for the console, the CSV files and the charts.
+    #[arg(long, value_enum, default_value_t)]
+    pub units: Units,
+    /// Output folder [default: runs/NAME, NAME from the dataset or file]; files in it are replaced only when the run succeeds.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print nothing but errors and warnings.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl TrainArgs {
+    /// The training settings, with the optimizer's default learning rate unless one was given.
+    pub fn config(&self) -> TrainConfig {
+        TrainConfig {
+            objective: self.objective,
+            optimizer: self.optimizer,
+            lr: self.lr.unwrap_or(self.optimizer.default_lr()),
+            steps: self.steps,
+            seed: self.seed,
+            init: self.init,
+            dtype: self.dtype,
+        }
+    }
+}
+
+#[derive(Args)]
+pub struct InfoArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Units of the entropies and divergences.
+    #[arg(long, value_enum, default_value_t)]
+    pub units: Units,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct DivergenceArgs {
+    /// CSV `category,probability` (or `category,count` with --counts) for p; - reads standard input.
+    #[arg(long, value_name = "FILE")]
+    pub p: PathBuf,
+    /// CSV `category,probability` (or `category,count` with --counts) for q; - reads standard input.
+    #[arg(long, value_name = "FILE")]
+    pub q: PathBuf,
+    /// Both files hold counts (`category,count`), normalized by their totals.
+    #[arg(long)]
+    pub counts: bool,
+    /// Accept any non-negative weights and divide them by their sum, instead of refusing values that are not probabilities summing to 1.
+    #[arg(long)]
+    pub normalize: bool,
+    /// Units of the entropies and divergences.
+    #[arg(long, value_enum, default_value_t)]
+    pub units: Units,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `--dataset NAME`: one of the built-in datasets (listed in `--help` and in the error).
+fn dataset_parser() -> impl TypedValueParser<Value = &'static Dataset> {
+    PossibleValuesParser::new(data::DATASETS.iter().map(|d| d.name)).try_map(|name| data::dataset(&name))
+}
+
+/// `--dtype f32|f64`.
+fn dtype_parser() -> impl TypedValueParser<Value = DType> {
+    PossibleValuesParser::new(["f32", "f64"]).map(|s| if s == "f32" { DType::F32 } else { DType::F64 })
+}
+
+/// Parses a learning rate: a finite number > 0.
+fn positive_finite(s: &str) -> Result<f64, String> {
+    let hint = format!("try {} for sgd, {} for adam", OptimizerKind::Sgd.default_lr(), OptimizerKind::Adam.default_lr());
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        Ok(v) => Err(format!("{v} is not a finite number > 0 ({hint})")),
+        Err(_) => Err(format!("'{}' is not a number ({hint})", klfit::text::shown(s, 40))),
+    }
+}
+
+/// Parses a number of steps: a whole number ≥ 0.
+fn whole_number(s: &str) -> Result<usize, String> {
+    s.parse::<usize>().map_err(|_| format!("'{}' is not a whole number ≥ 0 (e.g. 500)", klfit::text::shown(s, 40)))
+}

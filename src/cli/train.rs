@@ -1,0 +1,170 @@
+//! `klfit train`: fit q to the data, print a log, write the run's files all-or-nothing.
+
+use std::io::IsTerminal;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use klfit::data::Source;
+use klfit::report::console::{self, Console};
+use klfit::report::{self, OutputDir, RunInfo};
+use klfit::{Error, Record, Units};
+
+use super::{signals, TrainArgs};
+use crate::Outcome;
+
+/// A run expected to last longer than this gets a line with its estimated duration.
+const ESTIMATE_ABOVE: Duration = Duration::from_secs(30);
+
+pub fn run(args: TrainArgs) -> klfit::Result<Outcome> {
+    let source = args.data.source();
+    let config = args.config();
+    let out_path = args.out.clone().unwrap_or_else(|| PathBuf::from("runs").join(source.slug()));
+    refuse_overwriting_input(&source, &out_path)?;
+    let out = OutputDir::open(&out_path)?; // fails now, not after training, if another run holds it
+    let p = source.load()?;
+    signals::install()?;
+
+    let mut console = Console::new(args.quiet);
+    let info = RunInfo { source: &source, p: &p, config: &config, units: args.units, interrupted: false };
+    console.line(&console::header(&info))?;
+    if p.k() == 1 {
+        console.line("note       K = 1: one category holds all the data, so H, CE and KL are all 0 at every step")?;
+    }
+    console.line("")?;
+
+    let mut progress = Progress::new(config.steps, console.is_open());
+    let mut failure = None;
+    let history = klfit::train(&p, &config, |record| {
+        if let Err(e) = progress.record(record, args.units, &mut console) {
+            failure = Some(e);
+            return ControlFlow::Break(());
+        }
+        if signals::stop_requested() {
+            return ControlFlow::Break(());
+        }
+        ControlFlow::Continue(())
+    });
+    progress.finish();
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let history = history?;
+    let reached = history.last().step;
+    let info = RunInfo { interrupted: reached < config.steps, ..info };
+
+    let written = report::write_run(out, &info, &history)?;
+    console.line(&format!("\n{}", console::summary(&history, args.units)))?;
+    if let Some(warning) = console::warning(&info, &history) {
+        eprintln_quietly(&warning);
+    }
+    console.line(&format!("wrote {} files to {}", written.len(), klfit::text::path(&out_path)))?;
+    if signals::stop_requested() {
+        eprintln_quietly(&format!(
+            "interrupted at step {reached} of {}: wrote the {} records made so far to {} (summary.json says \"interrupted\": {})",
+            config.steps,
+            history.records.len(),
+            klfit::text::path(&out_path),
+            info.interrupted
+        ));
+        return Ok(Outcome::Interrupted);
+    }
+    Ok(Outcome::Done)
+}
+
+/// A line on standard error; if even that is closed there is nowhere to report it.
+fn eprintln_quietly(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// Refuses an output folder that holds one of the run's own input files under an output's name
+/// (the run would overwrite its data with its results).
+fn refuse_overwriting_input(source: &Source, out: &Path) -> klfit::Result<()> {
+    let (Some(input), Ok(dir)) = (source.file(), out.canonicalize()) else {
+        return Ok(()); // no input file, or no folder yet: nothing to overwrite
+    };
+    let Ok(input) = input.canonicalize() else { return Ok(()) };
+    let name = input.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    if input.parent() == Some(dir.as_path()) && report::OUTPUTS.contains(&name) {
+        return Err(Error::Usage(format!(
+            "the output folder {} holds the input file {} under the name of an output, which the run would overwrite; \
+             choose another --out",
+            klfit::text::path(out),
+            klfit::text::path(&input)
+        )));
+    }
+    Ok(())
+}
+
+/// Console output during training: the periodic step lines, a measured estimate of the duration
+/// when a run will take a while, and on a terminal a progress bar once a run has taken a second.
+struct Progress {
+    steps: usize,
+    open: bool,
+    start: Instant,
+    estimated: bool,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Progress {
+    fn new(steps: usize, open: bool) -> Self {
+        Self { steps, open, start: Instant::now(), estimated: false, bar: None }
+    }
+
+    fn record(&mut self, record: &Record, units: Units, console: &mut Console) -> klfit::Result<()> {
+        if !self.open {
+            return Ok(());
+        }
+        let elapsed = self.start.elapsed();
+        if !self.estimated && record.step > 0 && (record.step >= 20 || elapsed > Duration::from_millis(500)) {
+            self.estimated = true;
+            let per_step = elapsed / record.step as u32;
+            let total = per_step * self.steps.min(u32::MAX as usize) as u32;
+            if total > ESTIMATE_ABOVE {
+                console.line(&format!(
+                    "estimate   about {} for {} steps ({:.1} ms per step, measured); Ctrl-C stops early and keeps what is done",
+                    human(total),
+                    self.steps,
+                    per_step.as_secs_f64() * 1e3
+                ))?;
+            }
+        }
+        if self.bar.is_none() && std::io::stdout().is_terminal() && elapsed > Duration::from_secs(1) {
+            let bar = indicatif::ProgressBar::new(self.steps as u64);
+            if let Ok(style) =
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} steps  {elapsed} elapsed, {eta} left")
+            {
+                bar.set_style(style);
+            }
+            self.bar = Some(bar);
+        }
+        if console::is_logged(record.step, self.steps) {
+            let line = console::step_line(record, units);
+            match &self.bar {
+                Some(bar) => bar.suspend(|| console.line(&line))?,
+                None => console.line(&line)?,
+            }
+        }
+        if let Some(bar) = &self.bar {
+            bar.set_position(record.step as u64);
+        }
+        Ok(())
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// `4 min 10 s`, `35 s`, `2 h 5 min`.
+fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..=59 => format!("{s} s"),
+        60..=3599 => format!("{} min {} s", s / 60, s % 60),
+        _ => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+    }
+}

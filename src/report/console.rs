@@ -1,0 +1,151 @@
+//! Console views of a run: a header, one fixed-width line per logged step, a summary and warnings.
+//! Every line is a pure function of the records, so the example and the `klfit` command print the
+//! same thing and tests can read it; [`Console`] prints them.
+
+use std::io::Write;
+
+use super::format::{magnitude, number, residual, Units};
+use super::RunInfo;
+use crate::error::{Error, Result};
+use crate::history::{History, Record};
+use crate::train::OptimizerKind;
+
+/// Standard output for a run's lines. A closed pipe (`klfit ... | head -1`) silences it quietly,
+/// as with other Unix tools, and the run goes on; any other write error (a full disk) is an error.
+#[derive(Debug, Default)]
+pub struct Console {
+    quiet: bool,
+    closed: bool,
+}
+
+impl Console {
+    /// A console that prints, or prints nothing when `quiet`.
+    pub fn new(quiet: bool) -> Self {
+        Self { quiet, closed: false }
+    }
+
+    /// Prints `text` and a newline.
+    pub fn line(&mut self, text: &str) -> Result<()> {
+        if self.quiet || self.closed {
+            return Ok(());
+        }
+        let mut out = std::io::stdout().lock();
+        match writeln!(out, "{text}").and_then(|()| out.flush()) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            other => other.map_err(|e| Error::io("standard output", e)),
+        }
+    }
+
+    /// Whether lines are still printed (not quiet, and the reader has not gone away).
+    pub fn is_open(&self) -> bool {
+        !self.quiet && !self.closed
+    }
+}
+
+/// The header: data, entropy in nats and bits, and every setting of the run.
+pub fn header(run: &RunInfo) -> String {
+    let (p, c) = (run.p, run.config);
+    let h = p.entropy();
+    [
+        format!("dataset    {}", run.source.name()),
+        format!("data       K = {} categories, N = {} observations", p.k(), p.total_text()),
+        format!("entropy    H(p) = {} = {}", Units::Nats.with_unit(h), Units::Bits.with_unit(h)),
+        format!("objective  minimize {}", c.objective.formula()),
+        format!(
+            "optimizer  {}, lr {}, {} steps, seed {}, init {}, dtype {}",
+            c.optimizer.name(),
+            c.lr,
+            c.steps,
+            c.seed,
+            c.init.name(),
+            c.dtype.as_str()
+        ),
+        format!("units      {} (CE − KL − H is rounding error: it should be ~1e-15)", run.units.name()),
+    ]
+    .join("\n")
+}
+
+/// One fixed-width, greppable line:
+/// `step     40  CE  2.014358312  KL  0.028511933  H  1.985846379  CE-KL-H -2.2e-16`.
+pub fn step_line(r: &Record, units: Units) -> String {
+    let m = r.metrics;
+    format!(
+        "step {:>6}  CE {:>14}  KL {:>14}  H {:>14}  CE-KL-H {:>8}",
+        r.step,
+        units.show(m.cross_entropy),
+        units.show(m.kl_divergence),
+        units.show(m.entropy),
+        residual(units.convert(m.residual()))
+    )
+}
+
+/// Log every this many steps so that a run prints about 20 lines (the last step is always logged).
+pub fn log_interval(steps: usize) -> usize {
+    (steps / 20).max(1)
+}
+
+/// Whether `step` gets a console line in a run of `steps` steps.
+pub fn is_logged(step: usize, steps: usize) -> bool {
+    step.is_multiple_of(log_interval(steps)) || step == steps
+}
+
+/// The summary: final CE and KL in nats and bits, and the largest residual of the run in `units`.
+pub fn summary(history: &History, units: Units) -> String {
+    let m = history.last().metrics;
+    let both = |v: f64| format!("{} = {}", Units::Nats.with_unit(v), Units::Bits.with_unit(v));
+    [
+        format!("final CE   {}   (H(p) = {})", both(m.cross_entropy), both(m.entropy)),
+        format!("final KL   {}", both(m.kl_divergence)),
+        format!(
+            "max |CE − KL − H(p)| over {} records: {} {}",
+            history.records.len(),
+            magnitude(units.convert(history.max_abs_residual())),
+            units.name()
+        ),
+    ]
+    .join("\n")
+}
+
+/// What share of its starting KL a run may keep before [`warning`] speaks up.
+pub const SLOW_KL_SHARE: f64 = 0.1;
+
+/// One warning line when a run ended without really fitting: the minimized loss rose, or KL
+/// kept more than [`SLOW_KL_SHARE`] of its start; with a concrete suggestion. `None` when fine.
+pub fn warning(run: &RunInfo, history: &History) -> Option<String> {
+    let c = run.config;
+    let (first, last) = (history.records[0].metrics, history.last().metrics);
+    let (start, end) = (c.objective.value(&first), c.objective.value(&last));
+    let steps = history.last().step;
+    if steps == 0 {
+        return None;
+    }
+    if end > start {
+        return Some(format!(
+            "warning    the minimized {} rose from {} to {} nats over {steps} steps; \
+             try a smaller learning rate than {} (--lr {})",
+            c.objective.symbol(),
+            number(start),
+            number(end),
+            c.lr,
+            c.lr / 10.0
+        ));
+    }
+    if first.kl_divergence > 0.0 && last.kl_divergence > SLOW_KL_SHARE * first.kl_divergence {
+        let share = 100.0 * last.kl_divergence / first.kl_divergence;
+        let hint = match c.optimizer {
+            OptimizerKind::Sgd => format!(
+                "try --optimizer adam (each step then moves a logit by about lr, however small its gradient) or more than {steps} steps"
+            ),
+            OptimizerKind::Adam => format!("try more than {steps} steps or a larger learning rate than {}", c.lr),
+        };
+        return Some(format!(
+            "warning    KL(p‖q) ended at {} nats, {share:.0}% of its start ({} nats): q is still far from p; {hint}",
+            number(last.kl_divergence),
+            number(first.kl_divergence)
+        ));
+    }
+    None
+}

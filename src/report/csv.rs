@@ -1,0 +1,37 @@
+//! The CSV files of a run, written from its records: `metrics.csv` and `distribution.csv`.
+
+use std::io::Write;
+
+use super::format::Units;
+use crate::empirical::Empirical;
+use crate::history::History;
+
+/// The columns of `metrics.csv` after `step`, each followed by `_<units>`.
+pub const METRIC_COLUMNS: [&str; 5] = ["cross_entropy", "kl_divergence", "entropy", "ce_minus_kl", "residual"];
+
+/// `metrics.csv`: `step,cross_entropy_<u>,kl_divergence_<u>,entropy_<u>,ce_minus_kl_<u>,residual_<u>`
+/// with u the unit, one row per record, values in shortest round-trip form.
+pub fn metrics(out: &mut dyn Write, history: &History, units: Units) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    let header = METRIC_COLUMNS.iter().map(|h| format!("{h}_{}", units.name()));
+    w.write_record(std::iter::once("step".to_string()).chain(header))?;
+    for r in &history.records {
+        let m = r.metrics;
+        let values = [m.cross_entropy, m.kl_divergence, m.entropy, m.gap(), m.residual()];
+        w.write_record(std::iter::once(r.step.to_string()).chain(values.iter().map(|v| units.exact(*v))))?;
+    }
+    w.flush()
+}
+
+/// `distribution.csv`: `category,count,p_data,q_initial,q_final`, one row per category; counts
+/// written exactly, probabilities in shortest round-trip form.
+pub fn distribution(out: &mut dyn Write, history: &History, p: &Empirical) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(["category", "count", "p_data", "q_initial", "q_final"])?;
+    for i in 0..p.k() {
+        let probs = [p.probs()[i], history.q_initial[i], history.q_final[i]];
+        let row = [p.labels()[i].clone(), p.count_text(i)].into_iter().chain(probs.iter().map(|v| v.to_string()));
+        w.write_record(row)?;
+    }
+    w.flush()
+}

@@ -1,0 +1,83 @@
+//! The one owner of a run's output: every file a run writes, and every line it prints, is a view
+//! of its records made here.
+//!
+//! - [`dir`]: the output folder: locked, staged, committed all-or-nothing, recovered after a crash
+//! - [`csv`]: `metrics.csv` and `distribution.csv`
+//! - [`summary`]: the run summary, `summary.json`
+//! - [`console`]: the console lines
+//! - [`format`]: how numbers are written, for people and for files
+//!
+//! The charts are drawn by [`crate::plot`], which returns bytes; only [`dir`] touches the disk.
+
+pub mod console;
+pub mod csv;
+pub mod dir;
+pub mod format;
+pub mod summary;
+
+use std::path::PathBuf;
+
+use crate::data::Source;
+use crate::empirical::Empirical;
+use crate::error::Result;
+use crate::history::History;
+use crate::train::TrainConfig;
+pub use dir::OutputDir;
+pub use format::Units;
+
+/// Every file a run may write. A commit removes those an earlier run left that this run does not
+/// write, so the folder never mixes two runs.
+pub const OUTPUTS: &[&str] = &[
+    "metrics.csv",
+    "distribution.csv",
+    "losses.png",
+    "losses.svg",
+    "gap.png",
+    "gap.svg",
+    "distributions.png",
+    "distributions.svg",
+    "summary.json",
+];
+
+/// What a run was: the data and the settings, for headers, titles and summaries.
+#[derive(Debug, Clone, Copy)]
+pub struct RunInfo<'a> {
+    /// Where the data came from.
+    pub source: &'a Source,
+    /// The data distribution.
+    pub p: &'a Empirical,
+    /// The training settings.
+    pub config: &'a TrainConfig,
+    /// Units everything is shown in.
+    pub units: Units,
+    /// Whether the run was stopped by a signal before its last step.
+    pub interrupted: bool,
+}
+
+impl RunInfo<'_> {
+    /// One line for chart subtitles: "income · K = 10 · N = 5000 · minimize CE · sgd lr 1 · 500 steps".
+    pub fn subtitle(&self) -> String {
+        let c = self.config;
+        format!(
+            "{} · K = {} · N = {} · minimize {} · {} lr {} · {} steps",
+            crate::text::shown(&self.source.name(), 40),
+            self.p.k(),
+            self.p.total_text(),
+            c.objective.symbol(),
+            c.optimizer.name(),
+            c.lr,
+            c.steps
+        )
+    }
+}
+
+/// Writes every file of a run into `out` and commits them together; returns their paths.
+pub fn write_run(mut out: OutputDir, run: &RunInfo, history: &History) -> Result<Vec<PathBuf>> {
+    out.stage("metrics.csv", |w| csv::metrics(w, history, run.units))?;
+    out.stage("distribution.csv", |w| csv::distribution(w, history, run.p))?;
+    for (name, bytes) in crate::plot::charts(history, run.p, run.units, &run.subtitle())? {
+        out.stage(&name, |w| w.write_all(&bytes))?;
+    }
+    out.stage("summary.json", |w| summary::write(w, run, history))?;
+    out.commit(OUTPUTS)
+}

@@ -1,0 +1,99 @@
+//! `summary.json`: what a run was (klfit's version and every setting needed to rerun it) and
+//! what it reached.
+
+use std::io::Write;
+
+use serde_json::{json, Value};
+
+use super::RunInfo;
+use crate::history::History;
+
+/// The klfit version that wrote a file.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// A JSON value for a quantity: a number in full round-trip precision, or the string `"inf"`
+/// (`"-inf"`, `"nan"`) where JSON has no number for it.
+pub fn number(v: f64) -> Value {
+    match serde_json::Number::from_f64(v) {
+        Some(n) => Value::Number(n),
+        None => Value::String(v.to_string().to_lowercase()),
+    }
+}
+
+/// A count as a JSON integer (a string of digits if it is beyond 64 bits).
+pub fn count(n: u128) -> Value {
+    match u64::try_from(n) {
+        Ok(n) => Value::from(n),
+        Err(_) => Value::String(n.to_string()),
+    }
+}
+
+/// The `klfit train` command line that reruns this run.
+pub fn command(run: &RunInfo) -> String {
+    let c = run.config;
+    let mut args = vec!["klfit".to_string(), "train".into()];
+    args.extend(run.source.args().iter().map(|a| shell_word(a)));
+    args.extend(
+        [
+            ("--objective", c.objective.name().to_string()),
+            ("--optimizer", c.optimizer.name().into()),
+            ("--lr", c.lr.to_string()),
+            ("--steps", c.steps.to_string()),
+            ("--seed", c.seed.to_string()),
+            ("--init", c.init.name().into()),
+            ("--dtype", dtype_name(c.dtype).into()),
+            ("--units", run.units.name().into()),
+        ]
+        .into_iter()
+        .flat_map(|(k, v)| [k.to_string(), v]),
+    );
+    args.join(" ")
+}
+
+/// `f32` or `f64`.
+pub fn dtype_name(dtype: candle_core::DType) -> &'static str {
+    dtype.as_str()
+}
+
+/// `word`, single-quoted for a POSIX shell when it holds anything but plain characters.
+fn shell_word(word: &str) -> String {
+    if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:+,".contains(c)) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// Writes `summary.json` (pretty-printed, values in the run's units).
+pub fn write(out: &mut dyn Write, run: &RunInfo, history: &History) -> std::io::Result<()> {
+    let (c, u, last) = (run.config, run.units, history.last());
+    let m = last.metrics;
+    let n = match run.p.exact_counts() {
+        crate::empirical::Counts::Whole { total, .. } => count(*total),
+        crate::empirical::Counts::Weights { total, .. } => number(*total),
+    };
+    let summary = json!({
+        "klfit_version": VERSION,
+        "command": command(run),
+        "dataset": run.source.name(),
+        "k": run.p.k(),
+        "n": n,
+        "objective": c.objective.name(),
+        "optimizer": c.optimizer.name(),
+        "lr": number(c.lr),
+        "steps": c.steps,
+        "steps_done": last.step,
+        "interrupted": run.interrupted,
+        "seed": c.seed,
+        "init": c.init.name(),
+        "dtype": dtype_name(c.dtype),
+        "units": u.name(),
+        "entropy": number(u.convert(m.entropy)),
+        "final_cross_entropy": number(u.convert(m.cross_entropy)),
+        "final_kl_divergence": number(u.convert(m.kl_divergence)),
+        "residual": number(u.convert(m.residual())),
+        "max_abs_residual": number(u.convert(history.max_abs_residual())),
+    });
+    serde_json::to_writer_pretty(&mut *out, &summary)?;
+    out.write_all(b"\n")
+}
