@@ -17,24 +17,10 @@ pub trait Model {
     /// The trainable parameters, handed to the optimizer.
     fn vars(&self) -> Vec<Var>;
 
-    /// log q = log_softmax(θ), shape (K,), computed stably; see [`log_softmax`].
+    /// log q = log_softmax(θ), shape (K,), computed stably; see [`crate::objective::log_softmax`].
     fn log_q(&self) -> Result<Tensor> {
-        log_softmax(&self.logits()?)
+        crate::objective::log_softmax(&self.logits()?)
     }
-}
-
-/// log softmax over the last dimension: θ − m − ln Σ exp(θ − m), with m = max θ.
-///
-/// The shift m cancels in exact arithmetic, so it must carry no gradient: m is detached. (A
-/// max that passes gradient on hands every tied logit the rounding noise of Σ ∂/∂m, ~1e-15 each,
-/// which Adam's g / (|g| + ε) amplifies where the true gradient is ~0.) With m detached the
-/// gradient of −Σ p log q is exactly q·Σp − p: q − p up to the rounding of q and of Σ p.
-pub fn log_softmax(logits: &Tensor) -> Result<Tensor> {
-    let dim = logits.rank().saturating_sub(1);
-    let max = logits.max_keepdim(dim)?.detach();
-    let shifted = logits.broadcast_sub(&max)?;
-    let log_normaliser = shifted.exp()?.sum_keepdim(dim)?.log()?;
-    Ok(shifted.broadcast_sub(&log_normaliser)?)
 }
 
 /// How initial logits are chosen.

@@ -13,11 +13,23 @@
 //!
 //! H(p) does not depend on θ, so both objectives have the same gradient,
 //! ∂CE/∂θ_j = ∂KL/∂θ_j = q_j − p_j (see [`logit_gradient`]), and gradient descent on either walks
-//! the same path. Nothing computes one quantity from another: CE and KL are separate sums over
-//! log q, and H comes from its own formula ([`crate::Empirical::entropy`]), so `CE − KL − H`
-//! measures rounding, not an assumption.
-//! All quantities are in nats (natural logarithms). Measuring them in f64 for the records is
-//! [`crate::measure`]'s job; this file only writes the quantities down.
+//! the same path.
+//!
+//! The training losses are written in the form whose gradient *is* that formula. With
+//! log q_i = θ_i − lse(θ), where lse(θ) = ln Σ_j exp θ_j, and Σ p = 1:
+//!
+//! ```text
+//!   CE(p, q) = lse(θ) − Σ_i p_i θ_i        ∂/∂θ_j:  q_j − p_j   (∂lse/∂θ_j = q_j)
+//!   KL(p‖q)  = CE(p, q) − H(p)             ∂/∂θ_j:  q_j − p_j   (H(p) is a constant)
+//! ```
+//!
+//! so the gradient reaching the optimizer is q − p up to the rounding of q, with no sum over the K
+//! categories in it (differentiating −Σ p log q through log-softmax instead gives q·Σp − p, whose
+//! Σp, summed naively, carries ~√K ulps of noise into every logit).
+//!
+//! What is *recorded* is measured independently in [`crate::measure`]: CE and KL as two separate
+//! sums over log q, H from the counts by its own formula ([`crate::Empirical::entropy`]), so
+//! `CE − KL − H` measures rounding, not an assumption. All quantities are in nats.
 
 use candle_core::{DType, Device, Tensor};
 
@@ -36,12 +48,14 @@ pub enum Objective {
 }
 
 impl Objective {
-    /// The loss as a scalar tensor. `log_q`: shape (K,), the model's log-probabilities.
-    pub fn loss(self, log_q: &Tensor, p: &Target) -> Result<Tensor> {
-        match self {
-            Objective::CrossEntropy => cross_entropy(log_q, p),
-            Objective::KlDivergence => kl_divergence(log_q, p),
-        }
+    /// The loss as a scalar tensor, from the model's logits θ (shape (K,), any float dtype):
+    /// lse(θ) − Σ p θ for CE, minus the constant H(p) for KL (see the module documentation).
+    pub fn loss(self, logits: &Tensor, p: &Target) -> Result<Tensor> {
+        let cross_entropy = (log_sum_exp(logits)?.sum_all()? - logits.mul(&p.p)?.sum_all()?)?;
+        Ok(match self {
+            Objective::CrossEntropy => cross_entropy,
+            Objective::KlDivergence => (cross_entropy - p.entropy)?,
+        })
     }
 
     /// Short name for logs and files: `ce` or `kl`.
@@ -77,58 +91,36 @@ impl Objective {
     }
 }
 
-/// The data distribution p as tensors, prepared once: the support S = {i : p_i > 0}, and p_S
-/// and log p_S on it.
+/// The data distribution p as the losses need it, prepared once: p as a tensor and H(p).
 #[derive(Debug, Clone)]
 pub struct Target {
-    /// Indices of S, or `None` when every p_i > 0 (S is everything and nothing needs gathering).
-    support: Option<Tensor>,
+    /// p, shape (K,), in the parameters' dtype.
     p: Tensor,
-    log_p: Tensor,
+    /// H(p) in nats.
+    entropy: f64,
 }
 
 impl Target {
-    /// `probs`: length K, non-negative, summing to 1 (checked by the caller, e.g. [`crate::Empirical`]).
-    pub fn new(probs: &[f64], dtype: DType, device: &Device) -> Result<Self> {
-        let support: Vec<u32> = (0..probs.len() as u32).filter(|&i| probs[i as usize] > 0.0).collect();
-        let p_s: Vec<f64> = support.iter().map(|&i| probs[i as usize]).collect();
-        let log_p_s: Vec<f64> = p_s.iter().map(|p| p.ln()).collect();
-        let n = support.len();
-        let support = if n < probs.len() { Some(Tensor::from_vec(support, n, device)?) } else { None };
-        Ok(Self {
-            support,
-            p: Tensor::from_vec(p_s, n, device)?.to_dtype(dtype)?,
-            log_p: Tensor::from_vec(log_p_s, n, device)?.to_dtype(dtype)?,
-        })
-    }
-
-    /// log q restricted to S: shape (|S|,) from `log_q` of shape (K,).
-    fn on_support(&self, log_q: &Tensor) -> Result<Tensor> {
-        Ok(match &self.support {
-            Some(support) => log_q.index_select(support, 0)?,
-            None => log_q.clone(),
-        })
+    /// `probs`: length K, non-negative, summing to 1 (checked by the caller, e.g. [`crate::Empirical`]);
+    /// `entropy`: H(p) in nats.
+    pub fn new(probs: &[f64], entropy: f64, dtype: DType, device: &Device) -> Result<Self> {
+        Ok(Self { p: Tensor::from_slice(probs, probs.len(), device)?.to_dtype(dtype)?, entropy })
     }
 }
 
-/// The terms −p_i log q_i of CE for i in S, shape (|S|,). `log_q`: shape (K,).
-fn cross_entropy_terms(log_q: &Tensor, p: &Target) -> Result<Tensor> {
-    Ok(p.p.mul(&p.on_support(log_q)?)?.neg()?)
+/// lse(θ) = ln Σ exp θ over the last dimension, computed stably as m + ln Σ exp(θ − m) with
+/// m = max θ. The shift cancels in exact arithmetic, so it carries no gradient (m is detached):
+/// the gradient is then exactly softmax(θ) = exp(θ − m) / Σ exp(θ − m). (A max that passed
+/// gradient on would hand every tied logit the rounding noise of the cancellation.)
+pub fn log_sum_exp(logits: &Tensor) -> Result<Tensor> {
+    let dim = logits.rank().saturating_sub(1);
+    let max = logits.max_keepdim(dim)?.detach();
+    Ok(logits.broadcast_sub(&max)?.exp()?.sum_keepdim(dim)?.log()?.add(&max)?)
 }
 
-/// CE(p, q) = −Σ_S p_i log q_i, a scalar tensor (the differentiable loss).
-pub fn cross_entropy(log_q: &Tensor, p: &Target) -> Result<Tensor> {
-    Ok(cross_entropy_terms(log_q, p)?.sum_all()?)
-}
-
-/// The terms p_i (log p_i − log q_i) of KL for i in S, shape (|S|,). `log_q`: shape (K,).
-fn kl_divergence_terms(log_q: &Tensor, p: &Target) -> Result<Tensor> {
-    Ok(p.p.mul(&p.log_p.sub(&p.on_support(log_q)?)?)?)
-}
-
-/// KL(p‖q) = Σ_S p_i (log p_i − log q_i), a scalar tensor computed directly (not as CE − H).
-pub fn kl_divergence(log_q: &Tensor, p: &Target) -> Result<Tensor> {
-    Ok(kl_divergence_terms(log_q, p)?.sum_all()?)
+/// log softmax(θ) = θ − lse(θ) over the last dimension, stably (see [`log_sum_exp`]).
+pub fn log_softmax(logits: &Tensor) -> Result<Tensor> {
+    Ok(logits.broadcast_sub(&log_sum_exp(logits)?)?)
 }
 
 /// The gradient of both objectives with respect to the logits, in closed form: q − p.

@@ -135,7 +135,7 @@ pub fn fit<V: Verdict>(
 ) -> Result<History> {
     config.validate()?;
     let device = model.logits()?.device().clone(); // targets live where the model does
-    let target = Target::new(p.probs(), config.dtype, &device)?;
+    let target = Target::new(p.probs(), p.entropy(), config.dtype, &device)?;
     let meter = Meter::new(p);
     let mut optimizer = Optim::new(config, model.vars())?;
 
@@ -145,7 +145,7 @@ pub fn fit<V: Verdict>(
     let mut records = Vec::with_capacity(config.steps.saturating_add(1).min(1 << 20));
     for step in 0..=config.steps {
         if step > 0 {
-            let loss = config.objective.loss(&model.log_q()?, &target)?;
+            let loss = config.objective.loss(&model.logits()?, &target)?;
             optimizer.backward_step(&loss)?;
             let now = meter.measure(model)?;
             check(config, step, &now, &records)?;

@@ -11,8 +11,8 @@ use proptest::prelude::*;
 /// The autograd gradient of `objective` with respect to the logits, in f64.
 fn autograd(objective: Objective, probs: &[f64], theta: &[f64], dtype: DType) -> Vec<f64> {
     let model = FreeLogits::new(theta, dtype, &Device::Cpu).unwrap();
-    let target = Target::new(probs, dtype, &Device::Cpu).unwrap();
-    let loss = objective.loss(&model.log_q().unwrap(), &target).unwrap();
+    let target = Target::new(probs, entropy_ref(probs), dtype, &Device::Cpu).unwrap();
+    let loss = objective.loss(&model.logits().unwrap(), &target).unwrap();
     let grads = loss.backward().unwrap();
     let g = grads.get(&model.vars()[0]).unwrap();
     g.to_dtype(DType::F64).unwrap().to_vec1::<f64>().unwrap()
@@ -86,6 +86,38 @@ fn gradients_agree_in_f32_to_f32_precision() {
         let g = autograd(objective, p.probs(), &theta, DType::F32);
         let err = max_abs_diff(&g, &closed);
         assert!(err <= 8.0 * f32::EPSILON as f64, "{objective:?}: {err:e}");
+    }
+}
+
+/// H(p) by a plain loop.
+fn entropy_ref(p: &[f64]) -> f64 {
+    -fsum(p.iter().filter(|&&p| p > 0.0).map(|p| p * p.ln()))
+}
+
+#[test]
+fn the_losses_are_ce_and_kl_in_value_too() {
+    let p = empirical(&[5.0, 0.0, 3.0, 9.0, 1.0]);
+    let theta = [0.5, -2.0, 1.0, 0.0, 3.0];
+    let target = Target::new(p.probs(), entropy_ref(p.probs()), DType::F64, &Device::Cpu).unwrap();
+    let model = FreeLogits::new(&theta, DType::F64, &Device::Cpu).unwrap();
+    let value = |o: Objective| o.loss(&model.logits().unwrap(), &target).unwrap().to_scalar::<f64>().unwrap();
+    assert!((value(Objective::CrossEntropy) - ce_ref(p.probs(), &theta)).abs() <= 1e-15);
+    assert!((value(Objective::KlDivergence) - kl_ref(p.probs(), &theta)).abs() <= 1e-15);
+}
+
+#[test]
+fn the_gradient_is_q_minus_p_up_to_the_rounding_of_q_at_a_hundred_thousand_tied_logits() {
+    // θ = 0 (all tied) and p_j = 1/K for half the categories: the true gradient there is q_j − p_j
+    // = 1/K − 1/K ≈ 0, so any noise from a sum over K would stand out against ε·q.
+    let k = 100_000;
+    let c: Vec<f64> = (0..k).map(|i| if i % 2 == 0 { 10.0 } else { (1 + (i * 7) % 19) as f64 }).collect();
+    let p = empirical(&c);
+    let theta = vec![0.0; k];
+    let closed = logit_gradient(&softmax_ref(&theta), p.probs());
+    for objective in [Objective::CrossEntropy, Objective::KlDivergence] {
+        let g = autograd(objective, p.probs(), &theta, DType::F64);
+        let err = max_abs_diff(&g, &closed);
+        assert!(err <= 4.0 * f64::EPSILON / k as f64, "{objective:?}: {err:e} vs ε·q = {:e}", f64::EPSILON / k as f64);
     }
 }
 

@@ -2,9 +2,6 @@
 //! implementation of softmax written with plain f64 loops (no candle).
 #![allow(dead_code)]
 
-use candle_core::{DType, Device, Tensor};
-use klfit::model::{FreeLogits, Model};
-use klfit::objective::Target;
 use klfit::Empirical;
 use proptest::prelude::*;
 
@@ -26,31 +23,44 @@ pub fn empirical(c: &[f64]) -> Empirical {
     Empirical::from_counts((0..c.len()).map(|i| i.to_string()).collect(), c.to_vec()).unwrap()
 }
 
+/// Σ xs correctly rounded: Shewchuk's exact partial sums, the algorithm of Python's `math.fsum`
+/// (a different method from the crate's compensated sum). Finite inputs only.
+pub fn fsum(xs: impl IntoIterator<Item = f64>) -> f64 {
+    let mut partials: Vec<f64> = Vec::new();
+    for mut x in xs {
+        let mut kept = 0;
+        for j in 0..partials.len() {
+            let mut y = partials[j];
+            if x.abs() < y.abs() {
+                std::mem::swap(&mut x, &mut y);
+            }
+            let hi = x + y;
+            let lo = y - (hi - x);
+            if lo != 0.0 {
+                partials[kept] = lo;
+                kept += 1;
+            }
+            x = hi;
+        }
+        partials.truncate(kept);
+        partials.push(x);
+    }
+    partials.iter().rev().fold(0.0, |acc, p| acc + p)
+}
+
 /// Reference softmax in f64: q_i = exp(θ_i − max θ) / Σ_j exp(θ_j − max θ).
 pub fn softmax_ref(theta: &[f64]) -> Vec<f64> {
     let m = theta.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     let e: Vec<f64> = theta.iter().map(|t| (t - m).exp()).collect();
-    let s: f64 = e.iter().sum();
+    let s = fsum(e.iter().copied());
     e.iter().map(|e| e / s).collect()
 }
 
-/// Reference log-softmax in f64.
+/// Reference log-softmax in f64: log q_i = (θ_i − max θ) − ln Σ_j exp(θ_j − max θ).
 pub fn log_softmax_ref(theta: &[f64]) -> Vec<f64> {
     let m = theta.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    let lse = theta.iter().map(|t| (t - m).exp()).sum::<f64>().ln() + m;
-    theta.iter().map(|t| t - lse).collect()
-}
-
-/// The model's log q as a tensor, from logits in `dtype`.
-pub fn log_q(theta: &[f64], dtype: DType) -> (FreeLogits, Tensor) {
-    let model = FreeLogits::new(theta, dtype, &Device::Cpu).unwrap();
-    let log_q = model.log_q().unwrap();
-    (model, log_q)
-}
-
-/// p as an f64 target tensor.
-pub fn target(p: &Empirical) -> Target {
-    Target::new(p.probs(), DType::F64, &Device::Cpu).unwrap()
+    let ln_s = fsum(theta.iter().map(|t| (t - m).exp())).ln();
+    theta.iter().map(|t| (t - m) - ln_s).collect()
 }
 
 /// Largest absolute elementwise difference.
