@@ -65,8 +65,7 @@ const MAX_QUOTED_CHARS: usize = 60;
 /// [module documentation](crate::files).
 pub fn read_counts(path: &Path) -> Result<Empirical> {
     let table = read_count_table(path)?;
-    let counts = table.counts.iter().map(|&c| c as f64).collect();
-    Empirical::from_counts(table.labels, counts)
+    Empirical::from_whole_counts(table.labels, table.counts)
 }
 
 /// Reads a samples file: one observed category label per line; categories are the distinct

@@ -1,0 +1,171 @@
+//! What klfit prints and writes for people and scripts: `--json`, `--units`, exact counts, nine
+//! significant digits, the default output folder, a summary that reruns its run, and warnings.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+use tempfile::TempDir;
+
+fn klfit() -> Command {
+    Command::cargo_bin("klfit").unwrap()
+}
+
+fn file(dir: &TempDir, name: &str, contents: &str) -> PathBuf {
+    let path = dir.path().join(name);
+    fs::write(&path, contents).unwrap();
+    path
+}
+
+/// Runs klfit with `args` and parses its standard output as one JSON object.
+fn json(args: &[&str]) -> Value {
+    let out = klfit().args(args).assert().success().get_output().stdout.clone();
+    serde_json::from_slice(&out).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out)))
+}
+
+fn f(v: &Value, key: &str) -> f64 {
+    v[key].as_f64().unwrap_or_else(|| panic!("{key} is not a number in {v}"))
+}
+
+#[test]
+fn info_json_has_the_documented_keys_in_full_precision() {
+    let dir = TempDir::new().unwrap();
+    let counts = file(&dir, "c.csv", "category,count\na,1\nb,1\nc,2\n");
+    let v = json(&["info", "--counts", counts.to_str().unwrap(), "--json"]);
+    let h = 1.5 * std::f64::consts::LN_2; // −(¼ ln ¼ · 2 + ½ ln ½)
+    assert_eq!(v["units"], "nats");
+    assert_eq!(v["categories"], 3);
+    assert_eq!(v["observations"], 4); // an integer, not 4.0
+    assert!((f(&v, "entropy") - h).abs() <= 2.0 * f64::EPSILON * h);
+    assert!((f(&v, "max_entropy") - 3f64.ln()).abs() <= 2.0 * f64::EPSILON);
+    assert!((f(&v, "kl_to_uniform") - (3f64.ln() - h)).abs() <= 1e-15);
+
+    let bits = json(&["info", "--counts", counts.to_str().unwrap(), "--json", "--units", "bits"]);
+    assert_eq!(bits["units"], "bits");
+    assert!((f(&bits, "entropy") - 1.5).abs() <= 4.0 * f64::EPSILON, "{bits}");
+}
+
+#[test]
+fn divergence_json_has_the_documented_keys_and_spells_infinity() {
+    let dir = TempDir::new().unwrap();
+    let p = file(&dir, "p.csv", "category,probability\na,0.5\nb,0.5\n");
+    let q = file(&dir, "q.csv", "category,probability\na,0.25\nb,0.75\n");
+    let v = json(&["divergence", "--p", p.to_str().unwrap(), "--q", q.to_str().unwrap(), "--json"]);
+    let kl_pq = 0.5 * (0.5f64 / 0.25).ln() + 0.5 * (0.5f64 / 0.75).ln();
+    let kl_qp = 0.25 * (0.25f64 / 0.5).ln() + 0.75 * (0.75f64 / 0.5).ln();
+    assert_eq!(v["units"], "nats");
+    assert!((f(&v, "entropy") - std::f64::consts::LN_2).abs() <= 1e-16);
+    assert!((f(&v, "kl_pq") - kl_pq).abs() <= 1e-16, "{v}");
+    assert!((f(&v, "kl_qp") - kl_qp).abs() <= 1e-16, "{v}");
+    assert!((f(&v, "cross_entropy") - (std::f64::consts::LN_2 + kl_pq)).abs() <= 1e-15);
+
+    let zero = file(&dir, "z.csv", "category,probability\na,1\nb,0\n");
+    let v = json(&["divergence", "--p", p.to_str().unwrap(), "--q", zero.to_str().unwrap(), "--json"]);
+    assert_eq!(v["kl_pq"], "inf");
+    assert_eq!(v["cross_entropy"], "inf");
+    assert!(f(&v, "kl_qp").is_finite());
+}
+
+#[test]
+fn small_values_keep_nine_significant_digits_and_zero_is_never_negative() {
+    // p and q differ by 1e-6 in one probability: KL ≈ 1e-12, which fixed 9 decimals print as 0.
+    let dir = TempDir::new().unwrap();
+    let p = file(&dir, "p.csv", "category,probability\na,0.5\nb,0.5\n");
+    let q = file(&dir, "q.csv", "category,probability\na,0.500001\nb,0.499999\n");
+    let out = klfit().args(["divergence", "--p"]).arg(&p).arg("--q").arg(&q).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let line = text.lines().find(|l| l.starts_with("KL(p‖q)")).unwrap();
+    let printed: f64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    // Σ p ln(p/q) for the f64 values of these decimals, by Python's decimal module at 50 digits.
+    let exact = 1.9999444888567687e-12;
+    assert!((printed - exact).abs() <= 1e-8 * exact, "{line} vs {exact:e}");
+    let same = klfit().args(["divergence", "--p"]).arg(&p).arg("--q").arg(&p).assert().success();
+    let text = String::from_utf8(same.get_output().stdout.clone()).unwrap();
+    assert!(!text.contains("-0") && !text.contains("−0"), "{text}");
+}
+
+#[test]
+fn counts_beyond_two_to_the_53_are_shown_and_written_exactly() {
+    let dir = TempDir::new().unwrap();
+    let counts = file(&dir, "c.csv", "category,count\nbig,18446744073709551613\nsmall,1\n");
+    let out = klfit().args(["info", "--counts"]).arg(&counts).assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("N = 18446744073709551614"), "{text}");
+    let v = json(&["info", "--counts", counts.to_str().unwrap(), "--json"]);
+    assert_eq!(v["observations"].as_u64(), Some(18446744073709551614), "{v}");
+
+    let out_dir = dir.path().join("out");
+    klfit().args(["train", "--quiet", "--steps", "2", "--counts"]).arg(&counts).arg("--out").arg(&out_dir).assert().success();
+    let distribution = fs::read_to_string(out_dir.join("distribution.csv")).unwrap();
+    assert!(distribution.contains("big,18446744073709551613,"), "{distribution}");
+    let summary: Value = serde_json::from_str(&fs::read_to_string(out_dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["n"].as_u64(), Some(18446744073709551614));
+}
+
+#[test]
+fn the_default_output_folder_is_named_after_the_data_under_runs() {
+    let dir = TempDir::new().unwrap();
+    let counts = file(&dir, "weather.csv", "category,count\nsun,3\nrain,1\n");
+    let out = klfit()
+        .current_dir(dir.path())
+        .args(["train", "--steps", "3", "--counts", "weather.csv"])
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("runs/weather"), "the run must say where its files went: {text}");
+    assert!(dir.path().join("runs/weather/metrics.csv").is_file());
+    assert!(!dir.path().join("plots").exists());
+    let _ = counts;
+}
+
+/// Reads a file as bytes.
+fn bytes(path: &Path) -> Vec<u8> {
+    fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn summary_records_the_version_and_a_command_that_reruns_the_run_exactly() {
+    let dir = TempDir::new().unwrap();
+    let first = dir.path().join("first");
+    klfit()
+        .args(["train", "--dataset", "loaded-die", "--optimizer", "adam", "--steps", "30", "--init", "random"])
+        .args(["--seed", "7", "--dtype", "f32", "--units", "bits", "--quiet", "--out"])
+        .arg(&first)
+        .assert()
+        .success();
+    let summary: Value = serde_json::from_slice(&bytes(&first.join("summary.json"))).unwrap();
+    assert_eq!(summary["klfit_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(summary["interrupted"], false);
+    assert_eq!(summary["steps_done"], 30);
+    let command = summary["command"].as_str().unwrap();
+    let words: Vec<&str> = command.split_whitespace().collect();
+    assert_eq!(&words[..2], ["klfit", "train"], "{command}");
+    let again = dir.path().join("again");
+    let rerun = klfit().args(&words[1..]).arg("--quiet").arg("--out").arg(&again).output().unwrap();
+    assert!(rerun.status.success(), "{command}: {rerun:?}");
+    for name in ["metrics.csv", "distribution.csv"] {
+        assert_eq!(bytes(&first.join(name)), bytes(&again.join(name)), "{name} differs when rerun with: {command}");
+    }
+}
+
+#[test]
+fn a_run_that_did_not_fit_says_so_with_a_suggestion() {
+    // 2,000 categories: plain SGD with lr 1 moves each logit by ~1/K per step and ends far from p.
+    let dir = TempDir::new().unwrap();
+    let rows: String = (0..2000).map(|i| format!("c{i},{}\n", 1 + 100_000 / (i + 1))).collect();
+    let counts = file(&dir, "wide.csv", &format!("category,count\n{rows}"));
+    let slow = klfit()
+        .args(["train", "--quiet", "--steps", "100", "--counts"])
+        .arg(&counts)
+        .arg("--out")
+        .arg(dir.path().join("sgd"))
+        .assert()
+        .success();
+    let warning = String::from_utf8(slow.get_output().stderr.clone()).unwrap();
+    assert!(warning.contains("warning") && warning.contains("--optimizer adam"), "{warning}");
+    assert_eq!(warning.lines().count(), 1, "{warning}");
+    // The income data fits well: no warning.
+    let fine = klfit().args(["train", "--quiet", "--dataset", "income", "--out"]).arg(dir.path().join("ok")).assert();
+    assert!(fine.success().get_output().stderr.is_empty());
+}
