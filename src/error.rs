@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::report::format::{number, short};
+
 /// Everything that can go wrong in klfit, from reading a file to a diverging run.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -25,8 +27,8 @@ pub enum Error {
     /// Training stopped meaning anything (see [`crate::train::check`] for the rule).
     #[error(
         "training diverged at step {step}: {what}; the last trustworthy values (step {last_step}) \
-         were CE {last_ce} nats, KL {last_kl} nats; try a smaller learning rate than {lr} (e.g. {})",
-        lr / 10.0
+         were CE {} nats, KL {} nats; try a smaller learning rate than {} (e.g. {})",
+        number(*last_ce), number(*last_kl), short(*lr), short(crate::train::smaller_learning_rate(*lr))
     )]
     Diverged { step: usize, what: String, last_step: usize, last_ce: f64, last_kl: f64, lr: f64 },
 

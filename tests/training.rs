@@ -223,3 +223,29 @@ fn divergence_names_the_step_and_the_last_finite_values() {
         }
     }
 }
+
+#[test]
+fn a_run_that_blows_up_is_stopped_when_q_underflows_for_observed_data() {
+    // SGD with lr 1e30 or 1e308: one step sends some observed log q below −745 (q = 0 in f64)
+    // while CE, computed from the logits, is still a finite 1e29-sized number.
+    for lr in [1e30, 1e308] {
+        let config = TrainConfig { lr, steps: 20, ..TrainConfig::default() };
+        match train(&income(), &config, |_| {}) {
+            Err(Error::Diverged { step, what, last_step, .. }) => {
+                assert_eq!((step, last_step), (1, 0), "lr {lr}");
+                assert!(what.contains("underflowed"), "{what}");
+            }
+            other => panic!("lr {lr}: expected Diverged, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn an_oscillating_run_is_not_an_error() {
+    // SGD with lr 10 on the income data overshoots back and forth: KL swings but stays meaningful.
+    let h = train(&income(), &TrainConfig { lr: 10.0, ..TrainConfig::default() }, |_| {}).unwrap();
+    let kl: Vec<f64> = h.records.iter().map(|r| r.metrics.kl_divergence).collect();
+    assert!(kl.windows(2).any(|w| w[1] > w[0]), "lr 10 should oscillate");
+    assert!(kl.iter().all(|&k| k.is_finite() && k < 1.0));
+    assert!(h.max_abs_residual() < 1e-13);
+}

@@ -4,11 +4,11 @@
 
 use std::io::Write;
 
-use super::format::{magnitude, number, residual, Units};
+use super::format::{magnitude, number, residual, short, Units};
 use super::RunInfo;
 use crate::error::{Error, Result};
 use crate::history::{History, Record};
-use crate::train::OptimizerKind;
+use crate::train::{smaller_learning_rate, OptimizerKind};
 
 /// Standard output for a run's lines. A closed pipe (`klfit ... | head -1`) silences it quietly,
 /// as with other Unix tools, and the run goes on; any other write error (a full disk) is an error.
@@ -57,7 +57,7 @@ pub fn header(run: &RunInfo) -> String {
         format!(
             "optimizer  {}, lr {}, {} steps, seed {}, init {}, dtype {}",
             c.optimizer.name(),
-            c.lr,
+            short(c.lr),
             c.steps,
             c.seed,
             c.init.name(),
@@ -112,40 +112,44 @@ pub fn summary(history: &History, units: Units) -> String {
 /// What share of its starting KL a run may keep before [`warning`] speaks up.
 pub const SLOW_KL_SHARE: f64 = 0.1;
 
-/// One warning line when a run ended without really fitting: the minimized loss rose, or KL
-/// kept more than [`SLOW_KL_SHARE`] of its start; with a concrete suggestion. `None` when fine.
+/// One warning line when a run ended without really fitting, with a concrete suggestion; `None`
+/// when fine. The cases, first match wins: the minimized loss ended above its start, or it went
+/// up at some steps and KL kept more than [`SLOW_KL_SHARE`] of its start (the learning rate is too
+/// large: try a smaller one); or it fell at every step but KL kept that much (too few steps, or
+/// plain SGD's steps shrink with the gradient: try Adam or more steps).
 pub fn warning(run: &RunInfo, history: &History) -> Option<String> {
     let c = run.config;
-    let (first, last) = (history.records[0].metrics, history.last().metrics);
-    let (start, end) = (c.objective.value(&first), c.objective.value(&last));
-    let steps = history.last().step;
-    if steps == 0 {
+    let value = |r: &Record| c.objective.value(&r.metrics);
+    let (first, last) = (&history.records[0], history.last());
+    let steps = last.step;
+    let rises = history.records.windows(2).filter(|w| value(&w[1]) > value(&w[0])).count();
+    let smaller_lr =
+        format!("try a smaller learning rate than {} (--lr {})", short(c.lr), short(smaller_learning_rate(c.lr)));
+    if steps > 0 && value(last) > value(first) {
+        return Some(format!(
+            "warning    the minimized {} rose from {} to {} nats over {steps} steps; {smaller_lr}",
+            c.objective.symbol(),
+            number(value(first)),
+            number(value(last)),
+        ));
+    }
+    let (kl_start, kl_end) = (first.metrics.kl_divergence, last.metrics.kl_divergence);
+    if steps == 0 || kl_start <= 0.0 || kl_end <= SLOW_KL_SHARE * kl_start {
         return None;
     }
-    if end > start {
-        return Some(format!(
-            "warning    the minimized {} rose from {} to {} nats over {steps} steps; \
-             try a smaller learning rate than {} (--lr {})",
-            c.objective.symbol(),
-            number(start),
-            number(end),
-            c.lr,
-            c.lr / 10.0
-        ));
-    }
-    if first.kl_divergence > 0.0 && last.kl_divergence > SLOW_KL_SHARE * first.kl_divergence {
-        let share = 100.0 * last.kl_divergence / first.kl_divergence;
-        let hint = match c.optimizer {
-            OptimizerKind::Sgd => format!(
-                "try --optimizer adam (each step then moves a logit by about lr, however small its gradient) or more than {steps} steps"
-            ),
-            OptimizerKind::Adam => format!("try more than {steps} steps or a larger learning rate than {}", c.lr),
-        };
-        return Some(format!(
-            "warning    KL(p‖q) ended at {} nats, {share:.0}% of its start ({} nats): q is still far from p; {hint}",
-            number(last.kl_divergence),
-            number(first.kl_divergence)
-        ));
-    }
-    None
+    let share = 100.0 * kl_end / kl_start;
+    let hint = match (rises, c.optimizer) {
+        (1.., _) => format!("the loss went up at {rises} of {steps} steps; {smaller_lr}"),
+        (0, OptimizerKind::Sgd) => format!(
+            "try --optimizer adam (each step then moves a logit by about lr, however small its gradient) or more than {steps} steps"
+        ),
+        (0, OptimizerKind::Adam) => {
+            format!("try more than {steps} steps or a larger learning rate than {}", short(c.lr))
+        }
+    };
+    Some(format!(
+        "warning    KL(p‖q) ended at {} nats, {share:.0}% of its start ({} nats): q is still far from p; {hint}",
+        number(kl_end),
+        number(kl_start)
+    ))
 }

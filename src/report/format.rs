@@ -63,6 +63,16 @@ pub fn number(v: f64) -> String {
     }
 }
 
+/// A setting such as a learning rate, in shortest round-trip form: `1`, `0.1`, and scientific
+/// notation outside 10⁻⁴ … 10⁶ (`1e30`, `1e-7`), never a 31-digit integer.
+pub fn short(v: f64) -> String {
+    if v == 0.0 || (1e-4..1e6).contains(&v.abs()) || !v.is_finite() {
+        v.to_string()
+    } else {
+        format!("{v:e}")
+    }
+}
+
 /// A rounding-level residual for people: `+1.1e-15`, `-2.2e-16`, or `0` when exactly zero.
 pub fn residual(v: f64) -> String {
     if v == 0.0 {

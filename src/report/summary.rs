@@ -37,7 +37,7 @@ pub fn command(run: &RunInfo) -> String {
         [
             ("--objective", c.objective.name().to_string()),
             ("--optimizer", c.optimizer.name().into()),
-            ("--lr", c.lr.to_string()),
+            ("--lr", super::format::short(c.lr)),
             ("--steps", c.steps.to_string()),
             ("--seed", c.seed.to_string()),
             ("--init", c.init.name().into()),
