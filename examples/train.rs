@@ -15,7 +15,7 @@ fn main() -> anyhow::Result<()> {
     let source = Source::Dataset(data::dataset(&name)?);
     let p = source.load()?;
     let config = TrainConfig::default(); // CE, plain SGD, lr 1, 500 steps, zero logits, f64
-    let info = RunInfo { source: &source, p: &p, config: &config, units: Units::Nats, interrupted: false };
+    let info = RunInfo { source: &source, smoothing: None, p: &p, config: &config, units: Units::Nats, interrupted: false };
     let out = OutputDir::open("plots")?; // held for the run; written all-or-nothing at the end
     println!("{}\n", console::header(&info));
 
@@ -28,7 +28,7 @@ fn main() -> anyhow::Result<()> {
 
     // Write the metrics, the charts and summary.json, all or nothing.
     let written = report::write_run(out, &info, &history)?;
-    println!("\n{}", console::summary(&history, info.units));
+    println!("\n{}", console::summary(&info, &history));
     for path in written {
         println!("wrote {}", path.display());
     }

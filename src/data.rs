@@ -55,6 +55,30 @@ pub const DATASETS: &[Dataset] = &[
         n: 600,
         seed: 6,
     },
+    Dataset {
+        name: "clinic-visits",
+        description: "visits to a clinic per patient per year, 0 to 10: one peak at 3, a long right tail \
+                      (ordered; wider than any binomial)",
+        labels: &["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"],
+        true_probs: &[0.04, 0.10, 0.17, 0.19, 0.16, 0.12, 0.08, 0.06, 0.04, 0.025, 0.015],
+        n: 2000,
+        seed: 11,
+    },
+    Dataset {
+        name: "bike-hours",
+        description: "bike rentals by hour of day, 0 to 23: a morning and an evening peak with a deep \
+                      valley at midday (ordered, bimodal)",
+        labels: &[
+            "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17", "18",
+            "19", "20", "21", "22", "23",
+        ],
+        true_probs: &[
+            0.0006, 0.0006, 0.0006, 0.0007, 0.0019, 0.0112, 0.0473, 0.114, 0.1528, 0.114, 0.0473, 0.0113, 0.0023,
+            0.003, 0.0118, 0.0366, 0.0792, 0.1167, 0.1167, 0.0792, 0.0366, 0.0118, 0.0029, 0.0009,
+        ],
+        n: 20000,
+        seed: 17,
+    },
 ];
 
 /// The built-in dataset called `name`.

@@ -82,6 +82,16 @@ impl Empirical {
         counter.into_empirical()
     }
 
+    /// Additive smoothing: `eps` added to every count (eps = 0.5 is Jeffreys' rule, 1 Laplace's),
+    /// so that every category has p > 0. `eps`: finite and ≥ 0.
+    pub fn smoothed(&self, eps: f64) -> Result<Self> {
+        if !(eps.is_finite() && eps >= 0.0) {
+            return Err(Error::Usage(format!("--smoothing {eps}: the pseudo-count must be a finite number ≥ 0, e.g. 0.5")));
+        }
+        let counts = (0..self.k()).map(|i| self.count(i) + eps).collect();
+        Self::from_counts(self.labels.clone(), counts)
+    }
+
     /// Number of categories K.
     pub fn k(&self) -> usize {
         self.probs.len()

@@ -21,6 +21,10 @@ pub struct History {
     pub q_initial: Vec<f64>,
     /// q = softmax(θ) after the last step, length K.
     pub q_final: Vec<f64>,
+    /// Names of the model's named parameters (`theta`; `mu`, `sigma`; none for free logits).
+    pub parameter_names: Vec<&'static str>,
+    /// Their values at each record, one row per record in `records`' order.
+    pub parameters: Vec<Vec<f64>>,
 }
 
 impl History {
@@ -29,8 +33,19 @@ impl History {
         &self.records[self.records.len() - 1]
     }
 
+    /// The named parameters' values after the last step: `[("theta", 0.41)]`.
+    pub fn final_parameters(&self) -> Vec<(&'static str, f64)> {
+        let last = self.parameters.last().map(Vec::as_slice).unwrap_or_default();
+        self.parameter_names.iter().copied().zip(last.iter().copied()).collect()
+    }
+
     /// The largest |CE − KL − H| over the run, in nats.
     pub fn max_abs_residual(&self) -> f64 {
         self.records.iter().map(|r| r.metrics.residual().abs()).fold(0.0, f64::max)
+    }
+
+    /// The largest |CE(q,p) − KL(q‖p) − H(q)| over the run, in nats (0 if not measured).
+    pub fn max_abs_reverse_residual(&self) -> f64 {
+        self.records.iter().filter_map(|r| r.metrics.reverse).map(|r| r.residual().abs()).fold(0.0, f64::max)
     }
 }

@@ -84,7 +84,8 @@ impl Observed {
     }
 }
 
-/// CE, KL and H at one point, in nats, measured in f64.
+/// CE, KL and H at one point, in nats, measured in f64: the forward quantities always, the
+/// reverse ones when the run needs them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Metrics {
     /// CE(p, q), nats.
@@ -93,13 +94,15 @@ pub struct Metrics {
     pub kl_divergence: f64,
     /// H(p), nats.
     pub entropy: f64,
+    /// CE(q, p), KL(q‖p) and H(q), for runs that minimize KL(q‖p).
+    pub reverse: Option<Reverse>,
 }
 
 impl Metrics {
     /// CE and KL of `log_q` (length K) against `p`, each summed on its own; `entropy` is H(p),
     /// computed by the caller from its own formula.
     pub fn measure(log_q: &[f64], p: &Observed, entropy: f64) -> Self {
-        Self { cross_entropy: p.cross_entropy(log_q), kl_divergence: p.kl_divergence(log_q), entropy }
+        Self { cross_entropy: p.cross_entropy(log_q), kl_divergence: p.kl_divergence(log_q), entropy, reverse: None }
     }
 
     /// CE − KL, which the identity says equals H(p).
@@ -113,11 +116,47 @@ impl Metrics {
     }
 }
 
+/// The reverse direction at one point, in nats: CE(q, p), KL(q‖p) and H(q), each its own sum
+/// over the categories where q > 0 (0 · log 0 = 0).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Reverse {
+    /// CE(q, p) = −Σ q log p.
+    pub cross_entropy: f64,
+    /// KL(q‖p) = Σ q (log q − log p).
+    pub kl_divergence: f64,
+    /// H(q) = −Σ q log q, the model's entropy: it moves as q does.
+    pub entropy: f64,
+}
+
+impl Reverse {
+    /// Measures the reverse quantities of `log_q` against `log_p` (both length K).
+    pub fn measure(log_q: &[f64], log_p: &[f64]) -> Self {
+        let terms = || log_q.iter().zip(log_p).map(|(lq, lp)| (lq.exp(), *lq, *lp)).filter(|(q, _, _)| *q > 0.0);
+        Self {
+            cross_entropy: -accurate_sum(terms().map(|(q, _, lp)| q * lp)),
+            kl_divergence: accurate_sum(terms().map(|(q, lq, lp)| q * (lq - lp))),
+            entropy: -accurate_sum(terms().map(|(q, lq, _)| q * lq)),
+        }
+    }
+
+    /// CE(q, p) − KL(q‖p), which the identity says equals H(q).
+    pub fn gap(&self) -> f64 {
+        self.cross_entropy - self.kl_divergence
+    }
+
+    /// CE(q, p) − KL(q‖p) − H(q): zero in exact arithmetic, rounding error in practice.
+    pub fn residual(&self) -> f64 {
+        self.gap() - self.entropy
+    }
+}
+
 /// Measures a model in f64 against p: the meter every training engine records with.
 #[derive(Debug, Clone)]
 pub struct Meter {
     observed: Observed,
     entropy: f64,
+    /// log p for every category, when the reverse quantities are measured too.
+    log_p: Option<Vec<f64>>,
 }
 
 /// One measurement of a model: its metrics and log q.
@@ -132,13 +171,18 @@ pub struct Measurement {
 }
 
 impl Meter {
-    /// A meter for data `p`.
+    /// A meter for data `p` (forward quantities only).
     pub fn new(p: &Empirical) -> Self {
-        Self { observed: Observed::new(p.probs()), entropy: p.entropy() }
+        Self { observed: Observed::new(p.probs()), entropy: p.entropy(), log_p: None }
+    }
+
+    /// A meter that also measures CE(q, p), KL(q‖p) and H(q).
+    pub fn with_reverse(p: &Empirical) -> Self {
+        Self { log_p: Some(p.probs().iter().map(|p| p.ln()).collect()), ..Self::new(p) }
     }
 
     /// Measures `model`'s current parameters: its logits copied to the host in f64.
-    pub fn measure(&self, model: &impl Model) -> Result<Measurement> {
+    pub fn measure(&self, model: &dyn Model) -> Result<Measurement> {
         let theta = model.logits()?.to_dtype(DType::F64)?.to_vec1::<f64>()?;
         Ok(self.measure_logits(&theta))
     }
@@ -146,7 +190,8 @@ impl Meter {
     /// Measures logits `theta` (length K).
     pub fn measure_logits(&self, theta: &[f64]) -> Measurement {
         let log_q = log_softmax(theta);
-        let metrics = Metrics::measure(&log_q, &self.observed, self.entropy);
+        let mut metrics = Metrics::measure(&log_q, &self.observed, self.entropy);
+        metrics.reverse = self.log_p.as_ref().map(|log_p| Reverse::measure(&log_q, log_p));
         let min_log_q = self.observed.min_log_q(&log_q);
         Measurement { metrics, log_q, min_log_q }
     }

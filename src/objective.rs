@@ -27,50 +27,83 @@
 //! categories in it (differentiating −Σ p log q through log-softmax instead gives q·Σp − p, whose
 //! Σp, summed naively, carries ~√K ulps of noise into every logit).
 //!
+//! **The other direction.** KL is not symmetric: KL(p‖q) weighs log(p/q) by the data p (q is
+//! punished wherever the data is and q is not: it must *cover* p), KL(q‖p) by the model q (q is
+//! punished wherever it puts mass the data does not have: it *seeks a mode*). Its partners:
+//!
+//! ```text
+//!   KL(q‖p)  =  Σ_i q_i (log q_i − log p_i)      (infinite if p_i = 0 < q_i; a softmax has q > 0)
+//!   CE(q, p) = −Σ_i q_i log p_i
+//!   H(q)     = −Σ_i q_i log q_i
+//!
+//!   CE(q, p) = H(q) + KL(q‖p)                    ∂KL(q‖p)/∂θ_j = q_j (log q_j − log p_j − KL(q‖p))
+//! ```
+//!
+//! Here the entropy is the model's, H(q), and it moves with θ: minimizing KL(q‖p) is not
+//! minimizing CE(q, p), and the two curves are not parallel.
+//!
 //! What is *recorded* is measured independently in [`crate::measure`]: CE and KL as two separate
 //! sums over log q, H from the counts by its own formula ([`crate::Empirical::entropy`]), so
 //! `CE − KL − H` measures rounding, not an assumption. All quantities are in nats.
 
 use candle_core::{DType, Device, Tensor};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
-/// What the training loop minimizes. Both are real differentiable losses with the same gradient.
+/// What the training loop minimizes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Objective {
-    /// CE(p, q) = −Σ p log q.
+    /// Cross-entropy CE(p, q) = −Σ p log q (same gradient, same path as kl).
     #[default]
     #[value(name = "ce")]
     CrossEntropy,
-    /// KL(p‖q) = Σ_{p>0} p (log p − log q).
+    /// Forward KL(p‖q) = Σ p (log p − log q): q must cover the data.
     #[value(name = "kl")]
     KlDivergence,
+    /// Reverse KL(q‖p) = Σ q (log q − log p): q seeks a mode (needs p > 0 everywhere).
+    #[value(name = "reverse-kl")]
+    ReverseKl,
 }
 
 impl Objective {
     /// The loss as a scalar tensor, from the model's logits θ (shape (K,), any float dtype):
-    /// lse(θ) − Σ p θ for CE, minus the constant H(p) for KL (see the module documentation).
+    /// lse(θ) − Σ p θ for CE, minus the constant H(p) for KL(p‖q), and Σ q (log q − log p) for
+    /// KL(q‖p) (see the module documentation).
     pub fn loss(self, logits: &Tensor, p: &Target) -> Result<Tensor> {
-        let cross_entropy = (log_sum_exp(logits)?.sum_all()? - logits.mul(&p.p)?.sum_all()?)?;
+        let forward = || -> Result<Tensor> { Ok((log_sum_exp(logits)?.sum_all()? - logits.mul(&p.p)?.sum_all()?)?) };
         Ok(match self {
-            Objective::CrossEntropy => cross_entropy,
-            Objective::KlDivergence => (cross_entropy - p.entropy)?,
+            Objective::CrossEntropy => forward()?,
+            Objective::KlDivergence => (forward()? - p.entropy)?,
+            Objective::ReverseKl => {
+                let log_p = p.log_p.as_ref().ok_or_else(|| {
+                    Error::InvalidDistribution("reverse KL needs p > 0 for every category".into())
+                })?;
+                let log_q = log_softmax(logits)?;
+                log_q.exp()?.mul(&log_q.broadcast_sub(log_p)?)?.sum_all()?
+            }
         })
     }
 
-    /// Short name for logs and files: `ce` or `kl`.
+    /// Whether this is KL(q‖p), weighed by the model rather than the data.
+    pub fn is_reverse(self) -> bool {
+        self == Objective::ReverseKl
+    }
+
+    /// Short name for logs and files: `ce`, `kl` or `reverse-kl`.
     pub fn name(self) -> &'static str {
         match self {
             Objective::CrossEntropy => "ce",
             Objective::KlDivergence => "kl",
+            Objective::ReverseKl => "reverse-kl",
         }
     }
 
-    /// The symbol in titles and messages: `CE` or `KL`.
+    /// The symbol in titles and messages: `CE`, `KL` or `KL(q‖p)`.
     pub fn symbol(self) -> &'static str {
         match self {
             Objective::CrossEntropy => "CE",
             Objective::KlDivergence => "KL",
+            Objective::ReverseKl => "KL(q‖p)",
         }
     }
 
@@ -79,23 +112,27 @@ impl Objective {
         match self {
             Objective::CrossEntropy => "cross-entropy CE(p, q) = −Σ p log q",
             Objective::KlDivergence => "KL divergence KL(p‖q) = Σ p (log p − log q)",
+            Objective::ReverseKl => "reverse KL divergence KL(q‖p) = Σ q (log q − log p)",
         }
     }
 
-    /// The minimized quantity's measured value, in nats.
+    /// The minimized quantity's measured value, in nats (NaN if the record lacks it).
     pub fn value(self, m: &crate::Metrics) -> f64 {
         match self {
             Objective::CrossEntropy => m.cross_entropy,
             Objective::KlDivergence => m.kl_divergence,
+            Objective::ReverseKl => m.reverse.map_or(f64::NAN, |r| r.kl_divergence),
         }
     }
 }
 
-/// The data distribution p as the losses need it, prepared once: p as a tensor and H(p).
+/// The data distribution p as the losses need it, prepared once: p and log p as tensors, H(p).
 #[derive(Debug, Clone)]
 pub struct Target {
     /// p, shape (K,), in the parameters' dtype.
     p: Tensor,
+    /// log p, shape (K,), when every p_i > 0 (reverse KL needs it; it is infinite otherwise).
+    log_p: Option<Tensor>,
     /// H(p) in nats.
     entropy: f64,
 }
@@ -104,7 +141,12 @@ impl Target {
     /// `probs`: length K, non-negative, summing to 1 (checked by the caller, e.g. [`crate::Empirical`]);
     /// `entropy`: H(p) in nats.
     pub fn new(probs: &[f64], entropy: f64, dtype: DType, device: &Device) -> Result<Self> {
-        Ok(Self { p: Tensor::from_slice(probs, probs.len(), device)?.to_dtype(dtype)?, entropy })
+        let tensor = |v: Vec<f64>| -> Result<Tensor> { Ok(Tensor::from_vec(v, probs.len(), device)?.to_dtype(dtype)?) };
+        let log_p = match probs.iter().all(|&p| p > 0.0) {
+            true => Some(tensor(probs.iter().map(|p| p.ln()).collect())?),
+            false => None,
+        };
+        Ok(Self { p: tensor(probs.to_vec())?, log_p, entropy })
     }
 }
 
@@ -123,8 +165,15 @@ pub fn log_softmax(logits: &Tensor) -> Result<Tensor> {
     Ok(logits.broadcast_sub(&log_sum_exp(logits)?)?)
 }
 
-/// The gradient of both objectives with respect to the logits, in closed form: q − p.
+/// The gradient of CE(p, q) and KL(p‖q) with respect to the logits, in closed form: q − p.
 /// `q` and `p`: length K. This is the reference the autograd gradients are tested against.
 pub fn logit_gradient(q: &[f64], p: &[f64]) -> Vec<f64> {
     q.iter().zip(p).map(|(q, p)| q - p).collect()
+}
+
+/// The gradient of KL(q‖p) with respect to the logits, in closed form:
+/// q_j (log q_j − log p_j − KL(q‖p)). `q`, `p`: length K, every p_j > 0.
+pub fn reverse_kl_gradient(q: &[f64], p: &[f64]) -> Vec<f64> {
+    let kl: f64 = q.iter().zip(p).filter(|(q, _)| **q > 0.0).map(|(q, p)| q * (q.ln() - p.ln())).sum();
+    q.iter().zip(p).map(|(&q, &p)| if q > 0.0 { q * (q.ln() - p.ln() - kl) } else { 0.0 }).collect()
 }

@@ -9,7 +9,7 @@ use crate::empirical::Empirical;
 use crate::error::{Error, Result};
 use crate::history::{History, Record};
 use crate::measure::{Measurement, Meter};
-use crate::model::{FreeLogits, Init, Model};
+use crate::model::{Family, Init, Model};
 use crate::objective::{Objective, Target};
 use crate::report::format::number;
 
@@ -56,7 +56,10 @@ pub struct TrainConfig {
     pub steps: usize,
     /// Seed for random initialisation (default 0).
     pub seed: u64,
-    /// Initial logits (default: zeros, so q starts uniform).
+    /// The model family (default: free logits).
+    pub model: Family,
+    /// Where the parameters start (default: the family's documented start; for free logits all
+    /// zero, so q starts uniform).
     pub init: Init,
     /// Dtype of the parameters, F32 or F64 (default F64). Metrics are always measured in f64.
     pub dtype: DType,
@@ -71,7 +74,8 @@ impl Default for TrainConfig {
             lr: optimizer.default_lr(),
             steps: 500,
             seed: 0,
-            init: Init::Zeros,
+            model: Family::Logits,
+            init: Init::Default,
             dtype: DType::F64,
         }
     }
@@ -114,11 +118,11 @@ impl Verdict for ControlFlow<()> {
     }
 }
 
-/// Fits free logits, initialised as `config.init` says, to `p`; see [`fit`].
+/// Fits a model of the family `config.model`, starting as `config.init` says, to `p`; see [`fit`].
 pub fn train<V: Verdict>(p: &Empirical, config: &TrainConfig, observe: impl FnMut(&Record) -> V) -> Result<History> {
     config.validate()?;
-    let model = FreeLogits::new(&config.init.logits(p.k(), config.seed), config.dtype, &Device::Cpu)?;
-    fit(&model, p, config, observe)
+    let model = config.model.build(p, &config.init, config.seed, config.dtype, &Device::Cpu)?;
+    fit(model.as_ref(), p, config, observe)
 }
 
 /// Fits any `model` to `p`: `config.steps` updates of `config.optimizer` on `config.objective`,
@@ -127,25 +131,32 @@ pub fn train<V: Verdict>(p: &Empirical, config: &TrainConfig, observe: impl FnMu
 /// `observe` sees each record as soon as it is made (for console lines, a progress bar, a live
 /// view) and may stop the run early (see [`Verdict`]).
 ///
-/// Errors with [`Error::Diverged`] as soon as the run stops meaning anything (see [`check`]).
+/// Errors with [`Error::Diverged`] as soon as the run stops meaning anything (see [`check`]), and
+/// refuses to minimize KL(q‖p) when some p_i = 0 (it is infinite for every softmax q).
 pub fn fit<V: Verdict>(
-    model: &impl Model,
+    model: &dyn Model,
     p: &Empirical,
     config: &TrainConfig,
     mut observe: impl FnMut(&Record) -> V,
 ) -> Result<History> {
     config.validate()?;
+    if config.objective.is_reverse() {
+        refuse_zeros_for_reverse_kl(p)?;
+    }
     let device = model.logits()?.device().clone(); // targets live where the model does
     let target = Target::new(p.probs(), p.entropy(), config.dtype, &device)?;
-    let meter = Meter::new(p);
-    let mut optimizer = Optim::new(config, model.vars())?;
+    let meter = if config.objective.is_reverse() { Meter::with_reverse(p) } else { Meter::new(p) };
+    let vars = model.vars();
+    let mut optimizer = Optim::new(config, vars.clone())?;
 
     let start = meter.measure(model)?;
     let q_initial = start.log_q.iter().map(|l| l.exp()).collect();
+    let names = model.parameters()?.iter().map(|(name, _)| *name).collect();
+    let mut parameters = Vec::new();
     let mut last = start;
     let mut records = Vec::with_capacity(config.steps.saturating_add(1).min(1 << 20));
     for step in 0..=config.steps {
-        if step > 0 {
+        if step > 0 && !vars.is_empty() {
             let loss = config.objective.loss(&model.logits()?, &target)?;
             optimizer.backward_step(&loss)?;
             let now = meter.measure(model)?;
@@ -154,21 +165,39 @@ pub fn fit<V: Verdict>(
         }
         let record = Record { step, metrics: last.metrics };
         records.push(record);
+        parameters.push(model.parameters()?.iter().map(|(_, v)| *v).collect());
         if observe(&record).stops() {
             break;
         }
     }
     let q_final = last.log_q.iter().map(|l| l.exp()).collect();
-    Ok(History { records, q_initial, q_final })
+    Ok(History { records, q_initial, q_final, parameter_names: names, parameters })
+}
+
+/// KL(q‖p) = Σ q (log q − log p) is +∞ wherever p_i = 0 < q_i, and a softmax has every q_i > 0.
+fn refuse_zeros_for_reverse_kl(p: &Empirical) -> Result<()> {
+    let zeros: Vec<usize> = (0..p.k()).filter(|&i| p.probs()[i] == 0.0).collect();
+    let Some(&first) = zeros.first() else { return Ok(()) };
+    Err(Error::InvalidDistribution(format!(
+        "reverse KL(q‖p) is infinite for this data: category {} was never observed (p = 0){}, and a softmax \
+         gives every category q > 0, so q·log(q/p) = +∞ there; smooth the counts with --smoothing EPS \
+         (e.g. --smoothing 0.5 adds half an observation to every category)",
+        crate::text::quoted(&p.labels()[first]),
+        match zeros.len() {
+            1 => String::new(),
+            n => format!(" and so were {} others", n - 1),
+        }
+    )))
 }
 
 /// The divergence rule. A run is stopped as diverged at `step` when its numbers stop meaning
 /// anything:
 ///
 /// 1. the minimized loss is not finite; or
-/// 2. q has underflowed to exactly 0 in f64 for a category that was observed: its log q is
-///    still finite only because it is computed from the logits, but the model says the data is
-///    impossible.
+/// 2. (for CE and KL(p‖q)) q has underflowed to exactly 0 in f64 for a category that was
+///    observed: its log q is still finite only because it is computed from the logits, but the
+///    model says the data is impossible. (KL(q‖p) weighs by q, so a mode-seeking q that
+///    leaves a mode at q ≈ 0 is a meaningful answer there, not a failure.)
 ///
 /// A loss that grows by orders of magnitude is caught by rule 2 first: CE is a p-weighted
 /// average of −log q_i over the observed categories, so CE > 745 nats means some observed
@@ -182,7 +211,7 @@ pub fn check(config: &TrainConfig, step: usize, now: &Measurement, records: &[Re
     let symbol = config.objective.symbol();
     let what = if !value.is_finite() {
         format!("the minimized {symbol} is {value}")
-    } else if now.min_log_q.exp() == 0.0 {
+    } else if !config.objective.is_reverse() && now.min_log_q.exp() == 0.0 {
         format!("q has underflowed to 0 for an observed category (log q = {})", number(now.min_log_q))
     } else {
         return Ok(());

@@ -20,7 +20,7 @@ fn write(p: &Empirical, config: &TrainConfig, units: Units) -> tempfile::TempDir
     let history = train(p, config, |_| {}).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let source = Source::Counts("test.csv".into());
-    let info = RunInfo { source: &source, p, config, units, interrupted: false };
+    let info = RunInfo { source: &source, smoothing: None, p, config, units, interrupted: false };
     write_run(OutputDir::open(dir.path()).unwrap(), &info, &history).unwrap();
     dir
 }
@@ -87,12 +87,12 @@ fn non_finite_values_are_refused_not_drawn() {
     let mut history: History = train(&p, &TrainConfig { steps: 2, ..TrainConfig::default() }, |_| {}).unwrap();
     history.records.push(Record {
         step: 3,
-        metrics: Metrics { cross_entropy: f64::NAN, kl_divergence: 0.1, entropy: p.entropy() },
+        metrics: Metrics { cross_entropy: f64::NAN, kl_divergence: 0.1, entropy: p.entropy(), reverse: None },
     });
     let dir = tempfile::tempdir().unwrap();
     let config = TrainConfig::default();
     let source = Source::Counts("test.csv".into());
-    let info = RunInfo { source: &source, p: &p, config: &config, units: Units::Nats, interrupted: false };
+    let info = RunInfo { source: &source, smoothing: None, p: &p, config: &config, units: Units::Nats, interrupted: false };
     let err = write_run(OutputDir::open(dir.path()).unwrap(), &info, &history).unwrap_err();
     assert!(matches!(err, klfit::Error::Plot { .. }), "{err}");
     // Nothing was left behind: the staging folder is gone and no file was committed.

@@ -11,7 +11,7 @@ use super::InfoArgs;
 
 pub fn run(args: &InfoArgs) -> klfit::Result<()> {
     let source = args.data.source();
-    let p = source.load()?;
+    let p = args.smoothing.apply(source.load()?)?;
     let u = args.units;
     let k = p.k() as f64;
     let uniform = vec![1.0 / k; p.k()];

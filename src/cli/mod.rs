@@ -7,7 +7,7 @@ use candle_core::DType;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use klfit::data::{self, Dataset, Source};
-use klfit::model::Init;
+use klfit::model::{Family, Init};
 use klfit::{Objective, OptimizerKind, TrainConfig, Units};
 
 pub mod datasets;
@@ -59,6 +59,24 @@ pub struct DataArgs {
     dataset: Option<&'static Dataset>,
 }
 
+/// Additive smoothing of the counts.
+#[derive(Args)]
+pub struct SmoothingArgs {
+    /// Add EPS to every count (0.5: Jeffreys, 1: Laplace), so every category has p > 0 (reverse KL needs it).
+    #[arg(long, value_name = "EPS", value_parser = non_negative_finite)]
+    pub smoothing: Option<f64>,
+}
+
+impl SmoothingArgs {
+    /// `p` smoothed as asked (unchanged without --smoothing).
+    pub fn apply(&self, p: klfit::Empirical) -> klfit::Result<klfit::Empirical> {
+        match self.smoothing {
+            Some(eps) => p.smoothed(eps),
+            None => Ok(p),
+        }
+    }
+}
+
 impl DataArgs {
     /// The data source the arguments name (clap guarantees exactly one).
     pub fn source(&self) -> Source {
@@ -75,9 +93,14 @@ impl DataArgs {
 pub struct TrainArgs {
     #[command(flatten)]
     pub data: DataArgs,
-    /// What to minimize (CE and KL have the same gradient, so they walk the same path).
+    #[command(flatten)]
+    pub smoothing: SmoothingArgs,
+    /// What to minimize (ce and kl have the same gradient, so they walk the same path).
     #[arg(long, value_enum, default_value_t)]
     pub objective: Objective,
+    /// The model family q is chosen from.
+    #[arg(long, value_enum, default_value_t)]
+    pub model: Family,
     /// How to step.
     #[arg(long, value_enum, default_value_t)]
     pub optimizer: OptimizerKind,
@@ -90,8 +113,8 @@ pub struct TrainArgs {
     /// Seed for --init random.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub seed: u64,
-    /// Initial logits.
-    #[arg(long, value_enum, default_value_t)]
+    /// Where the parameters start: default (the family's own start), zeros, random (seeded), or values by name: theta=0.3, mu=10,sigma=1.
+    #[arg(long, value_name = "INIT", default_value = "default")]
     pub init: Init,
     /// Dtype of the parameters; metrics are always computed in f64.
     #[arg(long, value_name = "DTYPE", default_value = "f64", value_parser = dtype_parser())]
@@ -116,7 +139,8 @@ impl TrainArgs {
             lr: self.lr.unwrap_or(self.optimizer.default_lr()),
             steps: self.steps,
             seed: self.seed,
-            init: self.init,
+            model: self.model,
+            init: self.init.clone(),
             dtype: self.dtype,
         }
     }
@@ -126,6 +150,8 @@ impl TrainArgs {
 pub struct InfoArgs {
     #[command(flatten)]
     pub data: DataArgs,
+    #[command(flatten)]
+    pub smoothing: SmoothingArgs,
     /// Units of the entropies and divergences.
     #[arg(long, value_enum, default_value_t)]
     pub units: Units,
@@ -148,6 +174,9 @@ pub struct DivergenceArgs {
     /// Accept any non-negative weights and divide them by their sum, instead of refusing values that are not probabilities summing to 1.
     #[arg(long)]
     pub normalize: bool,
+    /// Add EPS to every value of both files before normalizing (counts, weights or probabilities), so no category has 0.
+    #[arg(long, value_name = "EPS", value_parser = non_negative_finite)]
+    pub smoothing: Option<f64>,
     /// Units of the entropies and divergences.
     #[arg(long, value_enum, default_value_t)]
     pub units: Units,
@@ -173,6 +202,14 @@ fn positive_finite(s: &str) -> Result<f64, String> {
         Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
         Ok(v) => Err(format!("{v} is not a finite number > 0 ({hint})")),
         Err(_) => Err(format!("'{}' is not a number ({hint})", klfit::text::shown(s, 40))),
+    }
+}
+
+/// Parses a pseudo-count: a finite number ≥ 0.
+fn non_negative_finite(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("'{}' is not a finite number ≥ 0 (e.g. 0.5)", klfit::text::shown(s, 40))),
     }
 }
 

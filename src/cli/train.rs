@@ -22,11 +22,18 @@ pub fn run(args: TrainArgs) -> klfit::Result<Outcome> {
     let out_path = args.out.clone().unwrap_or_else(|| PathBuf::from("runs").join(source.slug()));
     refuse_overwriting_input(&source, &out_path)?;
     let out = OutputDir::open(&out_path)?; // fails now, not after training, if another run holds it
-    let p = source.load()?;
+    let p = args.smoothing.apply(source.load()?)?;
     signals::install()?;
 
     let mut console = Console::new(args.quiet);
-    let info = RunInfo { source: &source, p: &p, config: &config, units: args.units, interrupted: false };
+    let info = RunInfo {
+        source: &source,
+        smoothing: args.smoothing.smoothing,
+        p: &p,
+        config: &config,
+        units: args.units,
+        interrupted: false,
+    };
     console.line(&console::header(&info))?;
     if p.k() == 1 {
         console.line("note       K = 1: one category holds all the data, so H, CE and KL are all 0 at every step")?;
@@ -54,7 +61,7 @@ pub fn run(args: TrainArgs) -> klfit::Result<Outcome> {
     let info = RunInfo { interrupted: reached < config.steps, ..info };
 
     let written = report::write_run(out, &info, &history)?;
-    console.line(&format!("\n{}", console::summary(&history, args.units)))?;
+    console.line(&format!("\n{}", console::summary(&info, &history)))?;
     if let Some(warning) = console::warning(&info, &history) {
         eprintln_quietly(&warning);
     }

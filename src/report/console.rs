@@ -8,6 +8,7 @@ use super::format::{magnitude, number, residual, short, Units};
 use super::RunInfo;
 use crate::error::{Error, Result};
 use crate::history::{History, Record};
+use crate::model::Family;
 use crate::train::{smaller_learning_rate, OptimizerKind};
 
 /// Standard output for a run's lines. A closed pipe (`klfit ... | head -1`) silences it quietly,
@@ -50,17 +51,18 @@ pub fn header(run: &RunInfo) -> String {
     let (p, c) = (run.p, run.config);
     let h = p.entropy();
     [
-        format!("dataset    {}", run.source.name()),
+        format!("dataset    {}", run.data_name()),
         format!("data       K = {} categories, N = {} observations", p.k(), p.total_text()),
         format!("entropy    H(p) = {} = {}", Units::Nats.with_unit(h), Units::Bits.with_unit(h)),
         format!("objective  minimize {}", c.objective.formula()),
+        format!("model      {}", model_line(c.model, p.k())),
         format!(
             "optimizer  {}, lr {}, {} steps, seed {}, init {}, dtype {}",
             c.optimizer.name(),
             short(c.lr),
             c.steps,
             c.seed,
-            c.init.name(),
+            c.init,
             c.dtype.as_str()
         ),
         format!("units      {} (CE − KL − H is rounding error: it should be ~1e-15)", run.units.name()),
@@ -68,18 +70,40 @@ pub fn header(run: &RunInfo) -> String {
     .join("\n")
 }
 
+/// What the model line of the header says about a family.
+fn model_line(model: Family, k: usize) -> String {
+    match model {
+        Family::Logits => format!("logits: {k} free logits, q = softmax(θ) can equal any p"),
+        Family::Uniform => "uniform: no parameters, q = 1/K everywhere (a baseline)".into(),
+        Family::Binomial => "binomial: q = Binomial(n, θ) over the categories 0..n, one parameter θ".into(),
+        Family::Gaussian => "gaussian: q ∝ exp(−(x − μ)² / 2σ²) over the ordered categories, parameters μ, σ".into(),
+    }
+}
+
 /// One fixed-width, greppable line:
-/// `step     40  CE  2.014358312  KL  0.028511933  H  1.985846379  CE-KL-H -2.2e-16`.
+/// `step     40  CE    2.014358312  KL   0.0285119330  H    1.985846379  CE-KL-H -2.2e-16`;
+/// for a run that minimizes KL(q‖p), the reverse quantities, whose gap H(q) moves:
+/// `step     40  KL(q‖p)  0.3  CE(q,p)  2.1  H(q)  1.8  CE-KL-H(q) +2.2e-16`.
 pub fn step_line(r: &Record, units: Units) -> String {
     let m = r.metrics;
-    format!(
-        "step {:>6}  CE {:>14}  KL {:>14}  H {:>14}  CE-KL-H {:>8}",
-        r.step,
-        units.show(m.cross_entropy),
-        units.show(m.kl_divergence),
-        units.show(m.entropy),
-        residual(units.convert(m.residual()))
-    )
+    match m.reverse {
+        None => format!(
+            "step {:>6}  CE {:>14}  KL {:>14}  H {:>14}  CE-KL-H {:>8}",
+            r.step,
+            units.show(m.cross_entropy),
+            units.show(m.kl_divergence),
+            units.show(m.entropy),
+            residual(units.convert(m.residual()))
+        ),
+        Some(rev) => format!(
+            "step {:>6}  KL(q‖p) {:>14}  CE(q,p) {:>14}  H(q) {:>14}  CE-KL-H(q) {:>8}",
+            r.step,
+            units.show(rev.kl_divergence),
+            units.show(rev.cross_entropy),
+            units.show(rev.entropy),
+            residual(units.convert(rev.residual()))
+        ),
+    }
 }
 
 /// Log every this many steps so that a run prints about 20 lines (the last step is always logged).
@@ -92,11 +116,12 @@ pub fn is_logged(step: usize, steps: usize) -> bool {
     step.is_multiple_of(log_interval(steps)) || step == steps
 }
 
-/// The summary: final CE and KL in nats and bits, and the largest residual of the run in `units`.
-pub fn summary(history: &History, units: Units) -> String {
-    let m = history.last().metrics;
+/// The summary: final CE and KL in nats and bits, the largest residual of the run in `units`,
+/// and for a restricted family its fitted parameters (for binomial beside the closed form).
+pub fn summary(run: &RunInfo, history: &History) -> String {
+    let (m, units) = (history.last().metrics, run.units);
     let both = |v: f64| format!("{} = {}", Units::Nats.with_unit(v), Units::Bits.with_unit(v));
-    [
+    let mut lines = vec![
         format!("final CE   {}   (H(p) = {})", both(m.cross_entropy), both(m.entropy)),
         format!("final KL   {}", both(m.kl_divergence)),
         format!(
@@ -105,8 +130,31 @@ pub fn summary(history: &History, units: Units) -> String {
             magnitude(units.convert(history.max_abs_residual())),
             units.name()
         ),
-    ]
-    .join("\n")
+    ];
+    if let Some(r) = m.reverse {
+        lines.push(format!("final KL(q‖p) {}   (H(q) = {}, CE(q,p) = {})", both(r.kl_divergence), both(r.entropy), both(r.cross_entropy)));
+        lines.push(format!(
+            "max |CE(q,p) − KL(q‖p) − H(q)| over {} records: {} {}",
+            history.records.len(),
+            magnitude(units.convert(history.max_abs_reverse_residual())),
+            units.name()
+        ));
+    }
+    let fitted = history.final_parameters();
+    if !fitted.is_empty() {
+        let start = history.parameter_names.iter().zip(&history.parameters[0]);
+        let show = |pairs: Vec<String>| pairs.join(", ");
+        let mut line = format!(
+            "fitted     {}   (start {})",
+            show(fitted.iter().map(|(n, v)| format!("{n} = {}", number(*v))).collect()),
+            show(start.map(|(n, v)| format!("{n} = {}", number(*v))).collect())
+        );
+        if let Some(theta) = super::closed_form_theta(run) {
+            line.push_str(&format!("; closed form θ* = mean / n = {}", number(theta)));
+        }
+        lines.push(line);
+    }
+    lines.join("\n")
 }
 
 /// What share of its starting KL a run may keep before [`warning`] speaks up.
@@ -119,19 +167,16 @@ pub const SLOW_KL_SHARE: f64 = 0.1;
 /// plain SGD's steps shrink with the gradient: try Adam or more steps).
 pub fn warning(run: &RunInfo, history: &History) -> Option<String> {
     let c = run.config;
+    if c.model.is_restricted() || c.objective.is_reverse() {
+        return rose_warning(run, history); // KL(p‖q) stops at the family's floor, not near 0
+    }
     let value = |r: &Record| c.objective.value(&r.metrics);
     let (first, last) = (&history.records[0], history.last());
     let steps = last.step;
     let rises = history.records.windows(2).filter(|w| value(&w[1]) > value(&w[0])).count();
-    let smaller_lr =
-        format!("try a smaller learning rate than {} (--lr {})", short(c.lr), short(smaller_learning_rate(c.lr)));
-    if steps > 0 && value(last) > value(first) {
-        return Some(format!(
-            "warning    the minimized {} rose from {} to {} nats over {steps} steps; {smaller_lr}",
-            c.objective.symbol(),
-            number(value(first)),
-            number(value(last)),
-        ));
+    let smaller_lr = smaller_lr(c.lr);
+    if let Some(rose) = rose_warning(run, history) {
+        return Some(rose);
     }
     let (kl_start, kl_end) = (first.metrics.kl_divergence, last.metrics.kl_divergence);
     if steps == 0 || kl_start <= 0.0 || kl_end <= SLOW_KL_SHARE * kl_start {
@@ -152,4 +197,26 @@ pub fn warning(run: &RunInfo, history: &History) -> Option<String> {
         number(kl_end),
         number(kl_start)
     ))
+}
+
+/// "try a smaller learning rate than 10 (--lr 1)".
+fn smaller_lr(lr: f64) -> String {
+    format!("try a smaller learning rate than {} (--lr {})", short(lr), short(smaller_learning_rate(lr)))
+}
+
+/// The warning for a run whose minimized loss ended above its start.
+fn rose_warning(run: &RunInfo, history: &History) -> Option<String> {
+    let c = run.config;
+    let value = |r: &Record| c.objective.value(&r.metrics);
+    let (first, last) = (&history.records[0], history.last());
+    (last.step > 0 && value(last) > value(first)).then(|| {
+        format!(
+            "warning    the minimized {} rose from {} to {} nats over {} steps; {}",
+            c.objective.symbol(),
+            number(value(first)),
+            number(value(last)),
+            last.step,
+            smaller_lr(c.lr)
+        )
+    })
 }

@@ -9,16 +9,28 @@ use crate::history::History;
 /// The columns of `metrics.csv` after `step`, each followed by `_<units>`.
 pub const METRIC_COLUMNS: [&str; 5] = ["cross_entropy", "kl_divergence", "entropy", "ce_minus_kl", "residual"];
 
+/// The columns a run that minimizes KL(q‖p) adds: CE(q, p), KL(q‖p) and H(q).
+pub const REVERSE_COLUMNS: [&str; 3] = ["reverse_cross_entropy", "reverse_kl", "model_entropy"];
+
 /// `metrics.csv`: `step,cross_entropy_<u>,kl_divergence_<u>,entropy_<u>,ce_minus_kl_<u>,residual_<u>`
-/// with u the unit, one row per record, values in shortest round-trip form.
+/// with u the unit, then the model's named parameters (`theta`; `mu`, `sigma`) when it has any,
+/// then [`REVERSE_COLUMNS`] when the run measured them; one row per record, values in shortest
+/// round-trip form.
 pub fn metrics(out: &mut dyn Write, history: &History, units: Units) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    let header = METRIC_COLUMNS.iter().map(|h| format!("{h}_{}", units.name()));
-    w.write_record(std::iter::once("step".to_string()).chain(header))?;
-    for r in &history.records {
+    let reverse = history.records.first().is_some_and(|r| r.metrics.reverse.is_some());
+    let quantities = METRIC_COLUMNS.iter().chain(if reverse { &REVERSE_COLUMNS[..] } else { &[] });
+    let header = std::iter::once("step".to_string())
+        .chain(METRIC_COLUMNS.iter().map(|h| format!("{h}_{}", units.name())))
+        .chain(history.parameter_names.iter().map(|n| n.to_string()))
+        .chain(quantities.skip(METRIC_COLUMNS.len()).map(|h| format!("{h}_{}", units.name())));
+    w.write_record(header)?;
+    for (i, r) in history.records.iter().enumerate() {
         let m = r.metrics;
-        let values = [m.cross_entropy, m.kl_divergence, m.entropy, m.gap(), m.residual()];
-        w.write_record(std::iter::once(r.step.to_string()).chain(values.iter().map(|v| units.exact(*v))))?;
+        let forward = [m.cross_entropy, m.kl_divergence, m.entropy, m.gap(), m.residual()].map(|v| units.exact(v));
+        let parameters = history.parameters.get(i).into_iter().flatten().map(|v| v.to_string());
+        let reverse = m.reverse.into_iter().flat_map(|r| [r.cross_entropy, r.kl_divergence, r.entropy]).map(|v| units.exact(v));
+        w.write_record(std::iter::once(r.step.to_string()).chain(forward).chain(parameters).chain(reverse))?;
     }
     w.flush()
 }

@@ -44,6 +44,8 @@ pub const OUTPUTS: &[&str] = &[
 pub struct RunInfo<'a> {
     /// Where the data came from.
     pub source: &'a Source,
+    /// The pseudo-count added to every count (`--smoothing`), if any.
+    pub smoothing: Option<f64>,
     /// The data distribution.
     pub p: &'a Empirical,
     /// The training settings.
@@ -58,17 +60,36 @@ impl RunInfo<'_> {
     /// One line for chart subtitles: "income · K = 10 · N = 5000 · minimize CE · sgd lr 1 · 500 steps".
     pub fn subtitle(&self) -> String {
         let c = self.config;
+        let model = match c.model {
+            crate::model::Family::Logits => String::new(),
+            family => format!(" · {} model", family.name()),
+        };
         format!(
-            "{} · K = {} · N = {} · minimize {} · {} lr {} · {} steps",
-            crate::text::shown(&self.source.name(), 40),
+            "{} · K = {} · N = {} · minimize {}{model} · {} lr {} · {} steps",
+            crate::text::shown(&self.data_name(), 40),
             self.p.k(),
             self.p.total_text(),
             c.objective.symbol(),
             c.optimizer.name(),
-            c.lr,
+            format::short(c.lr),
             c.steps
         )
     }
+
+    /// The data's name, with the smoothing if any: `weather.csv (+0.5 per category)`.
+    pub fn data_name(&self) -> String {
+        match self.smoothing {
+            Some(eps) => format!("{} (+{} per category)", self.source.name(), format::short(eps)),
+            None => self.source.name(),
+        }
+    }
+}
+
+/// For a binomial run, θ* = mean / n, the closed-form optimum of KL(p‖q) over the family.
+pub fn closed_form_theta(run: &RunInfo) -> Option<f64> {
+    (run.config.model == crate::model::Family::Binomial)
+        .then(|| crate::model::Binomial::closed_form_theta(run.p.labels(), run.p.probs()).ok())
+        .flatten()
 }
 
 /// Writes every file of a run into `out` and commits them together; returns their paths.

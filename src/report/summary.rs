@@ -33,6 +33,9 @@ pub fn command(run: &RunInfo) -> String {
     let c = run.config;
     let mut args = vec!["klfit".to_string(), "train".into()];
     args.extend(run.source.args().iter().map(|a| shell_word(a)));
+    if let Some(eps) = run.smoothing {
+        args.extend(["--smoothing".to_string(), super::format::short(eps)]);
+    }
     args.extend(
         [
             ("--objective", c.objective.name().to_string()),
@@ -40,7 +43,8 @@ pub fn command(run: &RunInfo) -> String {
             ("--lr", super::format::short(c.lr)),
             ("--steps", c.steps.to_string()),
             ("--seed", c.seed.to_string()),
-            ("--init", c.init.name().into()),
+            ("--model", c.model.name().into()),
+            ("--init", c.init.to_string()),
             ("--dtype", dtype_name(c.dtype).into()),
             ("--units", run.units.name().into()),
         ]
@@ -76,6 +80,7 @@ pub fn write(out: &mut dyn Write, run: &RunInfo, history: &History) -> std::io::
         "klfit_version": VERSION,
         "command": command(run),
         "dataset": run.source.name(),
+        "smoothing": run.smoothing.map_or(Value::Null, number),
         "k": run.p.k(),
         "n": n,
         "objective": c.objective.name(),
@@ -85,7 +90,9 @@ pub fn write(out: &mut dyn Write, run: &RunInfo, history: &History) -> std::io::
         "steps_done": last.step,
         "interrupted": run.interrupted,
         "seed": c.seed,
-        "init": c.init.name(),
+        "init": c.init.to_string(),
+        "model": c.model.name(),
+        "parameters": history.final_parameters().into_iter().map(|(n, v)| (n.to_string(), number(v))).collect::<serde_json::Map<_, _>>(),
         "dtype": dtype_name(c.dtype),
         "units": u.name(),
         "entropy": number(u.convert(m.entropy)),
@@ -94,6 +101,16 @@ pub fn write(out: &mut dyn Write, run: &RunInfo, history: &History) -> std::io::
         "residual": number(u.convert(m.residual())),
         "max_abs_residual": number(u.convert(history.max_abs_residual())),
     });
+    let mut summary = summary;
+    if let Some(theta) = super::closed_form_theta(run) {
+        summary["closed_form"] = json!({ "theta": number(theta) });
+    }
+    if let Some(r) = m.reverse {
+        summary["final_reverse_kl"] = number(u.convert(r.kl_divergence));
+        summary["final_reverse_cross_entropy"] = number(u.convert(r.cross_entropy));
+        summary["final_model_entropy"] = number(u.convert(r.entropy));
+        summary["max_abs_reverse_residual"] = number(u.convert(history.max_abs_reverse_residual()));
+    }
     serde_json::to_writer_pretty(&mut *out, &summary)?;
     out.write_all(b"\n")
 }
