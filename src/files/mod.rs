@@ -1,7 +1,6 @@
 //! Reading the input files of the `klfit` command line: counts, samples and distributions.
 //!
-//! Three formats, all UTF-8 text. A UTF-8 byte-order mark at the start of a file is ignored, and
-//! lines may end with `\n` or `\r\n`.
+//! Three formats, all UTF-8 text. A UTF-8 byte-order mark at the start of a file is ignored.
 //!
 //! **Counts file** ([`read_counts`]): CSV with the header row `category,count`, then one row per
 //! category.
@@ -27,6 +26,13 @@
 //!
 //! The rules, chosen so that nothing in a file is silently reinterpreted:
 //!
+//! - Lines end with `\n`, `\r\n` or a lone `\r` (old Mac files), mixed as they come; each ending
+//!   counts as one line, in line numbers too. A samples label therefore cannot hold a line break;
+//!   a CSV category can, quoted.
+//! - No line may be longer than [`MAX_LINE_BYTES`] (1 MiB, ending excluded). A longer line is
+//!   refused as soon as its byte past the limit is read, so memory never grows with a line's
+//!   length (`/dev/zero` is refused after 1 MiB). A category quoted across several lines is
+//!   checked line by line.
 //! - Header names are matched exactly (case-sensitive) after trimming spaces around each name.
 //! - Categories are taken verbatim (spaces included) and must be non-empty and unique. Quote a
 //!   category that contains a comma or a quote, CSV-style: `"sun, then rain"`, `"say ""hi"""`.
@@ -35,20 +41,25 @@
 //!   64 bits; they are then converted to `f64` (exact up to 2^53).
 //! - Probabilities are finite numbers in [0, 1] (spaces around them trimmed) summing to 1.
 //! - In a CSV file blank lines are ignored (they hold no row). In a samples file a blank line is
-//!   an error, since it could only mean an empty label; a newline at the very end of the file
+//!   an error, since it could only mean an empty label; a line ending at the very end of the file
 //!   does not make a blank line.
 //! - Errors are [`Error::Parse`] with the physical line number in the file (1-based, the header
 //!   is line 1 when the file starts with it; 0 for a problem with the file as a whole), quoting
 //!   the offending value and saying what was expected.
 
+mod lines;
+
 use std::collections::hash_map::{Entry, HashMap};
 use std::fs::File;
-use std::io::{BufRead, BufReader, Cursor, Read};
-use std::path::Path;
+use std::io::{self, BufReader, Cursor, Read};
+use std::path::{Path, PathBuf};
 
 use crate::empirical::Counter;
 use crate::error::{Error, Result};
 use crate::Empirical;
+use lines::{LineTooLong, LineTracker, Lines};
+
+pub use lines::MAX_LINE_BYTES;
 
 /// The UTF-8 encoding of U+FEFF, which some editors put at the start of a file.
 const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
@@ -59,7 +70,8 @@ const SUM_TOLERANCE: f64 = 1e-9;
 /// Longest part of an offending value quoted in an error message, in characters.
 const MAX_QUOTED_CHARS: usize = 60;
 
-/// Reads a counts file: CSV with header row `category,count`; one row per category.
+/// Reads a counts file: CSV with header row `category,count`; one row
+/// per category.
 ///
 /// Returns p with the categories in file order. Errors: see the
 /// [module documentation](crate::files).
@@ -69,41 +81,35 @@ pub fn read_counts(path: &Path) -> Result<Empirical> {
     Empirical::from_counts(table.labels, counts)
 }
 
-/// Reads a samples file: one observed category label per line; categories are the distinct
-/// labels in order of first appearance.
+/// Reads a samples file: one observed category label per line;
+/// categories are the distinct labels in order of first appearance.
 ///
-/// Streams the file: memory is proportional to the number of distinct labels, not to the file
-/// size. Labels are taken verbatim except for the line ending (`\n` or `\r\n`; a `\r` at the
-/// very end of the file is dropped too).
+/// Streams the input: memory is proportional to the distinct labels, not to the input's size or
+/// its longest line. Labels are taken verbatim except for their line ending.
 pub fn read_samples(path: &Path) -> Result<Empirical> {
-    let mut reader = BufReader::with_capacity(1 << 20, open(path)?);
+    let (name, input) = open(path)?;
+    let mut lines = Lines::new(BufReader::with_capacity(1 << 16, input));
     let mut counter = Counter::default();
-    let mut bytes = Vec::new();
-    let mut line: u64 = 0;
-    loop {
-        bytes.clear();
-        let n = reader.read_until(b'\n', &mut bytes).map_err(|e| Error::io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        line += 1;
-        let label = without_line_ending(&bytes);
+    let mut label = Vec::new();
+    let mut seen_any = false;
+    while let Some(line) = lines.next_into(&mut label).map_err(|e| read_error(&name, e))? {
         if label.is_empty() {
             let message = "is empty; each line must hold one category label (remove blank lines)";
-            return Err(Error::parse(path, line, message));
+            return Err(Error::parse(&name, line, message));
         }
-        counter.add(utf8(path, line, label)?);
+        counter.add(utf8(&name, line, &label)?);
+        seen_any = true;
     }
-    if line == 0 {
+    if !seen_any {
         let message = "is empty; expected one category label per line";
-        return Err(Error::parse(path, 0, message));
+        return Err(Error::parse(&name, 0, message));
     }
     counter.into_empirical()
 }
 
-/// Reads a distribution for `klfit divergence`: CSV with header `category,probability` (or
-/// `category,count` when `counts` is true, then normalized by the total). Returns labels and
-/// probabilities in file order.
+/// Reads a distribution for `klfit divergence`: CSV with header
+/// `category,probability` (or `category,count` when `counts` is true, then normalized by the
+/// total). Returns labels and probabilities in file order.
 ///
 /// Probabilities must be finite, in [0, 1]; if they do not sum to 1 within 1e-9 relative, it is
 /// an error that says the sum and suggests `--normalize`, unless `normalize` is true, in which
@@ -117,16 +123,17 @@ pub fn read_distribution(path: &Path, counts: bool, normalize: bool) -> Result<(
         return Ok((table.labels, probs));
     }
 
+    let (name, input) = open(path)?;
     let mut probs = Vec::new();
-    let labels = read_table(path, "probability", |line, value| {
-        probs.push(parse_probability(path, line, value)?);
+    let labels = read_table(&name, input, "probability", |line, value| {
+        probs.push(parse_probability(&name, line, value)?);
         Ok(())
     })?;
     let sum: f64 = probs.iter().sum();
     if normalize {
         if sum <= 0.0 {
             let message = "all probabilities are 0; at least one must be positive to normalize";
-            return Err(Error::parse(path, 0, message));
+            return Err(Error::parse(&name, 0, message));
         }
         probs.iter_mut().for_each(|p| *p /= sum);
     } else if (sum - 1.0).abs() > SUM_TOLERANCE {
@@ -135,7 +142,7 @@ pub fn read_distribution(path: &Path, counts: bool, normalize: bool) -> Result<(
              fix the file or pass --normalize to divide by the sum",
             significant_digits(sum, 12)
         );
-        return Err(Error::parse(path, 0, message));
+        return Err(Error::parse(&name, 0, message));
     }
     Ok((labels, probs))
 }
@@ -149,50 +156,55 @@ struct CountTable {
 
 /// Reads a `category,count` file, checking each count and that the total fits and is positive.
 fn read_count_table(path: &Path) -> Result<CountTable> {
+    let (name, input) = open(path)?;
     let mut counts = Vec::new();
     let mut total: u64 = 0;
-    let labels = read_table(path, "count", |line, value| {
-        let count = parse_count(path, line, value)?;
+    let labels = read_table(&name, input, "count", |line, value| {
+        let count = parse_count(&name, line, value)?;
         total = total.checked_add(count).ok_or_else(|| {
             let message = format!(
                 "the counts up to this line sum to more than {} (the largest total a 64-bit \
                  count can hold); scale the counts down",
                 u64::MAX
             );
-            Error::parse(path, line, message)
+            Error::parse(&name, line, message)
         })?;
         counts.push(count);
         Ok(())
     })?;
     if total == 0 {
         let message = "all counts are 0; at least one category must have been observed";
-        return Err(Error::parse(path, 0, message));
+        return Err(Error::parse(&name, 0, message));
     }
     Ok(CountTable { labels, counts, total })
 }
 
-/// Reads a two-column CSV file with header `category,<value_column>`.
+/// Reads a two-column CSV input named `name` with header `category,<value_column>`.
 ///
 /// Checks the header, the number of fields, UTF-8, and that categories are non-empty and unique;
 /// hands each row's value (untrimmed) and its line number to `on_row`. Returns the categories in
 /// file order.
-fn read_table(path: &Path, value_column: &str, mut on_row: impl FnMut(u64, &str) -> Result<()>) -> Result<Vec<String>> {
+fn read_table(
+    name: &Path,
+    input: impl Read,
+    value_column: &str,
+    mut on_row: impl FnMut(u64, &str) -> Result<()>,
+) -> Result<Vec<String>> {
     let expected = format!("`category,{value_column}`");
-    let mut csv =
-        csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(LineTracker::new(open(path)?));
+    let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(LineTracker::new(input));
     let mut record = csv::ByteRecord::new();
     let mut header_seen = false;
     let mut labels = Vec::new();
     let mut first_line: HashMap<String, u64> = HashMap::new();
 
-    while csv.read_byte_record(&mut record).map_err(|e| csv_error(path, e))? {
+    while csv.read_byte_record(&mut record).map_err(|e| csv_error(name, e))? {
         let start = record.position().map_or(0, |p| p.byte());
         let end = csv.position().byte();
         let line = csv.get_mut().record_line(start, end);
-        let fields = utf8_fields(path, line, &record)?;
+        let fields = utf8_fields(name, line, &record)?;
 
         if !header_seen {
-            check_header(path, line, &fields, value_column, &expected)?;
+            check_header(name, line, &fields, value_column, &expected)?;
             header_seen = true;
             continue;
         }
@@ -203,11 +215,11 @@ fn read_table(path: &Path, value_column: &str, mut on_row: impl FnMut(u64, &str)
                 fields.len(),
                 quoted(&fields.join(","))
             );
-            return Err(Error::parse(path, line, message));
+            return Err(Error::parse(name, line, message));
         };
         if category.is_empty() {
             let message = format!("the category is empty; each row needs a label, e.g. rain,{}", quoted(value));
-            return Err(Error::parse(path, line, message));
+            return Err(Error::parse(name, line, message));
         }
         match first_line.entry(category.to_owned()) {
             Entry::Occupied(earlier) => {
@@ -217,7 +229,7 @@ fn read_table(path: &Path, value_column: &str, mut on_row: impl FnMut(u64, &str)
                     quoted(category),
                     earlier.get()
                 );
-                return Err(Error::parse(path, line, message));
+                return Err(Error::parse(name, line, message));
             }
             Entry::Vacant(entry) => entry.insert(line),
         };
@@ -226,17 +238,17 @@ fn read_table(path: &Path, value_column: &str, mut on_row: impl FnMut(u64, &str)
     }
 
     if !header_seen {
-        return Err(Error::parse(path, 0, format!("is empty; expected a header row {expected}")));
+        return Err(Error::parse(name, 0, format!("is empty; expected a header row {expected}")));
     }
     if labels.is_empty() {
         let message = format!("has a header row but no data rows; expected one row {expected} per category");
-        return Err(Error::parse(path, 0, message));
+        return Err(Error::parse(name, 0, message));
     }
     Ok(labels)
 }
 
 /// Checks that the header is `category,<value_column>`, allowing spaces around each name.
-fn check_header(path: &Path, line: u64, fields: &[&str], value_column: &str, expected: &str) -> Result<()> {
+fn check_header(name: &Path, line: u64, fields: &[&str], value_column: &str, expected: &str) -> Result<()> {
     let names: Vec<&str> = fields.iter().map(|f| f.trim()).collect();
     if names == ["category", value_column] {
         return Ok(());
@@ -246,11 +258,11 @@ fn check_header(path: &Path, line: u64, fields: &[&str], value_column: &str, exp
          above it)",
         quoted(&fields.join(","))
     );
-    Err(Error::parse(path, line, message))
+    Err(Error::parse(name, line, message))
 }
 
 /// Parses a count: a non-negative whole number in digits, spaces around it trimmed.
-fn parse_count(path: &Path, line: u64, value: &str) -> Result<u64> {
+fn parse_count(name: &Path, line: u64, value: &str) -> Result<u64> {
     let text = value.trim();
     let expected = "expected a non-negative whole number such as 0, 1 or 42";
     let problem = if text.is_empty() {
@@ -270,11 +282,11 @@ fn parse_count(path: &Path, line: u64, value: &str) -> Result<u64> {
             Err(_) => "is not a number",
         }
     };
-    Err(Error::parse(path, line, format!("count {} {problem}; {expected}", quoted(value))))
+    Err(Error::parse(name, line, format!("count {} {problem}; {expected}", quoted(value))))
 }
 
 /// Parses a probability: a finite number in [0, 1], spaces around it trimmed.
-fn parse_probability(path: &Path, line: u64, value: &str) -> Result<f64> {
+fn parse_probability(name: &Path, line: u64, value: &str) -> Result<f64> {
     let problem = match value.trim().parse::<f64>() {
         Ok(p) if (0.0..=1.0).contains(&p) => return Ok(p),
         Ok(p) if p.is_nan() => "is not a number",
@@ -285,46 +297,49 @@ fn parse_probability(path: &Path, line: u64, value: &str) -> Result<f64> {
         Err(_) => "is not a number",
     };
     let message = format!("probability {} {problem}; expected a number from 0 to 1, e.g. 0.25", quoted(value));
-    Err(Error::parse(path, line, message))
+    Err(Error::parse(name, line, message))
 }
 
-/// Opens `path` for reading, skipping a UTF-8 byte-order mark if the file starts with one.
-fn open(path: &Path) -> Result<impl Read> {
+/// Opens `path` and skips a UTF-8 byte-order mark at its start. Returns the name that errors
+/// give it and its bytes.
+fn open(path: &Path) -> Result<(PathBuf, impl Read)> {
     let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut start = Vec::with_capacity(BYTE_ORDER_MARK.len());
     (&mut file).take(BYTE_ORDER_MARK.len() as u64).read_to_end(&mut start).map_err(|e| Error::io(path, e))?;
     if start == BYTE_ORDER_MARK {
         start.clear();
     }
-    Ok(Cursor::new(start).chain(file))
+    Ok((path.to_path_buf(), Cursor::new(start).chain(file)))
 }
 
-/// A line's bytes without its `\n` or `\r\n` ending (a lone `\r` at the end is dropped too).
-fn without_line_ending(bytes: &[u8]) -> &[u8] {
-    let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-    bytes.strip_suffix(b"\r").unwrap_or(bytes)
+/// Converts a failed read: a line over [`MAX_LINE_BYTES`] becomes a parse error on that line.
+fn read_error(name: &Path, error: io::Error) -> Error {
+    match LineTooLong::find(&error) {
+        Some(too_long) => Error::parse(name, too_long.line, too_long.to_string()),
+        None => Error::io(name, error),
+    }
 }
 
 /// `bytes` as text, or an error saying that `line` is not UTF-8.
-fn utf8<'a>(path: &Path, line: u64, bytes: &'a [u8]) -> Result<&'a str> {
+fn utf8<'a>(name: &Path, line: u64, bytes: &'a [u8]) -> Result<&'a str> {
     std::str::from_utf8(bytes).map_err(|_| {
         let shown = quoted(&String::from_utf8_lossy(bytes));
         let message = format!("{shown} is not valid UTF-8 (shown with � for the bad bytes); save the file as UTF-8");
-        Error::parse(path, line, message)
+        Error::parse(name, line, message)
     })
 }
 
 /// The fields of a CSV record as text.
-fn utf8_fields<'a>(path: &Path, line: u64, record: &'a csv::ByteRecord) -> Result<Vec<&'a str>> {
-    record.iter().map(|field| utf8(path, line, field)).collect()
+fn utf8_fields<'a>(name: &Path, line: u64, record: &'a csv::ByteRecord) -> Result<Vec<&'a str>> {
+    record.iter().map(|field| utf8(name, line, field)).collect()
 }
 
 /// Converts an error of the csv crate. With byte records and `flexible(true)` the only error
 /// it reports is a failed read.
-fn csv_error(path: &Path, error: csv::Error) -> Error {
+fn csv_error(name: &Path, error: csv::Error) -> Error {
     match error.into_kind() {
-        csv::ErrorKind::Io(e) => Error::io(path, e),
-        other => Error::parse(path, 0, format!("unreadable CSV: {other:?}")),
+        csv::ErrorKind::Io(e) => read_error(name, e),
+        other => Error::parse(name, 0, format!("unreadable CSV: {other:?}")),
     }
 }
 
@@ -350,60 +365,4 @@ fn quoted(value: &str) -> String {
     }
     out.push('\'');
     out
-}
-
-/// Passes a file's bytes through to the CSV parser and remembers them until each record's
-/// physical line number has been found.
-///
-/// The csv crate's own `Position::line` cannot be used for this: it counts the line of a record
-/// from the end of the previous record's first terminator byte, so after a `\r\n` ending or
-/// blank lines it reports a line too early.
-struct LineTracker<R> {
-    inner: R,
-    /// Bytes read but not yet assigned to a line; `pending[done]` is at stream offset `offset`.
-    pending: Vec<u8>,
-    done: usize,
-    offset: u64,
-    /// The 1-based line number at stream offset `offset`.
-    line: u64,
-}
-
-impl<R: Read> LineTracker<R> {
-    fn new(inner: R) -> Self {
-        Self { inner, pending: Vec::new(), done: 0, offset: 0, line: 1 }
-    }
-
-    /// The line of the first byte of the record that the parser read from stream offset `start`
-    /// (where it may first have passed over line endings and blank lines) to `end`.
-    fn record_line(&mut self, start: u64, end: u64) -> u64 {
-        self.advance_to(start);
-        let skipped_newlines = self.pending[self.done..]
-            .iter()
-            .take_while(|&&b| b == b'\r' || b == b'\n')
-            .filter(|&&b| b == b'\n')
-            .count() as u64;
-        let line = self.line + skipped_newlines;
-        self.advance_to(end);
-        line
-    }
-
-    /// Counts the newlines up to stream offset `target` and forgets the bytes before it.
-    fn advance_to(&mut self, target: u64) {
-        let available = self.pending.len() - self.done;
-        let n = usize::try_from(target.saturating_sub(self.offset)).map_or(available, |n| n.min(available));
-        let passed = &self.pending[self.done..self.done + n];
-        self.line += passed.iter().filter(|&&b| b == b'\n').count() as u64;
-        self.done += n;
-        self.offset += n as u64;
-    }
-}
-
-impl<R: Read> Read for LineTracker<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.pending.drain(..self.done);
-        self.done = 0;
-        let n = self.inner.read(buf)?;
-        self.pending.extend_from_slice(&buf[..n]);
-        Ok(n)
-    }
 }
