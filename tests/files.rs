@@ -65,6 +65,8 @@ fn line_endings(text: &str) -> u64 {
 // Topics with a file of their own, in tests/files/.
 #[path = "files/long_lines.rs"]
 mod long_lines;
+#[path = "files/standard_input.rs"]
+mod standard_input;
 
 // ---------------------------------------------------------------- counts files
 

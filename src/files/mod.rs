@@ -1,6 +1,8 @@
 //! Reading the input files of the `klfit` command line: counts, samples and distributions.
 //!
 //! Three formats, all UTF-8 text. A UTF-8 byte-order mark at the start of a file is ignored.
+//! Wherever a file is taken, the path `-` reads standard input instead, and errors then name it
+//! `standard input` (write `./-` for a file named `-`).
 //!
 //! **Counts file** ([`read_counts`]): CSV with the header row `category,count`, then one row per
 //! category.
@@ -61,6 +63,12 @@ use lines::{LineTooLong, LineTracker, Lines};
 
 pub use lines::MAX_LINE_BYTES;
 
+/// The path that means standard input.
+pub const STDIN_PATH: &str = "-";
+
+/// How errors name standard input (the `path` of an [`Error::Parse`] or [`Error::Io`]).
+pub const STDIN_NAME: &str = "standard input";
+
 /// The UTF-8 encoding of U+FEFF, which some editors put at the start of a file.
 const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
 
@@ -70,7 +78,7 @@ const SUM_TOLERANCE: f64 = 1e-9;
 /// Longest part of an offending value quoted in an error message, in characters.
 const MAX_QUOTED_CHARS: usize = 60;
 
-/// Reads a counts file: CSV with header row `category,count`; one row
+/// Reads a counts file (`-` for standard input): CSV with header row `category,count`; one row
 /// per category.
 ///
 /// Returns p with the categories in file order. Errors: see the
@@ -81,7 +89,7 @@ pub fn read_counts(path: &Path) -> Result<Empirical> {
     Empirical::from_counts(table.labels, counts)
 }
 
-/// Reads a samples file: one observed category label per line;
+/// Reads a samples file (`-` for standard input): one observed category label per line;
 /// categories are the distinct labels in order of first appearance.
 ///
 /// Streams the input: memory is proportional to the distinct labels, not to the input's size or
@@ -107,7 +115,7 @@ pub fn read_samples(path: &Path) -> Result<Empirical> {
     counter.into_empirical()
 }
 
-/// Reads a distribution for `klfit divergence`: CSV with header
+/// Reads a distribution for `klfit divergence` (`-` for standard input): CSV with header
 /// `category,probability` (or `category,count` when `counts` is true, then normalized by the
 /// total). Returns labels and probabilities in file order.
 ///
@@ -300,16 +308,21 @@ fn parse_probability(name: &Path, line: u64, value: &str) -> Result<f64> {
     Err(Error::parse(name, line, message))
 }
 
-/// Opens `path` and skips a UTF-8 byte-order mark at its start. Returns the name that errors
-/// give it and its bytes.
-fn open(path: &Path) -> Result<(PathBuf, impl Read)> {
-    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+/// Opens `path` (standard input for `-`) and skips a UTF-8 byte-order mark at its start.
+/// Returns the name that errors give it and its bytes.
+fn open(path: &Path) -> Result<(PathBuf, Box<dyn Read>)> {
+    let (name, mut input): (PathBuf, Box<dyn Read>) = if path == Path::new(STDIN_PATH) {
+        (PathBuf::from(STDIN_NAME), Box::new(io::stdin().lock()))
+    } else {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        (path.to_path_buf(), Box::new(file))
+    };
     let mut start = Vec::with_capacity(BYTE_ORDER_MARK.len());
-    (&mut file).take(BYTE_ORDER_MARK.len() as u64).read_to_end(&mut start).map_err(|e| Error::io(path, e))?;
+    input.by_ref().take(BYTE_ORDER_MARK.len() as u64).read_to_end(&mut start).map_err(|e| Error::io(&name, e))?;
     if start == BYTE_ORDER_MARK {
         start.clear();
     }
-    Ok((path.to_path_buf(), Cursor::new(start).chain(file)))
+    Ok((name, Box::new(Cursor::new(start).chain(input))))
 }
 
 /// Converts a failed read: a line over [`MAX_LINE_BYTES`] becomes a parse error on that line.
