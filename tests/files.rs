@@ -366,7 +366,6 @@ fn malformed_probabilities_are_rejected_with_line_and_value() {
     for (value, problem) in [
         ("abc", "is not a number"),
         ("-0.1", "is negative"),
-        ("1.5", "is greater than 1"),
         ("NaN", "is not a number"),
         ("inf", "is infinite"),
         ("-inf", "is infinite"),
@@ -376,8 +375,48 @@ fn malformed_probabilities_are_rejected_with_line_and_value() {
         let path = file.path();
         let quoted = format!("'{value}'");
         let expected = [quoted.as_str(), problem, "expected a number from 0 to 1"];
+        assert_parse_error(read_distribution(path, false, false), path, 3, &expected);
+        let expected = [quoted.as_str(), problem, "with --normalize expected a finite number ≥ 0"];
         assert_parse_error(read_distribution(path, false, true), path, 3, &expected);
     }
+}
+
+#[test]
+fn probability_above_1_suggests_normalize_which_accepts_it_as_a_weight() {
+    let file = file_with(b"category,probability\na,2\nb,1\n");
+    let path = file.path();
+    let expected = ["probability '2' is greater than 1", "expected a number from 0 to 1", "--normalize"];
+    assert_parse_error(read_distribution(path, false, false), path, 2, &expected);
+
+    let (names, probs) = read_distribution(path, false, true).unwrap();
+    assert_eq!(names, labels(&["a", "b"]));
+    assert_close(&probs, &[2.0 / 3.0, 1.0 / 3.0]);
+}
+
+#[test]
+fn normalize_divides_any_non_negative_weights_by_their_sum_as_scipy_entropy_does() {
+    // (file values, expected probabilities worked out by hand)
+    for (values, expected) in [
+        (&["3", "0", "1"][..], &[0.75, 0.0, 0.25][..]),
+        (&["1e6", "3e6"], &[0.25, 0.75]),
+        (&["0.25", "0.75"], &[0.25, 0.75]),
+        (&[" 7 ", "7", "7", "7"], &[0.25; 4]),
+        // Their sum overflows f64; the result must not be NaN or 0.
+        (&["1.5e308", "1.5e308"], &[0.5, 0.5]),
+        (&["5e-324", "1.5e-323"], &[0.25, 0.75]),
+    ] {
+        let rows: String = values.iter().enumerate().map(|(i, v)| format!("c{i},{v}\n")).collect();
+        let file = file_with(format!("category,probability\n{rows}").as_bytes());
+        let (_, probs) = read_distribution(file.path(), false, true).unwrap();
+        assert_close(&probs, expected);
+    }
+}
+
+#[test]
+fn normalize_refuses_all_zero_weights() {
+    let file = file_with(b"category,probability\na,0\nb,0\n");
+    let path = file.path();
+    assert_parse_error(read_distribution(path, false, true), path, 0, &["all values are 0", "to normalize"]);
 }
 
 #[test]
@@ -389,10 +428,6 @@ fn probabilities_not_summing_to_1_suggest_normalize_and_normalize_divides() {
 
     let (_, probs) = read_distribution(path, false, true).unwrap();
     assert_close(&probs, &[1.0 / 3.0, 2.0 / 3.0]);
-
-    let file = file_with(b"category,probability\na,0\nb,0\n");
-    let path = file.path();
-    assert_parse_error(read_distribution(path, false, true), path, 0, &["all probabilities are 0"]);
 }
 
 #[test]

@@ -41,7 +41,9 @@
 //! - Counts are whole numbers written with digits only (`0` to `18446744073709551615`), with
 //!   spaces around them trimmed. A count may be 0, but not every count. Their sum must fit in
 //!   64 bits; they are then converted to `f64` (exact up to 2^53).
-//! - Probabilities are finite numbers in [0, 1] (spaces around them trimmed) summing to 1.
+//! - Probabilities are finite numbers in [0, 1] (spaces around them trimmed) summing to 1. With
+//!   `normalize` they are weights instead, as in scipy's `entropy`: any finite numbers ≥ 0, not
+//!   all 0, divided by their sum.
 //! - In a CSV file blank lines are ignored (they hold no row). In a samples file a blank line is
 //!   an error, since it could only mean an empty label; a line ending at the very end of the file
 //!   does not make a blank line.
@@ -58,6 +60,7 @@ use std::path::{Path, PathBuf};
 
 use crate::empirical::Counter;
 use crate::error::{Error, Result};
+use crate::objective::accurate_sum;
 use crate::Empirical;
 use lines::{LineTooLong, LineTracker, Lines};
 
@@ -116,13 +119,14 @@ pub fn read_samples(path: &Path) -> Result<Empirical> {
 }
 
 /// Reads a distribution for `klfit divergence` (`-` for standard input): CSV with header
-/// `category,probability` (or `category,count` when `counts` is true, then normalized by the
-/// total). Returns labels and probabilities in file order.
+/// `category,probability` (or `category,count` when `counts` is true, then divided by the total).
+/// Returns labels and probabilities in file order.
 ///
-/// Probabilities must be finite, in [0, 1]; if they do not sum to 1 within 1e-9 relative, it is
-/// an error that says the sum and suggests `--normalize`, unless `normalize` is true, in which
-/// case they are divided by their sum. Probabilities that already sum to 1 are returned as
-/// written. `normalize` has no effect on counts, which are always divided by their total.
+/// Without `normalize`, probabilities must be finite, in [0, 1], and sum to 1 within 1e-9;
+/// otherwise the error says what was found and suggests `--normalize`. With `normalize`, the
+/// values are weights, as in scipy's `entropy`: finite, ≥ 0, not all 0, and divided by their
+/// (compensated) sum. `normalize` has no effect on counts, which are always divided by their
+/// total.
 pub fn read_distribution(path: &Path, counts: bool, normalize: bool) -> Result<(Vec<String>, Vec<f64>)> {
     if counts {
         let table = read_count_table(path)?;
@@ -132,19 +136,16 @@ pub fn read_distribution(path: &Path, counts: bool, normalize: bool) -> Result<(
     }
 
     let (name, input) = open(path)?;
-    let mut probs = Vec::new();
+    let mut values = Vec::new();
     let labels = read_table(&name, input, "probability", |line, value| {
-        probs.push(parse_probability(&name, line, value)?);
+        values.push(parse_probability(&name, line, value, normalize)?);
         Ok(())
     })?;
-    let sum: f64 = probs.iter().sum();
     if normalize {
-        if sum <= 0.0 {
-            let message = "all probabilities are 0; at least one must be positive to normalize";
-            return Err(Error::parse(&name, 0, message));
-        }
-        probs.iter_mut().for_each(|p| *p /= sum);
-    } else if (sum - 1.0).abs() > SUM_TOLERANCE {
+        return Ok((labels, divided_by_sum(&name, &values)?));
+    }
+    let sum = accurate_sum(values.iter().copied());
+    if (sum - 1.0).abs() > SUM_TOLERANCE {
         let message = format!(
             "probabilities sum to {} (expected 1 within {SUM_TOLERANCE:e} relative); \
              fix the file or pass --normalize to divide by the sum",
@@ -152,7 +153,24 @@ pub fn read_distribution(path: &Path, counts: bool, normalize: bool) -> Result<(
         );
         return Err(Error::parse(&name, 0, message));
     }
-    Ok((labels, probs))
+    Ok((labels, values))
+}
+
+/// `weights` (finite, ≥ 0) divided by their sum, which must be positive.
+fn divided_by_sum(name: &Path, weights: &[f64]) -> Result<Vec<f64>> {
+    let sum = accurate_sum(weights.iter().copied());
+    if sum <= 0.0 {
+        let message = "all values are 0; at least one must be positive to normalize";
+        return Err(Error::parse(name, 0, message));
+    }
+    if sum.is_finite() {
+        return Ok(weights.iter().map(|w| w / sum).collect());
+    }
+    // The sum of finite weights overflowed (weights near 1e308): scale by the largest first.
+    let largest = weights.iter().copied().fold(0.0, f64::max);
+    let scaled: Vec<f64> = weights.iter().map(|w| w / largest).collect();
+    let sum = accurate_sum(scaled.iter().copied());
+    Ok(scaled.iter().map(|w| w / sum).collect())
 }
 
 /// The categories and whole-number counts of a counts file, and their total (> 0).
@@ -293,18 +311,29 @@ fn parse_count(name: &Path, line: u64, value: &str) -> Result<u64> {
     Err(Error::parse(name, line, format!("count {} {problem}; {expected}", quoted(value))))
 }
 
-/// Parses a probability: a finite number in [0, 1], spaces around it trimmed.
-fn parse_probability(name: &Path, line: u64, value: &str) -> Result<f64> {
+/// Parses a probability, spaces around it trimmed: a finite number in [0, 1], or with
+/// `normalize` a finite weight ≥ 0.
+fn parse_probability(name: &Path, line: u64, value: &str, normalize: bool) -> Result<f64> {
     let problem = match value.trim().parse::<f64>() {
-        Ok(p) if (0.0..=1.0).contains(&p) => return Ok(p),
         Ok(p) if p.is_nan() => "is not a number",
         Ok(p) if p.is_infinite() => "is infinite",
         Ok(p) if p < 0.0 => "is negative",
+        Ok(p) if normalize || p <= 1.0 => return Ok(p),
         Ok(_) => "is greater than 1",
         Err(_) if value.trim().is_empty() => "is empty",
         Err(_) => "is not a number",
     };
-    let message = format!("probability {} {problem}; expected a number from 0 to 1, e.g. 0.25", quoted(value));
+    let message = if normalize {
+        format!("weight {} {problem}; with --normalize expected a finite number ≥ 0, e.g. 2 or 0.25", quoted(value))
+    } else if problem == "is greater than 1" {
+        format!(
+            "probability {} {problem}; expected a number from 0 to 1, e.g. 0.25 \
+             (for weights such as 2,1 pass --normalize to divide them by their sum)",
+            quoted(value)
+        )
+    } else {
+        format!("probability {} {problem}; expected a number from 0 to 1, e.g. 0.25", quoted(value))
+    };
     Err(Error::parse(name, line, message))
 }
 
