@@ -62,7 +62,22 @@ fn line_endings(text: &str) -> u64 {
     text.replace("\r\n", "\n").replace('\r', "\n").matches('\n').count() as u64
 }
 
+/// The longest error message allowed: a value is shown as at most 60 characters, each escaped in
+/// at most 6 (`\u{9f}`), plus the message's own words and the path.
+const MAX_MESSAGE_CHARS: usize = 60 * 6 + 300;
+
+/// Asserts that an error message is one line of bounded length that holds no control character
+/// (so no ESC sequence reaches a terminal).
+#[track_caller]
+fn assert_safe_message(message: &str) {
+    assert!(!message.chars().any(char::is_control), "control character in {message:?}");
+    let chars = message.chars().count();
+    assert!(chars <= MAX_MESSAGE_CHARS, "{chars} characters: {message:?}");
+}
+
 // Topics with a file of their own, in tests/files/.
+#[path = "files/hostile_text.rs"]
+mod hostile_text;
 #[path = "files/long_lines.rs"]
 mod long_lines;
 #[path = "files/standard_input.rs"]
@@ -487,8 +502,11 @@ fn hostile_file() -> impl Strategy<Value = Vec<u8>> {
     })
 }
 
-/// Checks that a result is Ok or an error whose line lies within the file.
+/// Checks that a result is Ok or a one-line error whose line lies within the file.
 fn assert_line_within<T>(result: klfit::Result<T>, lines: u64) {
+    if let Err(error) = &result {
+        assert_safe_message(&error.to_string());
+    }
     if let Err(Error::Parse { line, message, .. }) = result {
         assert!(line <= lines, "line {line} > {lines} lines: {message}");
     }

@@ -49,7 +49,9 @@
 //!   does not make a blank line.
 //! - Errors are [`Error::Parse`] with the physical line number in the file (1-based, the header
 //!   is line 1 when the file starts with it; 0 for a problem with the file as a whole), quoting
-//!   the offending value and saying what was expected.
+//!   the offending value and saying what was expected. Values are quoted with
+//!   [`text::quoted`](crate::text::quoted): control characters escaped, long values cut, so an
+//!   error is always one line of bounded length.
 
 mod lines;
 
@@ -61,6 +63,7 @@ use std::path::{Path, PathBuf};
 use crate::empirical::Counter;
 use crate::error::{Error, Result};
 use crate::objective::accurate_sum;
+use crate::text::quoted;
 use crate::Empirical;
 use lines::{LineTooLong, LineTracker, Lines};
 
@@ -77,9 +80,6 @@ const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
 
 /// How far the probabilities in a file may sum away from 1 before the file is rejected.
 const SUM_TOLERANCE: f64 = 1e-9;
-
-/// Longest part of an offending value quoted in an error message, in characters.
-const MAX_QUOTED_CHARS: usize = 60;
 
 /// Reads a counts file (`-` for standard input): CSV with header row `category,count`; one row
 /// per category.
@@ -381,30 +381,11 @@ fn utf8_fields<'a>(name: &Path, line: u64, record: &'a csv::ByteRecord) -> Resul
 fn csv_error(name: &Path, error: csv::Error) -> Error {
     match error.into_kind() {
         csv::ErrorKind::Io(e) => read_error(name, e),
-        other => Error::parse(name, 0, format!("unreadable CSV: {other:?}")),
+        other => Error::parse(name, 0, format!("unreadable CSV: {}", crate::text::shown(&format!("{other:?}"), 200))),
     }
 }
 
 /// `x` rounded to `digits` significant digits: a sum prints as 0.9, not 0.8999999999999999.
 fn significant_digits(x: f64, digits: usize) -> f64 {
     format!("{x:.*e}", digits.saturating_sub(1)).parse().unwrap_or(x)
-}
-
-/// `value` in single quotes for an error message, with control characters escaped (so a stray
-/// `\r` or tab is visible) and cut short when long.
-fn quoted(value: &str) -> String {
-    let mut out = String::from("'");
-    for (i, c) in value.chars().enumerate() {
-        if i == MAX_QUOTED_CHARS {
-            out.push_str("...");
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out.push('\'');
-    out
 }
