@@ -1,5 +1,6 @@
 //! The file readers accept every well-formed file and reject every malformed one with the path,
-//! the physical line, the offending value and what was expected.
+//! the physical line, the offending value and what was expected, in one line of bounded length,
+//! and in memory bounded however long a line is.
 
 use std::io::Write;
 use std::path::Path;
@@ -54,6 +55,33 @@ fn assert_close(actual: &[f64], expected: &[f64]) {
 fn labels(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| s.to_string()).collect()
 }
+
+/// The number of line endings in `text` (`\r\n`, `\r`, `\n`), counted independently of the
+/// readers.
+fn line_endings(text: &str) -> u64 {
+    text.replace("\r\n", "\n").replace('\r', "\n").matches('\n').count() as u64
+}
+
+/// The longest error message allowed: a value is shown as at most 60 characters, each escaped in
+/// at most 6 (`\u{9f}`), plus the message's own words and the path.
+const MAX_MESSAGE_CHARS: usize = 60 * 6 + 300;
+
+/// Asserts that an error message is one line of bounded length that holds no control character
+/// (so no ESC sequence reaches a terminal).
+#[track_caller]
+fn assert_safe_message(message: &str) {
+    assert!(!message.chars().any(char::is_control), "control character in {message:?}");
+    let chars = message.chars().count();
+    assert!(chars <= MAX_MESSAGE_CHARS, "{chars} characters: {message:?}");
+}
+
+// Topics with a file of their own, in tests/files/.
+#[path = "files/hostile_text.rs"]
+mod hostile_text;
+#[path = "files/long_lines.rs"]
+mod long_lines;
+#[path = "files/standard_input.rs"]
+mod standard_input;
 
 // ---------------------------------------------------------------- counts files
 
@@ -141,6 +169,48 @@ fn crlf_line_endings_are_accepted_and_never_kept_in_labels() {
 }
 
 #[test]
+fn cr_only_files_read_like_lf_files() {
+    let file = file_with(b"category,count\ra,1\rb,3\r");
+    let p = read_counts(file.path()).unwrap();
+    assert_eq!(p.labels(), labels(&["a", "b"]));
+    assert_eq!(p.counts(), &[1.0, 3.0]);
+
+    let file = file_with(b"category,probability\ra,0.25\rb,0.75");
+    let (names, probs) = read_distribution(file.path(), false, false).unwrap();
+    assert_eq!(names, labels(&["a", "b"]));
+    assert_close(&probs, &[0.25, 0.75]);
+
+    // A \r inside a samples line ends it: "x\ry" is two samples.
+    let file = file_with(b"a\rb\ra\rx\ry\r");
+    let p = read_samples(file.path()).unwrap();
+    assert_eq!(p.labels(), labels(&["a", "b", "x", "y"]));
+    assert_eq!(p.counts(), &[2.0, 1.0, 1.0, 1.0]);
+
+    let file = file_with(b"a\rb\r\rc\r");
+    let path = file.path();
+    assert_parse_error(read_samples(path), path, 3, &["is empty"]);
+    let file = file_with(b"a\rb\r\xFF\r");
+    let path = file.path();
+    assert_parse_error(read_samples(path), path, 3, &["not valid UTF-8"]);
+}
+
+#[test]
+fn crlf_split_between_two_reads_counts_once() {
+    // The readers first read the 3 bytes that may be a byte-order mark, so here the first read
+    // ends between \r and \n. (Every split position is covered by the unit tests of the line
+    // reader, which read one byte at a time.)
+    let file = file_with(b"ab\r\nc\r\nab\r\n");
+    let p = read_samples(file.path()).unwrap();
+    assert_eq!(p.labels(), labels(&["ab", "c"]));
+    assert_eq!(p.counts(), &[2.0, 1.0]);
+
+    // Lines 1 to 3 are blank (the third ends in the split \r\n), the header is line 4.
+    let file = file_with(b"\n\n\r\ncategory,count\nc,x\n");
+    let path = file.path();
+    assert_parse_error(read_counts(path), path, 5, &["'x'"]);
+}
+
+#[test]
 fn line_numbers_are_physical_lines_despite_crlf_blank_lines_and_quoted_newlines() {
     // Line 4 holds the bad count in each file.
     for bytes in [
@@ -148,7 +218,13 @@ fn line_numbers_are_physical_lines_despite_crlf_blank_lines_and_quoted_newlines(
         b"category,count\n\n\nc,x\n",
         b"category,count\r\n\r\n\r\nc,x\r\n",
         b"category,count\n\"two\nlines\",1\nc,x\n",
-        b"\xEF\xBB\xBFcategory,count\na,1\r\r\n\r\nc,x\n",
+        b"\xEF\xBB\xBFcategory,count\na,1\r\n\r\nc,x\n",
+        // A lone \r ends a line too, alone or mixed with the others, inside quotes too.
+        b"category,count\ra,1\rb,2\rc,x\r",
+        b"category,count\r\r\rc,x",
+        b"category,count\n\r\r\nc,x\n",
+        b"category,count\r\"two\rlines\",1\rc,x\r",
+        b"category,count\na,1\r\r\nc,x\n",
     ] {
         let file = file_with(bytes);
         let path = file.path();
@@ -305,7 +381,6 @@ fn malformed_probabilities_are_rejected_with_line_and_value() {
     for (value, problem) in [
         ("abc", "is not a number"),
         ("-0.1", "is negative"),
-        ("1.5", "is greater than 1"),
         ("NaN", "is not a number"),
         ("inf", "is infinite"),
         ("-inf", "is infinite"),
@@ -315,8 +390,48 @@ fn malformed_probabilities_are_rejected_with_line_and_value() {
         let path = file.path();
         let quoted = format!("'{value}'");
         let expected = [quoted.as_str(), problem, "expected a number from 0 to 1"];
+        assert_parse_error(read_distribution(path, false, false), path, 3, &expected);
+        let expected = [quoted.as_str(), problem, "with --normalize expected a finite number ≥ 0"];
         assert_parse_error(read_distribution(path, false, true), path, 3, &expected);
     }
+}
+
+#[test]
+fn probability_above_1_suggests_normalize_which_accepts_it_as_a_weight() {
+    let file = file_with(b"category,probability\na,2\nb,1\n");
+    let path = file.path();
+    let expected = ["probability '2' is greater than 1", "expected a number from 0 to 1", "--normalize"];
+    assert_parse_error(read_distribution(path, false, false), path, 2, &expected);
+
+    let (names, probs) = read_distribution(path, false, true).unwrap();
+    assert_eq!(names, labels(&["a", "b"]));
+    assert_close(&probs, &[2.0 / 3.0, 1.0 / 3.0]);
+}
+
+#[test]
+fn normalize_divides_any_non_negative_weights_by_their_sum_as_scipy_entropy_does() {
+    // (file values, expected probabilities worked out by hand)
+    for (values, expected) in [
+        (&["3", "0", "1"][..], &[0.75, 0.0, 0.25][..]),
+        (&["1e6", "3e6"], &[0.25, 0.75]),
+        (&["0.25", "0.75"], &[0.25, 0.75]),
+        (&[" 7 ", "7", "7", "7"], &[0.25; 4]),
+        // Their sum overflows f64; the result must not be NaN or 0.
+        (&["1.5e308", "1.5e308"], &[0.5, 0.5]),
+        (&["5e-324", "1.5e-323"], &[0.25, 0.75]),
+    ] {
+        let rows: String = values.iter().enumerate().map(|(i, v)| format!("c{i},{v}\n")).collect();
+        let file = file_with(format!("category,probability\n{rows}").as_bytes());
+        let (_, probs) = read_distribution(file.path(), false, true).unwrap();
+        assert_close(&probs, expected);
+    }
+}
+
+#[test]
+fn normalize_refuses_all_zero_weights() {
+    let file = file_with(b"category,probability\na,0\nb,0\n");
+    let path = file.path();
+    assert_parse_error(read_distribution(path, false, true), path, 0, &["all values are 0", "to normalize"]);
 }
 
 #[test]
@@ -328,10 +443,6 @@ fn probabilities_not_summing_to_1_suggest_normalize_and_normalize_divides() {
 
     let (_, probs) = read_distribution(path, false, true).unwrap();
     assert_close(&probs, &[1.0 / 3.0, 2.0 / 3.0]);
-
-    let file = file_with(b"category,probability\na,0\nb,0\n");
-    let path = file.path();
-    assert_parse_error(read_distribution(path, false, true), path, 0, &["all probabilities are 0"]);
 }
 
 #[test]
@@ -348,7 +459,6 @@ fn distribution_from_counts_is_normalized_by_the_total() {
     assert_eq!(names, labels(&["a", "b"]));
     assert_close(&probs, &[0.25, 0.75]);
 }
-
 // ---------------------------------------------------------------- properties
 
 /// Short byte strings that exercise the parsers: CSV syntax, line endings, digits, signs, a
@@ -360,6 +470,8 @@ fn hostile_chunk() -> impl Strategy<Value = Vec<u8>> {
         Just(b"\n".to_vec()),
         Just(b"\r".to_vec()),
         Just(b"\r\n".to_vec()),
+        Just(b"\n\r".to_vec()),
+        Just(b"\r\r".to_vec()),
         Just(b"-".to_vec()),
         Just(b".".to_vec()),
         Just(b" ".to_vec()),
@@ -380,6 +492,8 @@ fn hostile_file() -> impl Strategy<Value = Vec<u8>> {
         Just(&b"category,count\n"[..]),
         Just(&b"category,probability\n"[..]),
         Just(&b"\xEF\xBB\xBFcategory,count\r\n"[..]),
+        Just(&b"category,count\r"[..]),
+        Just(&b"\xEF\xBB\xBFcategory,probability\r"[..]),
     ];
     (header, prop::collection::vec(hostile_chunk(), 0..60)).prop_map(|(header, body)| {
         let mut bytes = header.to_vec();
@@ -388,11 +502,28 @@ fn hostile_file() -> impl Strategy<Value = Vec<u8>> {
     })
 }
 
-/// Checks that a result is Ok or an error whose line lies within the file.
+/// Checks that a result is Ok or a one-line error whose line lies within the file.
 fn assert_line_within<T>(result: klfit::Result<T>, lines: u64) {
+    if let Err(error) = &result {
+        assert_safe_message(&error.to_string());
+    }
     if let Err(Error::Parse { line, message, .. }) = result {
         assert!(line <= lines, "line {line} > {lines} lines: {message}");
     }
+}
+
+/// A row of a file without quotes or line endings: letters, digits, commas, spaces, signs.
+fn plain_row() -> impl Strategy<Value = String> {
+    let pieces = prop::sample::select(vec!["a", "b", "é", ",", " ", "-", "0", "1", "7", ".5"]);
+    prop::collection::vec(pieces, 0..5).prop_map(|pieces| pieces.concat())
+}
+
+/// What a reader returned, with the path left out of errors so that two files can be compared.
+fn outcome<T>(result: klfit::Result<T>) -> std::result::Result<T, (u64, String)> {
+    result.map_err(|error| match error {
+        Error::Parse { line, message, .. } => (line, message),
+        other => (u64::MAX, other.to_string()),
+    })
 }
 
 proptest! {
@@ -400,7 +531,7 @@ proptest! {
     fn readers_never_panic_and_report_lines_inside_the_file(bytes in hostile_file()) {
         let file = file_with(&bytes);
         let path = file.path();
-        let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        let lines = line_endings(&String::from_utf8_lossy(&bytes)) + 1;
         assert_line_within(read_counts(path), lines);
         assert_line_within(read_samples(path), lines);
         for (counts, normalize) in [(false, false), (false, true), (true, false)] {
@@ -416,7 +547,7 @@ proptest! {
     #[test]
     fn samples_file_and_its_counts_file_give_the_same_distribution(
         samples in prop::collection::vec(prop::sample::select(vec![
-            "a", "b", " b", "c,d", "say \"hi\"", "猫", "tab\there", "x\ry", "é",
+            "a", "b", " b", "c,d", "say \"hi\"", "猫", "tab\there", "esc\u{1b}[0m", "é",
         ]), 1..40)
     ) {
         let samples_file = file_with(format!("{}\n", samples.join("\n")).as_bytes());
@@ -436,5 +567,32 @@ proptest! {
         // identical, floats included.
         prop_assert_eq!(&from_samples, &from_counts);
         prop_assert_eq!(&from_samples, &reference);
+    }
+}
+
+proptest! {
+    #[test]
+    fn lf_crlf_and_cr_endings_read_alike_with_the_same_line_numbers(
+        rows in prop::collection::vec(plain_row(), 0..12),
+        endings in prop::collection::vec(prop::sample::select(vec!["\n", "\r\n", "\r"]), 13),
+        header in prop::sample::select(vec!["", "category,count", "category,probability"]),
+    ) {
+        let header = (!header.is_empty()).then_some(header);
+        let lines: Vec<&str> = header.into_iter().chain(rows.iter().map(String::as_str)).collect();
+        let with_lf: String = lines.iter().map(|line| format!("{line}\n")).collect();
+        let mut mixed = String::new();
+        for (line, &ending) in lines.iter().zip(&endings) {
+            // A blank line ending in \n right after a \r would join it into one \r\n ending.
+            let ending = if line.is_empty() && ending == "\n" && mixed.ends_with('\r') { "\r" } else { ending };
+            mixed.push_str(line);
+            mixed.push_str(ending);
+        }
+        let (lf_file, mixed_file) = (file_with(with_lf.as_bytes()), file_with(mixed.as_bytes()));
+        let (lf, mixed) = (lf_file.path(), mixed_file.path());
+        prop_assert_eq!(outcome(read_samples(lf)), outcome(read_samples(mixed)));
+        prop_assert_eq!(outcome(read_counts(lf)), outcome(read_counts(mixed)));
+        for normalize in [false, true] {
+            prop_assert_eq!(outcome(read_distribution(lf, false, normalize)), outcome(read_distribution(mixed, false, normalize)));
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! Reading the input files of the `klfit` command line: counts, samples and distributions.
 //!
-//! Three formats, all UTF-8 text. A UTF-8 byte-order mark at the start of a file is ignored, and
-//! lines may end with `\n` or `\r\n`.
+//! Three formats, all UTF-8 text. A UTF-8 byte-order mark at the start of a file is ignored.
+//! Wherever a file is taken, the path `-` reads standard input instead, and errors then name it
+//! `standard input` (write `./-` for a file named `-`).
 //!
 //! **Counts file** ([`read_counts`]): CSV with the header row `category,count`, then one row per
 //! category.
@@ -27,28 +28,52 @@
 //!
 //! The rules, chosen so that nothing in a file is silently reinterpreted:
 //!
+//! - Lines end with `\n`, `\r\n` or a lone `\r` (old Mac files), mixed as they come; each ending
+//!   counts as one line, in line numbers too. A samples label therefore cannot hold a line break;
+//!   a CSV category can, quoted.
+//! - No line may be longer than [`MAX_LINE_BYTES`] (1 MiB, ending excluded). A longer line is
+//!   refused as soon as its byte past the limit is read, so memory never grows with a line's
+//!   length (`/dev/zero` is refused after 1 MiB). A category quoted across several lines is
+//!   checked line by line.
 //! - Header names are matched exactly (case-sensitive) after trimming spaces around each name.
 //! - Categories are taken verbatim (spaces included) and must be non-empty and unique. Quote a
 //!   category that contains a comma or a quote, CSV-style: `"sun, then rain"`, `"say ""hi"""`.
 //! - Counts are whole numbers written with digits only (`0` to `18446744073709551615`), with
 //!   spaces around them trimmed. A count may be 0, but not every count. Their sum must fit in
 //!   64 bits; they are then converted to `f64` (exact up to 2^53).
-//! - Probabilities are finite numbers in [0, 1] (spaces around them trimmed) summing to 1.
+//! - Probabilities are finite numbers in [0, 1] (spaces around them trimmed) summing to 1. With
+//!   `normalize` they are weights instead, as in scipy's `entropy`: any finite numbers ≥ 0, not
+//!   all 0, divided by their sum.
 //! - In a CSV file blank lines are ignored (they hold no row). In a samples file a blank line is
-//!   an error, since it could only mean an empty label; a newline at the very end of the file
+//!   an error, since it could only mean an empty label; a line ending at the very end of the file
 //!   does not make a blank line.
 //! - Errors are [`Error::Parse`] with the physical line number in the file (1-based, the header
 //!   is line 1 when the file starts with it; 0 for a problem with the file as a whole), quoting
-//!   the offending value and saying what was expected.
+//!   the offending value and saying what was expected. Values are quoted with
+//!   [`text::quoted`](crate::text::quoted): control characters escaped, long values cut, so an
+//!   error is always one line of bounded length.
+
+mod lines;
 
 use std::collections::hash_map::{Entry, HashMap};
 use std::fs::File;
-use std::io::{BufRead, BufReader, Cursor, Read};
-use std::path::Path;
+use std::io::{self, BufReader, Cursor, Read};
+use std::path::{Path, PathBuf};
 
 use crate::empirical::Counter;
 use crate::error::{Error, Result};
+use crate::objective::accurate_sum;
+use crate::text::quoted;
 use crate::Empirical;
+use lines::{LineTooLong, LineTracker, Lines};
+
+pub use lines::MAX_LINE_BYTES;
+
+/// The path that means standard input.
+pub const STDIN_PATH: &str = "-";
+
+/// How errors name standard input (the `path` of an [`Error::Parse`] or [`Error::Io`]).
+pub const STDIN_NAME: &str = "standard input";
 
 /// The UTF-8 encoding of U+FEFF, which some editors put at the start of a file.
 const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
@@ -56,10 +81,8 @@ const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
 /// How far the probabilities in a file may sum away from 1 before the file is rejected.
 const SUM_TOLERANCE: f64 = 1e-9;
 
-/// Longest part of an offending value quoted in an error message, in characters.
-const MAX_QUOTED_CHARS: usize = 60;
-
-/// Reads a counts file: CSV with header row `category,count`; one row per category.
+/// Reads a counts file (`-` for standard input): CSV with header row `category,count`; one row
+/// per category.
 ///
 /// Returns p with the categories in file order. Errors: see the
 /// [module documentation](crate::files).
@@ -68,46 +91,41 @@ pub fn read_counts(path: &Path) -> Result<Empirical> {
     Empirical::from_whole_counts(table.labels, table.counts)
 }
 
-/// Reads a samples file: one observed category label per line; categories are the distinct
-/// labels in order of first appearance.
+/// Reads a samples file (`-` for standard input): one observed category label per line;
+/// categories are the distinct labels in order of first appearance.
 ///
-/// Streams the file: memory is proportional to the number of distinct labels, not to the file
-/// size. Labels are taken verbatim except for the line ending (`\n` or `\r\n`; a `\r` at the
-/// very end of the file is dropped too).
+/// Streams the input: memory is proportional to the distinct labels, not to the input's size or
+/// its longest line. Labels are taken verbatim except for their line ending.
 pub fn read_samples(path: &Path) -> Result<Empirical> {
-    let mut reader = BufReader::with_capacity(1 << 20, open(path)?);
+    let (name, input) = open(path)?;
+    let mut lines = Lines::new(BufReader::with_capacity(1 << 16, input));
     let mut counter = Counter::default();
-    let mut bytes = Vec::new();
-    let mut line: u64 = 0;
-    loop {
-        bytes.clear();
-        let n = reader.read_until(b'\n', &mut bytes).map_err(|e| Error::io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        line += 1;
-        let label = without_line_ending(&bytes);
+    let mut label = Vec::new();
+    let mut seen_any = false;
+    while let Some(line) = lines.next_into(&mut label).map_err(|e| read_error(&name, e))? {
         if label.is_empty() {
             let message = "is empty; each line must hold one category label (remove blank lines)";
-            return Err(Error::parse(path, line, message));
+            return Err(Error::parse(&name, line, message));
         }
-        counter.add(utf8(path, line, label)?);
+        counter.add(utf8(&name, line, &label)?);
+        seen_any = true;
     }
-    if line == 0 {
+    if !seen_any {
         let message = "is empty; expected one category label per line";
-        return Err(Error::parse(path, 0, message));
+        return Err(Error::parse(&name, 0, message));
     }
     counter.into_empirical()
 }
 
-/// Reads a distribution for `klfit divergence`: CSV with header `category,probability` (or
-/// `category,count` when `counts` is true, then normalized by the total). Returns labels and
-/// probabilities in file order.
+/// Reads a distribution for `klfit divergence` (`-` for standard input): CSV with header
+/// `category,probability` (or `category,count` when `counts` is true, then divided by the total).
+/// Returns labels and probabilities in file order.
 ///
-/// Probabilities must be finite, in [0, 1]; if they do not sum to 1 within 1e-9 relative, it is
-/// an error that says the sum and suggests `--normalize`, unless `normalize` is true, in which
-/// case they are divided by their sum. Probabilities that already sum to 1 are returned as
-/// written. `normalize` has no effect on counts, which are always divided by their total.
+/// Without `normalize`, probabilities must be finite, in [0, 1], and sum to 1 within 1e-9;
+/// otherwise the error says what was found and suggests `--normalize`. With `normalize`, the
+/// values are weights, as in scipy's `entropy`: finite, ≥ 0, not all 0, and divided by their
+/// (compensated) sum. `normalize` has no effect on counts, which are always divided by their
+/// total.
 pub fn read_distribution(path: &Path, counts: bool, normalize: bool) -> Result<(Vec<String>, Vec<f64>)> {
     if counts {
         let table = read_count_table(path)?;
@@ -116,27 +134,42 @@ pub fn read_distribution(path: &Path, counts: bool, normalize: bool) -> Result<(
         return Ok((table.labels, probs));
     }
 
-    let mut probs = Vec::new();
-    let labels = read_table(path, "probability", |line, value| {
-        probs.push(parse_probability(path, line, value)?);
+    let (name, input) = open(path)?;
+    let mut values = Vec::new();
+    let labels = read_table(&name, input, "probability", |line, value| {
+        values.push(parse_probability(&name, line, value, normalize)?);
         Ok(())
     })?;
-    let sum: f64 = probs.iter().sum();
     if normalize {
-        if sum <= 0.0 {
-            let message = "all probabilities are 0; at least one must be positive to normalize";
-            return Err(Error::parse(path, 0, message));
-        }
-        probs.iter_mut().for_each(|p| *p /= sum);
-    } else if (sum - 1.0).abs() > SUM_TOLERANCE {
+        return Ok((labels, divided_by_sum(&name, &values)?));
+    }
+    let sum = accurate_sum(values.iter().copied());
+    if (sum - 1.0).abs() > SUM_TOLERANCE {
         let message = format!(
             "probabilities sum to {} (expected 1 within {SUM_TOLERANCE:e} relative); \
              fix the file or pass --normalize to divide by the sum",
             significant_digits(sum, 12)
         );
-        return Err(Error::parse(path, 0, message));
+        return Err(Error::parse(&name, 0, message));
     }
-    Ok((labels, probs))
+    Ok((labels, values))
+}
+
+/// `weights` (finite, ≥ 0) divided by their sum, which must be positive.
+fn divided_by_sum(name: &Path, weights: &[f64]) -> Result<Vec<f64>> {
+    let sum = accurate_sum(weights.iter().copied());
+    if sum <= 0.0 {
+        let message = "all values are 0; at least one must be positive to normalize";
+        return Err(Error::parse(name, 0, message));
+    }
+    if sum.is_finite() {
+        return Ok(weights.iter().map(|w| w / sum).collect());
+    }
+    // The sum of finite weights overflowed (weights near 1e308): scale by the largest first.
+    let largest = weights.iter().copied().fold(0.0, f64::max);
+    let scaled: Vec<f64> = weights.iter().map(|w| w / largest).collect();
+    let sum = accurate_sum(scaled.iter().copied());
+    Ok(scaled.iter().map(|w| w / sum).collect())
 }
 
 /// The categories and whole-number counts of a counts file, and their total (> 0).
@@ -148,50 +181,55 @@ struct CountTable {
 
 /// Reads a `category,count` file, checking each count and that the total fits and is positive.
 fn read_count_table(path: &Path) -> Result<CountTable> {
+    let (name, input) = open(path)?;
     let mut counts = Vec::new();
     let mut total: u64 = 0;
-    let labels = read_table(path, "count", |line, value| {
-        let count = parse_count(path, line, value)?;
+    let labels = read_table(&name, input, "count", |line, value| {
+        let count = parse_count(&name, line, value)?;
         total = total.checked_add(count).ok_or_else(|| {
             let message = format!(
                 "the counts up to this line sum to more than {} (the largest total a 64-bit \
                  count can hold); scale the counts down",
                 u64::MAX
             );
-            Error::parse(path, line, message)
+            Error::parse(&name, line, message)
         })?;
         counts.push(count);
         Ok(())
     })?;
     if total == 0 {
         let message = "all counts are 0; at least one category must have been observed";
-        return Err(Error::parse(path, 0, message));
+        return Err(Error::parse(&name, 0, message));
     }
     Ok(CountTable { labels, counts, total })
 }
 
-/// Reads a two-column CSV file with header `category,<value_column>`.
+/// Reads a two-column CSV input named `name` with header `category,<value_column>`.
 ///
 /// Checks the header, the number of fields, UTF-8, and that categories are non-empty and unique;
 /// hands each row's value (untrimmed) and its line number to `on_row`. Returns the categories in
 /// file order.
-fn read_table(path: &Path, value_column: &str, mut on_row: impl FnMut(u64, &str) -> Result<()>) -> Result<Vec<String>> {
+fn read_table(
+    name: &Path,
+    input: impl Read,
+    value_column: &str,
+    mut on_row: impl FnMut(u64, &str) -> Result<()>,
+) -> Result<Vec<String>> {
     let expected = format!("`category,{value_column}`");
-    let mut csv =
-        csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(LineTracker::new(open(path)?));
+    let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(LineTracker::new(input));
     let mut record = csv::ByteRecord::new();
     let mut header_seen = false;
     let mut labels = Vec::new();
     let mut first_line: HashMap<String, u64> = HashMap::new();
 
-    while csv.read_byte_record(&mut record).map_err(|e| csv_error(path, e))? {
+    while csv.read_byte_record(&mut record).map_err(|e| csv_error(name, e))? {
         let start = record.position().map_or(0, |p| p.byte());
         let end = csv.position().byte();
         let line = csv.get_mut().record_line(start, end);
-        let fields = utf8_fields(path, line, &record)?;
+        let fields = utf8_fields(name, line, &record)?;
 
         if !header_seen {
-            check_header(path, line, &fields, value_column, &expected)?;
+            check_header(name, line, &fields, value_column, &expected)?;
             header_seen = true;
             continue;
         }
@@ -202,11 +240,11 @@ fn read_table(path: &Path, value_column: &str, mut on_row: impl FnMut(u64, &str)
                 fields.len(),
                 quoted(&fields.join(","))
             );
-            return Err(Error::parse(path, line, message));
+            return Err(Error::parse(name, line, message));
         };
         if category.is_empty() {
             let message = format!("the category is empty; each row needs a label, e.g. rain,{}", quoted(value));
-            return Err(Error::parse(path, line, message));
+            return Err(Error::parse(name, line, message));
         }
         match first_line.entry(category.to_owned()) {
             Entry::Occupied(earlier) => {
@@ -216,7 +254,7 @@ fn read_table(path: &Path, value_column: &str, mut on_row: impl FnMut(u64, &str)
                     quoted(category),
                     earlier.get()
                 );
-                return Err(Error::parse(path, line, message));
+                return Err(Error::parse(name, line, message));
             }
             Entry::Vacant(entry) => entry.insert(line),
         };
@@ -225,17 +263,17 @@ fn read_table(path: &Path, value_column: &str, mut on_row: impl FnMut(u64, &str)
     }
 
     if !header_seen {
-        return Err(Error::parse(path, 0, format!("is empty; expected a header row {expected}")));
+        return Err(Error::parse(name, 0, format!("is empty; expected a header row {expected}")));
     }
     if labels.is_empty() {
         let message = format!("has a header row but no data rows; expected one row {expected} per category");
-        return Err(Error::parse(path, 0, message));
+        return Err(Error::parse(name, 0, message));
     }
     Ok(labels)
 }
 
 /// Checks that the header is `category,<value_column>`, allowing spaces around each name.
-fn check_header(path: &Path, line: u64, fields: &[&str], value_column: &str, expected: &str) -> Result<()> {
+fn check_header(name: &Path, line: u64, fields: &[&str], value_column: &str, expected: &str) -> Result<()> {
     let names: Vec<&str> = fields.iter().map(|f| f.trim()).collect();
     if names == ["category", value_column] {
         return Ok(());
@@ -245,11 +283,11 @@ fn check_header(path: &Path, line: u64, fields: &[&str], value_column: &str, exp
          above it)",
         quoted(&fields.join(","))
     );
-    Err(Error::parse(path, line, message))
+    Err(Error::parse(name, line, message))
 }
 
 /// Parses a count: a non-negative whole number in digits, spaces around it trimmed.
-fn parse_count(path: &Path, line: u64, value: &str) -> Result<u64> {
+fn parse_count(name: &Path, line: u64, value: &str) -> Result<u64> {
     let text = value.trim();
     let expected = "expected a non-negative whole number such as 0, 1 or 42";
     let problem = if text.is_empty() {
@@ -269,140 +307,84 @@ fn parse_count(path: &Path, line: u64, value: &str) -> Result<u64> {
             Err(_) => "is not a number",
         }
     };
-    Err(Error::parse(path, line, format!("count {} {problem}; {expected}", quoted(value))))
+    Err(Error::parse(name, line, format!("count {} {problem}; {expected}", quoted(value))))
 }
 
-/// Parses a probability: a finite number in [0, 1], spaces around it trimmed.
-fn parse_probability(path: &Path, line: u64, value: &str) -> Result<f64> {
+/// Parses a probability, spaces around it trimmed: a finite number in [0, 1], or with
+/// `normalize` a finite weight ≥ 0.
+fn parse_probability(name: &Path, line: u64, value: &str, normalize: bool) -> Result<f64> {
     let problem = match value.trim().parse::<f64>() {
-        Ok(p) if (0.0..=1.0).contains(&p) => return Ok(p),
         Ok(p) if p.is_nan() => "is not a number",
         Ok(p) if p.is_infinite() => "is infinite",
         Ok(p) if p < 0.0 => "is negative",
+        Ok(p) if normalize || p <= 1.0 => return Ok(p),
         Ok(_) => "is greater than 1",
         Err(_) if value.trim().is_empty() => "is empty",
         Err(_) => "is not a number",
     };
-    let message = format!("probability {} {problem}; expected a number from 0 to 1, e.g. 0.25", quoted(value));
-    Err(Error::parse(path, line, message))
+    let message = if normalize {
+        format!("weight {} {problem}; with --normalize expected a finite number ≥ 0, e.g. 2 or 0.25", quoted(value))
+    } else if problem == "is greater than 1" {
+        format!(
+            "probability {} {problem}; expected a number from 0 to 1, e.g. 0.25 \
+             (for weights such as 2,1 pass --normalize to divide them by their sum)",
+            quoted(value)
+        )
+    } else {
+        format!("probability {} {problem}; expected a number from 0 to 1, e.g. 0.25", quoted(value))
+    };
+    Err(Error::parse(name, line, message))
 }
 
-/// Opens `path` for reading, skipping a UTF-8 byte-order mark if the file starts with one.
-fn open(path: &Path) -> Result<impl Read> {
-    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+/// Opens `path` (standard input for `-`) and skips a UTF-8 byte-order mark at its start.
+/// Returns the name that errors give it and its bytes.
+fn open(path: &Path) -> Result<(PathBuf, Box<dyn Read>)> {
+    let (name, mut input): (PathBuf, Box<dyn Read>) = if path == Path::new(STDIN_PATH) {
+        (PathBuf::from(STDIN_NAME), Box::new(io::stdin().lock()))
+    } else {
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        (path.to_path_buf(), Box::new(file))
+    };
     let mut start = Vec::with_capacity(BYTE_ORDER_MARK.len());
-    (&mut file).take(BYTE_ORDER_MARK.len() as u64).read_to_end(&mut start).map_err(|e| Error::io(path, e))?;
+    input.by_ref().take(BYTE_ORDER_MARK.len() as u64).read_to_end(&mut start).map_err(|e| Error::io(&name, e))?;
     if start == BYTE_ORDER_MARK {
         start.clear();
     }
-    Ok(Cursor::new(start).chain(file))
+    Ok((name, Box::new(Cursor::new(start).chain(input))))
 }
 
-/// A line's bytes without its `\n` or `\r\n` ending (a lone `\r` at the end is dropped too).
-fn without_line_ending(bytes: &[u8]) -> &[u8] {
-    let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-    bytes.strip_suffix(b"\r").unwrap_or(bytes)
+/// Converts a failed read: a line over [`MAX_LINE_BYTES`] becomes a parse error on that line.
+fn read_error(name: &Path, error: io::Error) -> Error {
+    match LineTooLong::find(&error) {
+        Some(too_long) => Error::parse(name, too_long.line, too_long.to_string()),
+        None => Error::io(name, error),
+    }
 }
 
 /// `bytes` as text, or an error saying that `line` is not UTF-8.
-fn utf8<'a>(path: &Path, line: u64, bytes: &'a [u8]) -> Result<&'a str> {
+fn utf8<'a>(name: &Path, line: u64, bytes: &'a [u8]) -> Result<&'a str> {
     std::str::from_utf8(bytes).map_err(|_| {
         let shown = quoted(&String::from_utf8_lossy(bytes));
         let message = format!("{shown} is not valid UTF-8 (shown with � for the bad bytes); save the file as UTF-8");
-        Error::parse(path, line, message)
+        Error::parse(name, line, message)
     })
 }
 
 /// The fields of a CSV record as text.
-fn utf8_fields<'a>(path: &Path, line: u64, record: &'a csv::ByteRecord) -> Result<Vec<&'a str>> {
-    record.iter().map(|field| utf8(path, line, field)).collect()
+fn utf8_fields<'a>(name: &Path, line: u64, record: &'a csv::ByteRecord) -> Result<Vec<&'a str>> {
+    record.iter().map(|field| utf8(name, line, field)).collect()
 }
 
 /// Converts an error of the csv crate. With byte records and `flexible(true)` the only error
 /// it reports is a failed read.
-fn csv_error(path: &Path, error: csv::Error) -> Error {
+fn csv_error(name: &Path, error: csv::Error) -> Error {
     match error.into_kind() {
-        csv::ErrorKind::Io(e) => Error::io(path, e),
-        other => Error::parse(path, 0, format!("unreadable CSV: {other:?}")),
+        csv::ErrorKind::Io(e) => read_error(name, e),
+        other => Error::parse(name, 0, format!("unreadable CSV: {}", crate::text::shown(&format!("{other:?}"), 200))),
     }
 }
 
 /// `x` rounded to `digits` significant digits: a sum prints as 0.9, not 0.8999999999999999.
 fn significant_digits(x: f64, digits: usize) -> f64 {
     format!("{x:.*e}", digits.saturating_sub(1)).parse().unwrap_or(x)
-}
-
-/// `value` in single quotes for an error message, with control characters escaped (so a stray
-/// `\r` or tab is visible) and cut short when long.
-fn quoted(value: &str) -> String {
-    let mut out = String::from("'");
-    for (i, c) in value.chars().enumerate() {
-        if i == MAX_QUOTED_CHARS {
-            out.push_str("...");
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out.push('\'');
-    out
-}
-
-/// Passes a file's bytes through to the CSV parser and remembers them until each record's
-/// physical line number has been found.
-///
-/// The csv crate's own `Position::line` cannot be used for this: it counts the line of a record
-/// from the end of the previous record's first terminator byte, so after a `\r\n` ending or
-/// blank lines it reports a line too early.
-struct LineTracker<R> {
-    inner: R,
-    /// Bytes read but not yet assigned to a line; `pending[done]` is at stream offset `offset`.
-    pending: Vec<u8>,
-    done: usize,
-    offset: u64,
-    /// The 1-based line number at stream offset `offset`.
-    line: u64,
-}
-
-impl<R: Read> LineTracker<R> {
-    fn new(inner: R) -> Self {
-        Self { inner, pending: Vec::new(), done: 0, offset: 0, line: 1 }
-    }
-
-    /// The line of the first byte of the record that the parser read from stream offset `start`
-    /// (where it may first have passed over line endings and blank lines) to `end`.
-    fn record_line(&mut self, start: u64, end: u64) -> u64 {
-        self.advance_to(start);
-        let skipped_newlines = self.pending[self.done..]
-            .iter()
-            .take_while(|&&b| b == b'\r' || b == b'\n')
-            .filter(|&&b| b == b'\n')
-            .count() as u64;
-        let line = self.line + skipped_newlines;
-        self.advance_to(end);
-        line
-    }
-
-    /// Counts the newlines up to stream offset `target` and forgets the bytes before it.
-    fn advance_to(&mut self, target: u64) {
-        let available = self.pending.len() - self.done;
-        let n = usize::try_from(target.saturating_sub(self.offset)).map_or(available, |n| n.min(available));
-        let passed = &self.pending[self.done..self.done + n];
-        self.line += passed.iter().filter(|&&b| b == b'\n').count() as u64;
-        self.done += n;
-        self.offset += n as u64;
-    }
-}
-
-impl<R: Read> Read for LineTracker<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.pending.drain(..self.done);
-        self.done = 0;
-        let n = self.inner.read(buf)?;
-        self.pending.extend_from_slice(&buf[..n]);
-        Ok(n)
-    }
 }
