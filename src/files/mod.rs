@@ -62,7 +62,7 @@ use std::path::{Path, PathBuf};
 
 use crate::empirical::Counter;
 use crate::error::{Error, Result};
-use crate::objective::accurate_sum;
+use crate::measure::accurate_sum;
 use crate::text::quoted;
 use crate::Empirical;
 use lines::{LineTooLong, LineTracker, Lines};
