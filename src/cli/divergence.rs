@@ -4,12 +4,12 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use klfit::empirical::Counts;
-use klfit::files::read_distribution;
+use klfit::files::{read_counts, read_distribution};
 use klfit::measure::{compare, Comparison};
 use klfit::report::console::Console;
 use klfit::report::format::residual;
 use klfit::report::summary::{count, number};
-use klfit::text::{path as shown_path, quoted};
+use klfit::text::{is_stdin, path as shown_path, quoted};
 use klfit::Empirical;
 use serde_json::{json, Value};
 
@@ -17,8 +17,11 @@ use super::info::both_units;
 use super::DivergenceArgs;
 
 pub fn run(args: &DivergenceArgs) -> klfit::Result<()> {
-    let (p_labels, p) = read_distribution(&args.p, args.counts, args.normalize)?;
-    let (q_labels, q_file) = read_distribution(&args.q, args.counts, args.normalize)?;
+    if is_stdin(&args.p) && is_stdin(&args.q) {
+        return Err(klfit::Error::Usage("only one of --p and --q can read standard input (-)".into()));
+    }
+    let (p_labels, p) = read(&args.p, args)?;
+    let (q_labels, q_file) = read(&args.q, args)?;
     let q = match_categories(&p_labels, (&args.q, &q_labels, &q_file), &args.p)?;
     let c: Comparison = compare(&p, &q);
     let u = args.units;
@@ -61,6 +64,21 @@ pub fn run(args: &DivergenceArgs) -> klfit::Result<()> {
         console.line(&line)?;
     }
     Ok(())
+}
+
+/// One distribution as the arguments say: read, then smoothed with `--smoothing` (the pseudo-count
+/// is added to the counts, weights or probabilities before they are divided by their sum).
+fn read(path: &Path, args: &DivergenceArgs) -> klfit::Result<(Vec<String>, Vec<f64>)> {
+    let Some(eps) = args.smoothing else { return read_distribution(path, args.counts, args.normalize) };
+    let values = match args.counts {
+        true => read_counts(path)?,
+        false => {
+            let (labels, values) = read_distribution(path, false, args.normalize)?;
+            Empirical::from_counts(labels, values)?
+        }
+    };
+    let smoothed = values.smoothed(eps)?;
+    Ok((smoothed.labels().to_vec(), smoothed.probs().to_vec()))
 }
 
 /// N of some data as a JSON integer (or number, for weights).
