@@ -6,10 +6,6 @@
 //! the record is the reference the lesson is read from, so it is computed as accurately as f64
 //! allows (compensated sums for the softmax normaliser and for every total).
 
-use candle_core::DType;
-
-use crate::error::Result;
-use crate::model::Model;
 use crate::Empirical;
 
 /// Σ xs by Neumaier's compensated summation: the error stays near one rounding of the result
@@ -159,14 +155,12 @@ pub struct Meter {
     log_p: Option<Vec<f64>>,
 }
 
-/// One measurement of a model: its metrics and log q.
-#[derive(Debug, Clone)]
+/// One measurement of a model's parameters.
+#[derive(Debug, Clone, Copy)]
 pub struct Measurement {
     /// CE, KL and H in nats.
     pub metrics: Metrics,
-    /// log q in f64, length K.
-    pub log_q: Vec<f64>,
-    /// The smallest log q over the observed categories.
+    /// The smallest log q over the observed categories (for the divergence rule).
     pub min_log_q: f64,
 }
 
@@ -181,19 +175,12 @@ impl Meter {
         Self { log_p: Some(p.probs().iter().map(|p| p.ln()).collect()), ..Self::new(p) }
     }
 
-    /// Measures `model`'s current parameters: its logits copied to the host in f64.
-    pub fn measure(&self, model: &dyn Model) -> Result<Measurement> {
-        let theta = model.logits()?.to_dtype(DType::F64)?.to_vec1::<f64>()?;
-        Ok(self.measure_logits(&theta))
-    }
-
     /// Measures logits `theta` (length K).
     pub fn measure_logits(&self, theta: &[f64]) -> Measurement {
         let log_q = log_softmax(theta);
         let mut metrics = Metrics::measure(&log_q, &self.observed, self.entropy);
         metrics.reverse = self.log_p.as_ref().map(|log_p| Reverse::measure(&log_q, log_p));
-        let min_log_q = self.observed.min_log_q(&log_q);
-        Measurement { metrics, log_q, min_log_q }
+        Measurement { metrics, min_log_q: self.observed.min_log_q(&log_q) }
     }
 }
 

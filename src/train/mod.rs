@@ -1,17 +1,25 @@
-//! The training loop: forward → objective → backward_step → record, once per step.
+//! The training loop: step → record, once per step, whatever engine computes the step.
+//!
+//! - [`autograd`]: the reference engine: forward → objective → `backward_step` on candle's graph
+//!   with candle-nn's optimizers, for any model
+//!
+//! An [`Engine`] owns the parameters and the optimizer state; [`fit`] only asks it to measure,
+//! to step, and records what it measures.
+
+pub mod autograd;
 
 use std::ops::ControlFlow;
 
 use candle_core::{DType, Device};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW, SGD};
 
 use crate::empirical::Empirical;
 use crate::error::{Error, Result};
 use crate::history::{History, Record};
-use crate::measure::{Measurement, Meter};
+use crate::measure::Measurement;
 use crate::model::{Family, Init, Model};
-use crate::objective::{Objective, Target};
+use crate::objective::Objective;
 use crate::report::format::number;
+pub use autograd::AutogradEngine;
 
 /// Which optimizer updates the logits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -125,53 +133,63 @@ pub fn train<V: Verdict>(p: &Empirical, config: &TrainConfig, observe: impl FnMu
     fit(model.as_ref(), p, config, observe)
 }
 
-/// Fits any `model` to `p`: `config.steps` updates of `config.optimizer` on `config.objective`,
-/// recording CE, KL and H of the parameters before the first update and after each one.
-///
-/// `observe` sees each record as soon as it is made (for console lines, a progress bar, a live
-/// view) and may stop the run early (see [`Verdict`]).
-///
-/// Errors with [`Error::Diverged`] as soon as the run stops meaning anything (see [`check`]), and
-/// refuses to minimize KL(q‖p) when some p_i = 0 (it is infinite for every softmax q).
+/// What computes a run's steps: it owns the parameters and the optimizer state, and measures
+/// them in f64 against p (through [`crate::measure`]) whenever asked.
+pub trait Engine {
+    /// Measures the current parameters.
+    fn measure(&mut self) -> Result<Measurement>;
+
+    /// Applies one update, then measures the new parameters.
+    fn step(&mut self) -> Result<Measurement>;
+
+    /// q = softmax(θ) of the current parameters in f64, length K.
+    fn q(&mut self) -> Result<Vec<f64>>;
+
+    /// The model's named parameters now (`theta`; `mu`, `sigma`; none for free logits).
+    fn parameters(&mut self) -> Result<Vec<(&'static str, f64)>>;
+}
+
+/// Fits any `model` to `p` with the autograd engine: `config.steps` updates of
+/// `config.optimizer` on `config.objective`; see [`run`].
 pub fn fit<V: Verdict>(
     model: &dyn Model,
     p: &Empirical,
     config: &TrainConfig,
-    mut observe: impl FnMut(&Record) -> V,
+    observe: impl FnMut(&Record) -> V,
 ) -> Result<History> {
     config.validate()?;
     if config.objective.is_reverse() {
         refuse_zeros_for_reverse_kl(p)?;
     }
-    let device = model.logits()?.device().clone(); // targets live where the model does
-    let target = Target::new(p.probs(), p.entropy(), config.dtype, &device)?;
-    let meter = if config.objective.is_reverse() { Meter::with_reverse(p) } else { Meter::new(p) };
-    let vars = model.vars();
-    let mut optimizer = Optim::new(config, vars.clone())?;
+    run(&mut AutogradEngine::new(model, p, config)?, config, observe)
+}
 
-    let start = meter.measure(model)?;
-    let q_initial = start.log_q.iter().map(|l| l.exp()).collect();
-    let names = model.parameters()?.iter().map(|(name, _)| *name).collect();
+/// Runs `engine` for `config.steps` steps, recording CE, KL and H of the parameters before the
+/// first update and after each one.
+///
+/// `observe` sees each record as soon as it is made (for console lines, a progress bar, a live
+/// view) and may stop the run early (see [`Verdict`]).
+///
+/// Errors with [`Error::Diverged`] as soon as the run stops meaning anything (see [`check`]).
+pub fn run<V: Verdict>(engine: &mut dyn Engine, config: &TrainConfig, mut observe: impl FnMut(&Record) -> V) -> Result<History> {
+    let mut now = engine.measure()?;
+    let q_initial = engine.q()?;
+    let names = engine.parameters()?.iter().map(|(name, _)| *name).collect();
     let mut parameters = Vec::new();
-    let mut last = start;
     let mut records = Vec::with_capacity(config.steps.saturating_add(1).min(1 << 20));
     for step in 0..=config.steps {
-        if step > 0 && !vars.is_empty() {
-            let loss = config.objective.loss(&model.logits()?, &target)?;
-            optimizer.backward_step(&loss)?;
-            let now = meter.measure(model)?;
+        if step > 0 {
+            now = engine.step()?;
             check(config, step, &now, &records)?;
-            last = now;
         }
-        let record = Record { step, metrics: last.metrics };
+        let record = Record { step, metrics: now.metrics };
         records.push(record);
-        parameters.push(model.parameters()?.iter().map(|(_, v)| *v).collect());
+        parameters.push(engine.parameters()?.iter().map(|(_, v)| *v).collect());
         if observe(&record).stops() {
             break;
         }
     }
-    let q_final = last.log_q.iter().map(|l| l.exp()).collect();
-    Ok(History { records, q_initial, q_final, parameter_names: names, parameters })
+    Ok(History { records, q_initial, q_final: engine.q()?, parameter_names: names, parameters })
 }
 
 /// KL(q‖p) = Σ q (log q − log p) is +∞ wherever p_i = 0 < q_i, and a softmax has every q_i > 0.
@@ -231,30 +249,4 @@ pub fn check(config: &TrainConfig, step: usize, now: &Measurement, records: &[Re
 /// 1e30 → 1e29).
 pub fn smaller_learning_rate(lr: f64) -> f64 {
     10f64.powi(lr.log10().ceil() as i32 - 1)
-}
-
-/// The two optimizers behind one `backward_step`.
-enum Optim {
-    Sgd(SGD),
-    Adam(AdamW),
-}
-
-impl Optim {
-    fn new(config: &TrainConfig, vars: Vec<candle_core::Var>) -> Result<Self> {
-        Ok(match config.optimizer {
-            OptimizerKind::Sgd => Optim::Sgd(SGD::new(vars, config.lr)?),
-            OptimizerKind::Adam => {
-                let params = ParamsAdamW { lr: config.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.0 };
-                Optim::Adam(AdamW::new(vars, params)?)
-            }
-        })
-    }
-
-    fn backward_step(&mut self, loss: &candle_core::Tensor) -> Result<()> {
-        match self {
-            Optim::Sgd(o) => o.backward_step(loss)?,
-            Optim::Adam(o) => o.backward_step(loss)?,
-        }
-        Ok(())
-    }
 }
