@@ -146,28 +146,23 @@ impl Reverse {
     }
 }
 
-/// Measures a model in f64 against p: the meter every training engine records with.
+/// Measures a model in f64 against its targets: the meter every training engine records with.
+/// One target distribution (the data p), or one per example of a set; then every quantity is
+/// the mean over the examples, each summed accurately.
 #[derive(Debug, Clone)]
 pub struct Meter {
-    observed: Observed,
+    rows: Vec<Observed>,
+    k: usize,
+    /// The mean entropy of the targets, nats.
     entropy: f64,
-    /// log p for every category, when the reverse quantities are measured too.
+    /// log p of every row, B·K values, when the reverse quantities are measured too.
     log_p: Option<Vec<f64>>,
 }
 
-/// One measurement of a model's parameters.
-#[derive(Debug, Clone, Copy)]
-pub struct Measurement {
-    /// CE, KL and H in nats.
-    pub metrics: Metrics,
-    /// The smallest log q over the observed categories (for the divergence rule).
-    pub min_log_q: f64,
-}
-
 impl Meter {
-    /// A meter for data `p` (forward quantities only).
+    /// A meter for data `p` (forward quantities only), with H(p) from its counts.
     pub fn new(p: &Empirical) -> Self {
-        Self { observed: Observed::new(p.probs()), entropy: p.entropy(), log_p: None }
+        Self { rows: vec![Observed::new(p.probs())], k: p.k(), entropy: p.entropy(), log_p: None }
     }
 
     /// A meter that also measures CE(q, p), KL(q‖p) and H(q).
@@ -175,13 +170,59 @@ impl Meter {
         Self { log_p: Some(p.probs().iter().map(|p| p.ln()).collect()), ..Self::new(p) }
     }
 
-    /// Measures logits `theta` (length K).
-    pub fn measure_logits(&self, theta: &[f64]) -> Measurement {
-        let log_q = log_softmax(theta);
-        let mut metrics = Metrics::measure(&log_q, &self.observed, self.entropy);
-        metrics.reverse = self.log_p.as_ref().map(|log_p| Reverse::measure(&log_q, log_p));
-        Measurement { metrics, min_log_q: self.observed.min_log_q(&log_q) }
+    /// A meter for one target distribution per example: `rows`, B·K values row after row.
+    pub fn for_rows(rows: &[f64], k: usize) -> Self {
+        let rows: Vec<Observed> = rows.chunks(k).map(Observed::new).collect();
+        let entropy = mean(rows.iter().map(Observed::entropy), rows.len());
+        Self { rows, k, entropy, log_p: None }
     }
+
+    /// Number of categories K.
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    /// Each target row's entropy H, nats.
+    pub fn row_entropies(&self) -> Vec<f64> {
+        match self.rows.len() {
+            1 => vec![self.entropy], // one distribution: H from its counts
+            _ => self.rows.iter().map(Observed::entropy).collect(),
+        }
+    }
+
+    /// Measures logits `theta`: B·K values row after row, one row per target row.
+    pub fn measure_logits(&self, theta: &[f64]) -> Measurement {
+        let b = self.rows.len();
+        let log_q: Vec<Vec<f64>> = theta.chunks(self.k).map(log_softmax).collect();
+        let per_row = |f: &dyn Fn(&Observed, &[f64]) -> f64| mean(self.rows.iter().zip(&log_q).map(|(o, l)| f(o, l)), b);
+        let reverse = self.log_p.as_ref().map(|log_p| {
+            let parts: Vec<Reverse> = log_q.iter().zip(log_p.chunks(self.k)).map(|(l, p)| Reverse::measure(l, p)).collect();
+            let m = |f: fn(&Reverse) -> f64| mean(parts.iter().map(f), b);
+            Reverse { cross_entropy: m(|r| r.cross_entropy), kl_divergence: m(|r| r.kl_divergence), entropy: m(|r| r.entropy) }
+        });
+        let metrics = Metrics {
+            cross_entropy: per_row(&|o, l| o.cross_entropy(l)),
+            kl_divergence: per_row(&|o, l| o.kl_divergence(l)),
+            entropy: self.entropy,
+            reverse,
+        };
+        let min_log_q = self.rows.iter().zip(&log_q).map(|(o, l)| o.min_log_q(l)).fold(f64::INFINITY, f64::min);
+        Measurement { metrics, min_log_q }
+    }
+}
+
+/// One measurement of a model's parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct Measurement {
+    /// CE, KL and H in nats (means over the examples, for a set of them).
+    pub metrics: Metrics,
+    /// The smallest log q over the observed categories (for the divergence rule).
+    pub min_log_q: f64,
+}
+
+/// The mean of `n` values, summed accurately (a mean of one value is that value, bit for bit).
+fn mean(values: impl IntoIterator<Item = f64>, n: usize) -> f64 {
+    accurate_sum(values) / n as f64
 }
 
 /// The quantities `klfit divergence` reports for two given distributions, in nats.

@@ -42,6 +42,13 @@
 //! Here the entropy is the model's, H(q), and it moves with θ: minimizing KL(q‖p) is not
 //! minimizing CE(q, p), and the two curves are not parallel.
 //!
+//! **Batches.** For a conditional model (one target distribution p⁽ᵇ⁾ per example b of a batch of
+//! B), every quantity is the per-example mean, the "batchmean" convention:
+//! CE = (1/B) Σ_b CE(p⁽ᵇ⁾, q⁽ᵇ⁾), and so on, and the identity holds for the means:
+//! mean CE = mean H(p⁽ᵇ⁾) + mean KL. (PyTorch's `KLDivLoss(reduction="mean")` divides by the
+//! number of *elements*, B·K, so on one distribution it returns KL / K; "batchmean" or a sum
+//! is the KL.) One distribution is a batch of one, and a mean over one changes no bit.
+//!
 //! What is *recorded* is measured independently in [`crate::measure`]: CE and KL as two separate
 //! sums over log q, H from the counts by its own formula ([`crate::Empirical::entropy`]), so
 //! `CE − KL − H` measures rounding, not an assumption. All quantities are in nats.
@@ -66,22 +73,25 @@ pub enum Objective {
 }
 
 impl Objective {
-    /// The loss as a scalar tensor, from the model's logits θ (shape (K,), any float dtype):
-    /// lse(θ) − Σ p θ for CE, minus the constant H(p) for KL(p‖q), and Σ q (log q − log p) for
-    /// KL(q‖p) (see the module documentation).
+    /// The loss as a scalar tensor, from the model's logits θ (shape (B, K), any float dtype)
+    /// against one target distribution per row, averaged over the B rows: lse(θ) − Σ p θ for CE,
+    /// minus the constant H(p) for KL(p‖q), and Σ q (log q − log p) for KL(q‖p) (see the module
+    /// documentation).
     pub fn loss(self, logits: &Tensor, p: &Target) -> Result<Tensor> {
+        let batch = p.entropies.len() as f64;
         let forward = || -> Result<Tensor> { Ok((log_sum_exp(logits)?.sum_all()? - logits.mul(&p.p)?.sum_all()?)?) };
-        Ok(match self {
+        let total = match self {
             Objective::CrossEntropy => forward()?,
-            Objective::KlDivergence => (forward()? - p.entropy)?,
+            Objective::KlDivergence => (forward()? - p.total_entropy())?,
             Objective::ReverseKl => {
                 let log_p = p.log_p.as_ref().ok_or_else(|| {
                     Error::InvalidDistribution("reverse KL needs p > 0 for every category".into())
                 })?;
                 let log_q = log_softmax(logits)?;
-                log_q.exp()?.mul(&log_q.broadcast_sub(log_p)?)?.sum_all()?
+                log_q.exp()?.mul(&log_q.sub(log_p)?)?.sum_all()?
             }
-        })
+        };
+        Ok((total / batch)?)
     }
 
     /// Whether this is KL(q‖p), weighed by the model rather than the data.
@@ -126,27 +136,50 @@ impl Objective {
     }
 }
 
-/// The data distribution p as the losses need it, prepared once: p and log p as tensors, H(p).
+/// The target distributions as the losses need them, prepared once: one row per example, p and
+/// log p as tensors, and each row's entropy.
 #[derive(Debug, Clone)]
 pub struct Target {
-    /// p, shape (K,), in the parameters' dtype.
+    /// p, shape (B, K), in the parameters' dtype.
     p: Tensor,
-    /// log p, shape (K,), when every p_i > 0 (reverse KL needs it; it is infinite otherwise).
+    /// log p, shape (B, K), when every p > 0 (reverse KL needs it; it is infinite otherwise).
     log_p: Option<Tensor>,
-    /// H(p) in nats.
-    entropy: f64,
+    /// H of each row, in nats.
+    entropies: Vec<f64>,
 }
 
 impl Target {
-    /// `probs`: length K, non-negative, summing to 1 (checked by the caller, e.g. [`crate::Empirical`]);
-    /// `entropy`: H(p) in nats.
+    /// One distribution: `probs`, length K, non-negative, summing to 1 (checked by the caller,
+    /// e.g. [`crate::Empirical`]); `entropy`: its H in nats. Shape (1, K).
     pub fn new(probs: &[f64], entropy: f64, dtype: DType, device: &Device) -> Result<Self> {
-        let tensor = |v: Vec<f64>| -> Result<Tensor> { Ok(Tensor::from_vec(v, probs.len(), device)?.to_dtype(dtype)?) };
-        let log_p = match probs.iter().all(|&p| p > 0.0) {
-            true => Some(tensor(probs.iter().map(|p| p.ln()).collect())?),
+        Self::from_rows(probs, probs.len(), vec![entropy], dtype, device)
+    }
+
+    /// One distribution per example: `rows`, B·K values row after row, each row summing to 1;
+    /// `entropies`: each row's H in nats (length B).
+    pub fn from_rows(rows: &[f64], k: usize, entropies: Vec<f64>, dtype: DType, device: &Device) -> Result<Self> {
+        let shape = (entropies.len(), k);
+        let tensor = |v: Vec<f64>| -> Result<Tensor> { Ok(Tensor::from_vec(v, shape, device)?.to_dtype(dtype)?) };
+        let log_p = match rows.iter().all(|&p| p > 0.0) {
+            true => Some(tensor(rows.iter().map(|p| p.ln()).collect())?),
             false => None,
         };
-        Ok(Self { p: tensor(probs.to_vec())?, log_p, entropy })
+        Ok(Self { p: tensor(rows.to_vec())?, log_p, entropies })
+    }
+
+    /// The rows `index` (a u32 tensor of row numbers) as a target of their own: a mini-batch.
+    pub fn select(&self, index: &Tensor) -> Result<Self> {
+        let rows: Vec<u32> = index.to_vec1()?;
+        Ok(Self {
+            p: self.p.index_select(index, 0)?,
+            log_p: self.log_p.as_ref().map(|l| l.index_select(index, 0)).transpose()?,
+            entropies: rows.iter().map(|&r| self.entropies[r as usize]).collect(),
+        })
+    }
+
+    /// Σ of the rows' entropies, nats.
+    fn total_entropy(&self) -> f64 {
+        crate::measure::accurate_sum(self.entropies.iter().copied())
     }
 }
 

@@ -6,7 +6,7 @@ mod common;
 
 use candle_core::{DType, Device, Tensor};
 use common::*;
-use klfit::model::{Binomial, Family, FreeLogits, Gaussian, Init, Model};
+use klfit::model::{no_input, Binomial, Family, FreeLogits, Gaussian, Init, Model};
 use klfit::objective::{reverse_kl_gradient, Objective, Target};
 use klfit::train::fit;
 use klfit::{data, train, Empirical, Error, History, OptimizerKind, TrainConfig};
@@ -26,8 +26,8 @@ fn entropy_ref(p: &[f64]) -> f64 {
 /// The autograd gradient of `objective` with respect to each of `model`'s variables, flattened.
 fn autograd(model: &dyn Model, objective: Objective, p: &[f64]) -> Vec<f64> {
     let target = Target::new(p, entropy_ref(p), DType::F64, &Device::Cpu).unwrap();
-    let grads = objective.loss(&model.logits().unwrap(), &target).unwrap().backward().unwrap();
-    model.vars().iter().flat_map(|v| grads.get(v).unwrap().to_vec1::<f64>().unwrap()).collect()
+    let grads = objective.loss(&model.logits(&no_input(&Device::Cpu).unwrap()).unwrap(), &target).unwrap().backward().unwrap();
+    model.vars().iter().flat_map(|v| grads.get(v).unwrap().flatten_all().unwrap().to_vec1::<f64>().unwrap()).collect()
 }
 
 /// Central differences of f at x, step h.
@@ -211,7 +211,7 @@ fn set(var: &candle_core::Var, v: f64, dtype: DType) {
 }
 
 fn assert_finite(model: &dyn Model, what: &str) {
-    let logits = model.logits().unwrap().to_dtype(DType::F64).unwrap().to_vec1::<f64>().unwrap();
+    let logits = model.logits(&no_input(&Device::Cpu).unwrap()).unwrap().to_dtype(DType::F64).unwrap().flatten_all().unwrap().to_vec1::<f64>().unwrap();
     assert!(logits.iter().all(|l| l.is_finite()), "{what}: {logits:?}");
     let q = softmax_ref(&logits);
     assert!(q.iter().all(|q| q.is_finite()) && (fsum(q.iter().copied()) - 1.0).abs() < 1e-12, "{what}: q {q:?}");

@@ -4,7 +4,7 @@ mod common;
 
 use candle_core::{DType, Device};
 use common::*;
-use klfit::model::{FreeLogits, Model};
+use klfit::model::{no_input, FreeLogits, Model};
 use klfit::objective::{logit_gradient, Objective, Target};
 use proptest::prelude::*;
 
@@ -12,10 +12,10 @@ use proptest::prelude::*;
 fn autograd(objective: Objective, probs: &[f64], theta: &[f64], dtype: DType) -> Vec<f64> {
     let model = FreeLogits::new(theta, dtype, &Device::Cpu).unwrap();
     let target = Target::new(probs, entropy_ref(probs), dtype, &Device::Cpu).unwrap();
-    let loss = objective.loss(&model.logits().unwrap(), &target).unwrap();
+    let loss = objective.loss(&model.logits(&no_input(&Device::Cpu).unwrap()).unwrap(), &target).unwrap();
     let grads = loss.backward().unwrap();
     let g = grads.get(&model.vars()[0]).unwrap();
-    g.to_dtype(DType::F64).unwrap().to_vec1::<f64>().unwrap()
+    g.to_dtype(DType::F64).unwrap().flatten_all().unwrap().to_vec1::<f64>().unwrap()
 }
 
 /// Central finite differences of f at θ, step h.
@@ -100,7 +100,7 @@ fn the_losses_are_ce_and_kl_in_value_too() {
     let theta = [0.5, -2.0, 1.0, 0.0, 3.0];
     let target = Target::new(p.probs(), entropy_ref(p.probs()), DType::F64, &Device::Cpu).unwrap();
     let model = FreeLogits::new(&theta, DType::F64, &Device::Cpu).unwrap();
-    let value = |o: Objective| o.loss(&model.logits().unwrap(), &target).unwrap().to_scalar::<f64>().unwrap();
+    let value = |o: Objective| o.loss(&model.logits(&no_input(&Device::Cpu).unwrap()).unwrap(), &target).unwrap().to_scalar::<f64>().unwrap();
     assert!((value(Objective::CrossEntropy) - ce_ref(p.probs(), &theta)).abs() <= 1e-15);
     assert!((value(Objective::KlDivergence) - kl_ref(p.probs(), &theta)).abs() <= 1e-15);
 }

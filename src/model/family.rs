@@ -37,9 +37,9 @@ fn value(var: &Var) -> Result<f64> {
 #[derive(Debug, Clone)]
 pub struct Binomial {
     a: Var,
-    /// k for each category, in the data's order, shape (K,).
+    /// k for each category, in the data's order, shape (1, K).
     k: Tensor,
-    /// ln C(n, k) for each category, shape (K,).
+    /// ln C(n, k) for each category, shape (1, K).
     log_choose: Tensor,
 }
 
@@ -60,7 +60,7 @@ impl Binomial {
             None => 0.0,
         };
         let kf: Vec<f64> = k.iter().map(|&k| k as f64).collect();
-        let tensor = |v: Vec<f64>| -> Result<Tensor> { Ok(Tensor::from_vec(v, labels.len(), device)?.to_dtype(dtype)?) };
+        let tensor = |v: Vec<f64>| -> Result<Tensor> { Ok(Tensor::from_vec(v, (1, labels.len()), device)?.to_dtype(dtype)?) };
         Ok(Self { a: scalar(a, dtype, device)?, k: tensor(kf)?, log_choose: tensor(log_choose)? })
     }
 
@@ -74,7 +74,7 @@ impl Binomial {
 }
 
 impl Model for Binomial {
-    fn logits(&self) -> Result<Tensor> {
+    fn logits(&self, _x: &Tensor) -> Result<Tensor> {
         Ok(self.k.broadcast_mul(self.a.as_tensor())?.add(&self.log_choose)?)
     }
 
@@ -127,7 +127,7 @@ fn ln_choose(n: u64, k: u64) -> f64 {
 pub struct Gaussian {
     mu: Var,
     log_sigma: Var,
-    /// x_k for each category, shape (K,).
+    /// x_k for each category, shape (1, K).
     x: Tensor,
 }
 
@@ -165,13 +165,13 @@ impl Gaussian {
         Ok(Self {
             mu: scalar(mu, dtype, device)?,
             log_sigma: scalar(sigma.ln(), dtype, device)?,
-            x: Tensor::from_vec(x, labels.len(), device)?.to_dtype(dtype)?,
+            x: Tensor::from_vec(x, (1, labels.len()), device)?.to_dtype(dtype)?,
         })
     }
 }
 
 impl Model for Gaussian {
-    fn logits(&self) -> Result<Tensor> {
+    fn logits(&self, _x: &Tensor) -> Result<Tensor> {
         let log_sigma = self.log_sigma.as_tensor().clamp(-Self::LOG_SIGMA_LIMIT, Self::LOG_SIGMA_LIMIT)?;
         let z = self.x.broadcast_sub(self.mu.as_tensor())?.broadcast_mul(&log_sigma.neg()?.exp()?)?;
         Ok((z.sqr()? * -0.5)?.maximum(-1e30)?)

@@ -13,15 +13,16 @@ pub struct FreeLogits {
 }
 
 impl FreeLogits {
-    /// A model with the given initial logits, stored in `dtype` (F32 or F64) on `device`.
+    /// A model with the given initial logits, stored in `dtype` (F32 or F64) on `device` as one
+    /// row, shape (1, K).
     pub fn new(logits: &[f64], dtype: DType, device: &Device) -> Result<Self> {
-        let t = Tensor::from_slice(logits, logits.len(), device)?.to_dtype(dtype)?;
+        let t = Tensor::from_slice(logits, (1, logits.len()), device)?.to_dtype(dtype)?;
         Ok(Self { theta: Var::from_tensor(&t)? })
     }
 }
 
 impl Model for FreeLogits {
-    fn logits(&self) -> Result<Tensor> {
+    fn logits(&self, _x: &Tensor) -> Result<Tensor> {
         Ok(self.theta.as_tensor().clone())
     }
 
@@ -43,12 +44,12 @@ impl Uniform {
         if let Init::Values(_) = init {
             return Err(Error::Usage("the uniform model has no parameters to start from; drop --init".into()));
         }
-        Ok(Self { logits: Tensor::zeros(k, dtype, device)? })
+        Ok(Self { logits: Tensor::zeros((1, k), dtype, device)? })
     }
 }
 
 impl Model for Uniform {
-    fn logits(&self) -> Result<Tensor> {
+    fn logits(&self, _x: &Tensor) -> Result<Tensor> {
         Ok(self.logits.clone())
     }
 

@@ -2,12 +2,15 @@
 //!
 //! - [`free`]: K free logits, which can match any p, and the uniform baseline with no parameters
 //! - [`family`]: restricted families: Binomial(n, θ) and a discretized Gaussian(μ, σ)
+//! - [`mlp`]: a conditional model: a small multi-layer perceptron from inputs to class logits
 //!
 //! Every model goes through the same loop, objectives and records; a family is only a
-//! different way of producing logits from its parameters.
+//! different way of producing logits from its parameters. Models map a batch of inputs, shape
+//! (B, D), to logits, shape (B, K); models without an input ignore it and return one row.
 
 pub mod family;
 pub mod free;
+pub mod mlp;
 
 use std::fmt;
 use std::str::FromStr;
@@ -18,11 +21,13 @@ use crate::error::{Error, Result};
 use crate::Empirical;
 pub use family::{Binomial, Gaussian};
 pub use free::{FreeLogits, Uniform};
+pub use mlp::Mlp;
 
 /// A model produces logits; its trainable parameters are `vars`.
 pub trait Model {
-    /// The logits θ, shape (K,).
-    fn logits(&self) -> Result<Tensor>;
+    /// The logits for a batch of inputs `x`, shape (B, D): shape (B, K). Models without an input
+    /// (free logits, the families) ignore `x` and return one row, shape (1, K).
+    fn logits(&self, x: &Tensor) -> Result<Tensor>;
 
     /// The trainable parameters, handed to the optimizer (none for the uniform baseline).
     fn vars(&self) -> Vec<Var>;
@@ -33,10 +38,16 @@ pub trait Model {
         Ok(Vec::new())
     }
 
-    /// log q = log_softmax(θ), shape (K,), computed stably; see [`crate::objective::log_softmax`].
-    fn log_q(&self) -> Result<Tensor> {
-        crate::objective::log_softmax(&self.logits()?)
+    /// log q = log_softmax(θ) for a batch `x`, shape (B, K), computed stably; see
+    /// [`crate::objective::log_softmax`].
+    fn log_q(&self, x: &Tensor) -> Result<Tensor> {
+        crate::objective::log_softmax(&self.logits(x)?)
     }
+}
+
+/// The input of models that take none: an empty batch of one row, shape (1, 0).
+pub fn no_input(device: &Device) -> Result<Tensor> {
+    Ok(Tensor::zeros((1, 0), DType::F64, device)?)
 }
 
 /// The model families `--model` chooses from.

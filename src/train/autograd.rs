@@ -2,44 +2,83 @@
 //! a candle-nn optimizer's `backward_step`. Readable, general, and the yardstick faster engines
 //! are tested against.
 
-use candle_core::{Tensor, Var};
+use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW, SGD};
+use rand::seq::index::sample;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 use super::{Engine, OptimizerKind, TrainConfig};
+use crate::data::Examples;
 use crate::empirical::Empirical;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::measure::{Measurement, Meter};
-use crate::model::Model;
+use crate::model::{no_input, Model};
 use crate::objective::{Objective, Target};
 
-/// Trains a borrowed [`Model`] with candle's autograd.
+/// Trains a borrowed [`Model`] with candle's autograd: on one distribution p, or on a set of
+/// examples (inputs with one target distribution each) in seeded mini-batches.
 pub struct AutogradEngine<'a> {
     model: &'a dyn Model,
     objective: Objective,
+    /// All inputs, shape (N, D); (1, 0) for models without an input.
+    inputs: Tensor,
+    /// All targets, shape (N, K).
     target: Target,
     meter: Meter,
+    /// Mini-batches of this many examples drawn without replacement each step, or the whole set.
+    batch: Option<(usize, ChaCha8Rng)>,
     vars: Vec<Var>,
     optimizer: Optim,
 }
 
 impl<'a> AutogradEngine<'a> {
-    /// An engine for `model` on data `p` with `config`'s objective, optimizer and dtype.
+    /// An engine fitting `model` (one without input) to data `p` with `config`'s objective,
+    /// optimizer and dtype.
     pub fn new(model: &'a dyn Model, p: &Empirical, config: &TrainConfig) -> Result<Self> {
-        let device = model.logits()?.device().clone(); // targets live where the model does
-        let vars = model.vars();
-        Ok(Self {
-            model,
-            objective: config.objective,
-            target: Target::new(p.probs(), p.entropy(), config.dtype, &device)?,
-            meter: if config.objective.is_reverse() { Meter::with_reverse(p) } else { Meter::new(p) },
-            optimizer: Optim::new(config, vars.clone())?,
-            vars,
-        })
+        let device = Device::Cpu;
+        let target = Target::new(p.probs(), p.entropy(), config.dtype, &device)?;
+        let meter = if config.objective.is_reverse() { Meter::with_reverse(p) } else { Meter::new(p) };
+        Self::build(model, no_input(&device)?, target, meter, None, config)
     }
 
-    /// The model's logits on the host in f64.
+    /// An engine fitting a conditional `model` to `examples`: each step one mini-batch of
+    /// `batch_size` examples (drawn with `config.seed`; all of them when `None`); every record
+    /// measures the whole set.
+    pub fn for_examples(
+        model: &'a dyn Model,
+        examples: &Examples,
+        batch_size: Option<usize>,
+        config: &TrainConfig,
+    ) -> Result<Self> {
+        if config.objective.is_reverse() {
+            return Err(Error::InvalidConfig("reverse KL is for one distribution; use ce or kl with examples".into()));
+        }
+        let device = Device::Cpu;
+        let inputs = Tensor::from_slice(&examples.inputs, (examples.len(), examples.dims), &device)?;
+        let meter = Meter::for_rows(&examples.targets, examples.classes);
+        let target =
+            Target::from_rows(&examples.targets, examples.classes, meter.row_entropies(), config.dtype, &device)?;
+        let batch = batch_size.map(|b| (b.clamp(1, examples.len()), ChaCha8Rng::seed_from_u64(config.seed)));
+        Self::build(model, inputs, target, meter, batch, config)
+    }
+
+    fn build(
+        model: &'a dyn Model,
+        inputs: Tensor,
+        target: Target,
+        meter: Meter,
+        batch: Option<(usize, ChaCha8Rng)>,
+        config: &TrainConfig,
+    ) -> Result<Self> {
+        let vars = model.vars();
+        let optimizer = Optim::new(config, vars.clone())?;
+        Ok(Self { model, objective: config.objective, inputs, target, meter, batch, vars, optimizer })
+    }
+
+    /// The model's logits for every input, on the host in f64, row after row.
     fn logits(&self) -> Result<Vec<f64>> {
-        Ok(self.model.logits()?.to_dtype(candle_core::DType::F64)?.to_vec1::<f64>()?)
+        Ok(self.model.logits(&self.inputs)?.to_dtype(DType::F64)?.flatten_all()?.to_vec1::<f64>()?)
     }
 }
 
@@ -50,14 +89,24 @@ impl Engine for AutogradEngine<'_> {
 
     fn step(&mut self) -> Result<Measurement> {
         if !self.vars.is_empty() {
-            let loss = self.objective.loss(&self.model.logits()?, &self.target)?;
+            let examples = self.inputs.dims()[0];
+            let loss = match &mut self.batch {
+                None => self.objective.loss(&self.model.logits(&self.inputs)?, &self.target)?,
+                Some((size, rng)) => {
+                    let rows: Vec<u32> = sample(rng, examples, *size).iter().map(|i| i as u32).collect();
+                    let index = Tensor::new(rows.as_slice(), &Device::Cpu)?;
+                    let logits = self.model.logits(&self.inputs.index_select(&index, 0)?)?;
+                    self.objective.loss(&logits, &self.target.select(&index)?)?
+                }
+            };
             self.optimizer.backward_step(&loss)?;
         }
         self.measure()
     }
 
     fn q(&mut self) -> Result<Vec<f64>> {
-        Ok(crate::measure::log_softmax(&self.logits()?).iter().map(|l| l.exp()).collect())
+        let k = self.meter.k();
+        Ok(self.logits()?.chunks(k).flat_map(crate::measure::log_softmax).map(f64::exp).collect())
     }
 
     fn parameters(&mut self) -> Result<Vec<(&'static str, f64)>> {

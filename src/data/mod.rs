@@ -1,5 +1,8 @@
 //! Where the data comes from: built-in datasets (observations drawn with a fixed seed from a
-//! stated "true" distribution) or a user's counts or samples file.
+//! stated "true" distribution) or a user's counts or samples file; and, for conditional models,
+//! labelled examples with soft targets ([`soft`]).
+
+pub mod soft;
 
 use std::path::{Path, PathBuf};
 
@@ -9,6 +12,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::empirical::Empirical;
 use crate::text::is_stdin;
+pub use soft::Examples;
 use crate::error::{Error, Result};
 
 /// A built-in dataset: N observations sampled from `true_probs` with a ChaCha8 generator seeded
