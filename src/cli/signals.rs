@@ -1,7 +1,9 @@
 //! Ctrl-C (SIGINT) and SIGTERM. The first asks the run to stop after the current step; it then
 //! writes what it did as a normal, complete set of files, marked interrupted. The second aborts
 //! at once, without writing, unless files are being committed (that takes milliseconds and is
-//! then finished, so the output folder never holds a half-done commit).
+//! then finished, so the output folder never holds a half-done commit). Aborted while its files
+//! were being staged, a run leaves only its hidden transaction folder, which the next run into
+//! the folder removes (see [`klfit::report::dir`]).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

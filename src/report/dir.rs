@@ -6,11 +6,13 @@
 //!
 //! 1. [`OutputDir::open`], at the start of a run, takes an advisory lock on `out` if it exists,
 //!    held for the whole run: a second run into the same folder fails at once, naming the folder.
-//!    Nothing is written yet, so a run killed while training leaves the folder exactly as it was.
+//!    Holding the lock, it finishes or undoes whatever a crashed run left (see *Recovery*), and
+//!    refuses a folder where an output's name is taken by a folder (klfit replaces only files).
+//!    No file of this run is written yet, so a run killed while training leaves the folder as it was.
 //! 2. [`OutputDir::stage`] writes each file into `T/new/`. The first call creates `out` if it was
 //!    missing and locks it (waiting for a run that got there first: two runs aimed at a new folder
-//!    each commit a complete set in turn), then, holding the lock, finishes or undoes whatever a
-//!    crashed run left (see *Recovery*) and makes `T/new/`.
+//!    each commit a complete set in turn; if that run failed and removed the folder meanwhile, it
+//!    is made again), recovers as in step 1, and makes `T/new/`.
 //! 3. [`OutputDir::commit`] syncs the staged files, writes the journal `T/names` (atomically), moves
 //!    every existing file the commit replaces into `T/old/`, moves every staged file into `out`,
 //!    marks `T/committed`, and deletes `T`. Any error before the mark moves everything back:
@@ -18,13 +20,16 @@
 //!    write are moved aside too, so after a commit every klfit output in `out` is from this run.
 //!
 //! *Recovery* (at the next open, for each `T` left behind): with `T/committed`, the commit had
-//! finished: `T` is deleted. With `T/names`, the commit had begun: each journalled file is put
-//! back from `T/old/`, and each staged file already moved into `out` without an old one is
-//! removed. Without `T/names`, nothing in `out` had changed: `T` is deleted.
+//! finished: `T` is deleted. With `T/names`, the commit had begun and is undone in two passes,
+//! each safe to repeat if recovery itself is interrupted: every staged file already moved into
+//! `out` goes back into `T/new/`, then every file in `T/old/` goes back into `out`. Then `T/names`
+//! is removed, and `T` deleted. Without `T/names`, nothing in `out` had changed: `T` is deleted.
+//! So after any crash, the folder holds exactly the files before the commit or exactly the new set.
 //!
-//! For tests, two environment variables inject faults into the renames of a commit:
-//! `KLFIT_FAULT_RENAME_FAILS=N` makes the N-th rename fail, and `KLFIT_FAULT_ABORT_AFTER=N`
-//! aborts the process right after the N-th rename, as a crash would.
+//! For tests, two environment variables inject faults into the renames of a commit, of its undoing
+//! and of recovery, counted together from 1 in each process: `KLFIT_FAULT_RENAME_FAILS=N` (or
+//! `N,M,...`) makes the N-th rename fail, and `KLFIT_FAULT_ABORT_AFTER=N` aborts the process right
+//! after the N-th rename, as a crash would.
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
@@ -48,8 +53,9 @@ pub fn committing() -> bool {
 
 /// An output folder held for one run, with the run's files staged in it.
 ///
-/// Dropped without [`OutputDir::commit`], it leaves the folder as it was (and removes the folder
-/// itself if this run created it and it is still empty).
+/// Dropped without [`OutputDir::commit`] (or after a failed one), it leaves the folder as it was,
+/// and removes the folder itself if this run created it and it is still empty. (The one exception:
+/// a commit that failed and could not be undone leaves its transaction for the next run to undo.)
 #[derive(Debug)]
 pub struct OutputDir {
     dir: PathBuf,
@@ -64,7 +70,9 @@ pub struct OutputDir {
 
 impl OutputDir {
     /// Holds `dir` for a run: locks it if it exists (errors with [`Error::Busy`] if another run
-    /// holds it); a missing folder is created when the first file is staged.
+    /// holds it), recovers what a crashed run left in it, and checks that no name in
+    /// [`super::OUTPUTS`] is taken by a folder; a missing folder is created when the first file is
+    /// staged.
     pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
         let dir = dir.as_ref().to_path_buf();
         let lock = match fs::metadata(&dir) {
@@ -73,6 +81,12 @@ impl OutputDir {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(Error::io(&dir, e)),
         };
+        if lock.is_some() {
+            recover(&dir)?;
+            for name in super::OUTPUTS {
+                refuse_folder(&dir, name)?; // now, not after a long training
+            }
+        }
         Ok(Self { dir, lock, transaction: None, staged: Vec::new(), created: Vec::new(), committed: false })
     }
 
@@ -85,6 +99,7 @@ impl OutputDir {
     /// `dir/name` on commit. Errors name `dir/name`, never the staging path.
     pub fn stage(&mut self, name: &str, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
         let staging = self.begin()?.join("new");
+        refuse_folder(&self.dir, name)?;
         let target = self.dir.join(name);
         let io = |e| Error::io(&target, e);
         let file = File::create(staging.join(name)).map_err(io)?;
@@ -101,15 +116,32 @@ impl OutputDir {
             return Ok(t.clone());
         }
         if self.lock.is_none() {
-            self.created = create_dirs(&self.dir)?;
-            self.lock = Some(lock(&self.dir, true)?);
+            self.lock = Some(self.create_and_lock()?);
+            recover(&self.dir)?;
         }
-        recover(&self.dir)?;
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         let transaction = self.dir.join(format!("{TRANSACTION_PREFIX}{}-{nanos}", std::process::id()));
         fs::create_dir_all(transaction.join("new")).map_err(|e| write_error(&self.dir, e))?;
         self.transaction = Some(transaction.clone());
         Ok(transaction)
+    }
+
+    /// Creates the folder if it is missing and locks it, waiting for a run that holds it. If that
+    /// run failed and removed the folder it had created while this one waited, the lock is on a
+    /// deleted folder: the folder is made again (a few times at most).
+    fn create_and_lock(&mut self) -> Result<File> {
+        for _ in 0..10 {
+            let created = create_dirs(&self.dir)?;
+            let file = lock(&self.dir, true)?;
+            self.created.extend(created);
+            if same_folder(&file, &self.dir) {
+                return Ok(file);
+            }
+        }
+        Err(Error::Output {
+            dir: self.dir.clone(),
+            message: "removed again and again while this run waited for it".into(),
+        })
     }
 
     /// Moves every staged file into the folder, all or nothing, and returns their paths. `stale`:
@@ -123,7 +155,7 @@ impl OutputDir {
         }
         let mut journal: Vec<Entry> = self.staged.iter().map(|n| Entry { staged: true, name: n.clone() }).collect();
         for name in stale.iter().filter(|n| !self.staged.iter().any(|s| s == *n)) {
-            if fs::symlink_metadata(self.dir.join(name)).is_ok() {
+            if fs::symlink_metadata(self.dir.join(name)).is_ok_and(|m| !m.is_dir()) {
                 journal.push(Entry { staged: false, name: name.to_string() });
             }
         }
@@ -153,7 +185,7 @@ impl OutputDir {
         }
         self.committed = true;
         sync_dir(&self.dir);
-        let _ = fs::remove_dir_all(&transaction); // the next run removes it if this fails
+        let _ = discard(&transaction); // the next run removes it if this fails
         COMMITTING.store(false, Ordering::SeqCst);
         Ok(self.staged.iter().map(|n| self.dir.join(n)).collect())
     }
@@ -178,7 +210,9 @@ impl OutputDir {
 impl Drop for OutputDir {
     fn drop(&mut self) {
         if !self.committed {
-            if let Some(t) = &self.transaction {
+            // A journal left in `T` means a commit failed and could not be undone: `T/old/` then
+            // holds the only copy of earlier files, for the next run's recovery.
+            if let Some(t) = self.transaction.as_ref().filter(|t| !t.join("names").exists()) {
                 let _ = fs::remove_dir_all(t);
             }
             remove_created(&self.created);
@@ -217,24 +251,41 @@ fn read_journal(transaction: &Path) -> std::io::Result<Vec<Entry>> {
         .collect())
 }
 
-/// Puts the folder back as it was before a commit that had begun: old files back from `T/old/`,
-/// staged files already moved in (with no old file to restore) removed; then deletes `T`.
+/// Puts the folder back as it was before a commit that had begun, then deletes `T`. Two passes,
+/// so that repeating it after a crash part-way through (even a crash in a pass) is always right:
+///
+/// 1. every staged file no longer in `T/new/` is in `out` (the commit moved it in; nothing else
+///    has replaced it yet): it goes back into `T/new/`;
+/// 2. every file in `T/old/` goes back into `out` (once pass 1 is done, `out` holds no new file).
+///
+/// Only then is `T/names` removed, so a crash while `T` is deleted never replays the journal over
+/// a half-deleted `T`.
 fn roll_back(dir: &Path, transaction: &Path, journal: &[Entry]) -> Result<()> {
     let (old, new) = (transaction.join("old"), transaction.join("new"));
+    for entry in journal.iter().filter(|e| e.staged) {
+        let (target, staged) = (dir.join(&entry.name), new.join(&entry.name));
+        if fs::symlink_metadata(&staged).is_err() && fs::symlink_metadata(&target).is_ok() {
+            rename(&target, &staged).map_err(|e| Error::io(&target, e))?;
+        }
+    }
     for entry in journal {
-        let target = dir.join(&entry.name);
-        let saved = old.join(&entry.name);
+        let (target, saved) = (dir.join(&entry.name), old.join(&entry.name));
         if fs::symlink_metadata(&saved).is_ok() {
             rename(&saved, &target).map_err(|e| Error::io(&target, e))?;
-        } else if entry.staged && fs::symlink_metadata(new.join(&entry.name)).is_err() {
-            match fs::remove_file(&target) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io(&target, e)),
-                _ => {}
-            }
         }
     }
     sync_dir(dir);
-    fs::remove_dir_all(transaction).map_err(|e| Error::io(transaction, e))
+    discard(transaction).map_err(|e| Error::io(transaction, e))
+}
+
+/// Deletes a finished or undone transaction folder: its journal first (so that a crash while the
+/// rest is deleted leaves a `T` that recovery simply deletes), then everything.
+fn discard(transaction: &Path) -> std::io::Result<()> {
+    match fs::remove_file(transaction.join("names")) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+        _ => sync_dir(transaction),
+    }
+    fs::remove_dir_all(transaction)
 }
 
 /// Finishes or undoes the commits of runs that died, and deletes their staging folders. Called
@@ -248,7 +299,7 @@ fn recover(dir: &Path) -> Result<()> {
             fs::remove_dir_all(&path).map_err(|e| Error::io(&path, e))?;
         } else if name.starts_with(TRANSACTION_PREFIX) {
             if path.join("committed").exists() || !path.join("names").exists() {
-                fs::remove_dir_all(&path).map_err(|e| Error::io(&path, e))?;
+                discard(&path).map_err(|e| Error::io(&path, e))?;
             } else {
                 let journal = read_journal(&path).map_err(|e| Error::io(&path, e))?;
                 roll_back(dir, &path, &journal)?;
@@ -278,6 +329,38 @@ fn lock(dir: &Path, wait: bool) -> Result<File> {
         Ok(()) => Ok(file),
         Err(fs::TryLockError::WouldBlock) => Err(Error::Busy { dir: dir.to_path_buf() }),
         Err(fs::TryLockError::Error(e)) => Err(Error::io(dir, e)),
+    }
+}
+
+/// Refuses an output name taken by a folder: a commit would move the folder, and whatever is in
+/// it, out of the way, and klfit replaces only the files it writes.
+fn refuse_folder(dir: &Path, name: &str) -> Result<()> {
+    match fs::symlink_metadata(dir.join(name)) {
+        Ok(m) if m.is_dir() => Err(Error::Output {
+            dir: dir.to_path_buf(),
+            message: format!(
+                "{} is a folder, and klfit writes a file under that name; move it away or choose another --out",
+                crate::text::quoted(name)
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Whether the locked `file` is still the folder at `dir` (not one deleted meanwhile).
+fn same_folder(file: &File, dir: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), fs::metadata(dir)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        dir.is_dir()
     }
 }
 
@@ -331,7 +414,7 @@ fn sync_dir(dir: &Path) {
 fn rename(from: &Path, to: &Path) -> std::io::Result<()> {
     static RENAMES: AtomicUsize = AtomicUsize::new(0);
     let n = RENAMES.fetch_add(1, Ordering::SeqCst) + 1;
-    let hook = |var: &str| std::env::var(var).ok().and_then(|v| v.parse::<usize>().ok()) == Some(n);
+    let hook = |var: &str| std::env::var(var).is_ok_and(|v| v.split(',').any(|m| m.trim().parse() == Ok(n)));
     if hook("KLFIT_FAULT_RENAME_FAILS") {
         return Err(std::io::Error::other(format!("injected failure of rename number {n}")));
     }

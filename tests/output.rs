@@ -1,0 +1,338 @@
+//! A run's files are all-or-nothing. Whatever goes wrong while they are written (a target that
+//! cannot be replaced, a rename failing part-way, the process killed mid-commit, a full disk, a
+//! second run aimed at the same folder), the output folder afterwards holds, byte for byte, either
+//! exactly the files it held before or exactly one complete new set, and no leftovers.
+//!
+//! Faults are injected with `KLFIT_FAULT_RENAME_FAILS` and `KLFIT_FAULT_ABORT_AFTER` (see
+//! `src/report/dir.rs`). A commit over a full earlier set makes 18 renames: 9 earlier files into
+//! the transaction's `old/`, then 9 new files into the folder.
+
+mod support;
+
+use std::fs;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use klfit::report::OutputDir;
+use support::{assert_one_complete_run, assert_same, names, one_line, recover_only, reference, snapshot, text, train};
+use tempfile::TempDir;
+
+/// Renames in a commit over a full earlier set.
+const RENAMES: usize = 18;
+
+/// A temporary folder holding `out` with the files of a finished `income` run.
+fn earlier_run() -> (TempDir, std::path::PathBuf) {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("out");
+    assert!(train("income", &out).output().unwrap().status.success());
+    (dir, out)
+}
+
+/// Runs `klfit train --dataset near-uniform` into `out` with `faults` in its environment.
+fn faulty_run(out: &Path, faults: &[(&str, String)]) -> std::process::Output {
+    train("near-uniform", out).envs(faults.iter().map(|(k, v)| (*k, v.as_str()))).output().unwrap()
+}
+
+fn fails(n: usize) -> (&'static str, String) {
+    ("KLFIT_FAULT_RENAME_FAILS", n.to_string())
+}
+
+fn aborts_after(n: usize) -> (&'static str, String) {
+    ("KLFIT_FAULT_ABORT_AFTER", n.to_string())
+}
+
+/// Runs its closure when dropped: undoes a change to the file system even if the test fails.
+struct Undo<F: FnMut()>(F);
+
+impl<F: FnMut()> Drop for Undo<F> {
+    fn drop(&mut self) {
+        (self.0)()
+    }
+}
+
+/// `chattr +i path` (immutable: not renamed, not written, even by root); `None` where chattr is
+/// missing or not permitted.
+fn immutable(path: &Path) -> Option<Undo<impl FnMut()>> {
+    let chattr = |flag: &str| Command::new("chattr").arg(flag).arg(path).stderr(Stdio::null()).status();
+    chattr("+i").ok().filter(|s| s.success())?;
+    let path = path.to_path_buf();
+    Some(Undo(move || {
+        let _ = Command::new("chattr").arg("-i").arg(&path).status();
+    }))
+}
+
+#[test]
+fn an_output_name_taken_by_a_folder_is_refused_before_training_and_nothing_changes() {
+    let (_dir, out) = earlier_run();
+    fs::remove_file(out.join("summary.json")).unwrap();
+    fs::create_dir_all(out.join("summary.json/notes")).unwrap();
+    fs::write(out.join("summary.json/notes/keep.txt"), "mine").unwrap();
+    let before = snapshot(&out);
+    let output = faulty_run(&out, &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let line = one_line(&output);
+    assert!(line.contains(&out.display().to_string()) && line.contains("'summary.json' is a folder"), "{line}");
+    assert_same(&snapshot(&out), &before, "the folder changed");
+}
+
+#[test]
+fn a_file_that_cannot_be_replaced_fails_the_commit_and_nothing_changes() {
+    let (_dir, out) = earlier_run();
+    let Some(_undo) = immutable(&out.join("gap.svg")) else {
+        eprintln!("skipped: chattr +i is not available here");
+        return;
+    };
+    let before = snapshot(&out);
+    let output = faulty_run(&out, &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let line = one_line(&output);
+    assert!(line.starts_with(&format!("{}:", out.join("gap.svg").display())), "{line}");
+    assert_same(&snapshot(&out), &before, "the folder changed");
+}
+
+#[test]
+fn a_read_only_folder_fails_with_one_line_naming_it_and_nothing_changes() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_dir, out) = earlier_run();
+    let mode = |m| fs::set_permissions(&out, fs::Permissions::from_mode(m)).unwrap();
+    mode(0o555);
+    let _writable_again = Undo(|| mode(0o755));
+    let _immutable = if fs::write(out.join("probe"), "").is_ok() {
+        // Root ignores permissions; an immutable folder refuses even root.
+        fs::remove_file(out.join("probe")).unwrap();
+        let Some(undo) = immutable(&out) else {
+            eprintln!("skipped: running as root and chattr +i is not available here");
+            return;
+        };
+        Some(undo)
+    } else {
+        None
+    };
+    let before = snapshot(&out);
+    let output = faulty_run(&out, &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let line = one_line(&output);
+    assert!(line.contains(&format!("output folder '{}'", out.display())), "{line}");
+    assert_same(&snapshot(&out), &before, "the folder changed");
+}
+
+#[test]
+fn a_rename_failing_at_any_point_of_a_commit_leaves_the_folder_as_it_was() {
+    let (_dir, out) = earlier_run();
+    let before = snapshot(&out);
+    for n in 1..=RENAMES {
+        let output = faulty_run(&out, &[fails(n)]);
+        assert_eq!(output.status.code(), Some(1));
+        assert!(one_line(&output).contains(&format!("injected failure of rename number {n}")));
+        assert_same(&snapshot(&out), &before, &format!("rename {n} failed: the folder changed"));
+    }
+    // The count is right: with the failure one rename later, the commit succeeds.
+    assert!(faulty_run(&out, &[fails(RENAMES + 1)]).status.success());
+    assert_same(&snapshot(&out), &reference("near-uniform"), "not the new run's files");
+}
+
+#[test]
+fn a_failed_commit_into_a_new_folder_removes_the_folders_it_made() {
+    let dir = TempDir::new().unwrap();
+    for n in 1..=9 {
+        let output = faulty_run(&dir.path().join("new/nested"), &[fails(n)]);
+        assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+        assert!(names(&snapshot(dir.path())).is_empty(), "rename {n} failed: {:?}", names(&snapshot(dir.path())));
+    }
+}
+
+#[test]
+fn a_crash_at_any_point_of_a_commit_is_undone_by_the_next_run() {
+    let (_dir, out) = earlier_run();
+    let before = snapshot(&out);
+    for n in 1..=RENAMES {
+        let output = faulty_run(&out, &[aborts_after(n)]);
+        assert_eq!(output.status.signal(), Some(libc::SIGABRT), "{}", text(&output.stderr));
+        recover_only(&out);
+        assert_same(&snapshot(&out), &before, &format!("crash after rename {n}: not undone"));
+    }
+    assert!(faulty_run(&out, &[]).status.success());
+    assert_same(&snapshot(&out), &reference("near-uniform"), "not the new run's files");
+}
+
+#[test]
+fn a_crash_during_a_commit_into_a_new_folder_leaves_it_empty_after_recovery() {
+    let dir = TempDir::new().unwrap();
+    for n in 1..=9 {
+        let out = dir.path().join(format!("new-{n}"));
+        let output = faulty_run(&out, &[aborts_after(n)]);
+        assert_eq!(output.status.signal(), Some(libc::SIGABRT));
+        recover_only(&out);
+        assert!(names(&snapshot(&out)).is_empty(), "crash after rename {n}: {:?}", names(&snapshot(&out)));
+    }
+}
+
+#[test]
+fn a_crash_or_failure_while_undoing_a_failed_commit_is_undone_by_the_next_run() {
+    // Rename 5 fails after 4 earlier files were moved aside (undone by renames 6..=9); rename 14
+    // fails after 4 new files were moved in (undone by renames 15..=18, then 19..=27).
+    let (_dir, out) = earlier_run();
+    let before = snapshot(&out);
+    let crashes = (6..=9).map(|m| (5, m)).chain((15..=27).map(|m| (14, m)));
+    for (n, m) in crashes {
+        let output = faulty_run(&out, &[fails(n), aborts_after(m)]);
+        assert_eq!(output.status.signal(), Some(libc::SIGABRT), "{}", text(&output.stderr));
+        recover_only(&out);
+        assert_same(&snapshot(&out), &before, &format!("rename {n} failed, crash after rename {m}: not undone"));
+    }
+    for (n, m) in [(5, 6), (14, 15), (14, 22)] {
+        let output = faulty_run(&out, &[("KLFIT_FAULT_RENAME_FAILS", format!("{n},{m}"))]);
+        assert_eq!(output.status.code(), Some(1));
+        assert!(one_line(&output).contains("the next klfit run into this folder will finish undoing it"));
+        recover_only(&out);
+        assert_same(&snapshot(&out), &before, &format!("renames {n} and {m} failed: not undone"));
+    }
+}
+
+#[test]
+fn a_crash_during_recovery_is_finished_by_the_next_recovery() {
+    // After a crash at the end of a commit, recovery makes 18 renames (9 new files back, 9 earlier
+    // files back); crash it at several of them, then recover for good.
+    let (_dir, out) = earlier_run();
+    let before = snapshot(&out);
+    for m in [1, 5, 9, 10, 14, 18] {
+        assert_eq!(faulty_run(&out, &[aborts_after(RENAMES)]).status.signal(), Some(libc::SIGABRT));
+        let crashed =
+            train("income", &out).args(["--lr", "1e308"]).env("KLFIT_FAULT_ABORT_AFTER", m.to_string()).output();
+        assert_eq!(crashed.unwrap().status.signal(), Some(libc::SIGABRT), "recovery rename {m}");
+        recover_only(&out);
+        assert_same(&snapshot(&out), &before, &format!("crash after recovery rename {m}: not undone"));
+    }
+}
+
+#[test]
+fn leftovers_of_older_versions_and_finished_commits_are_removed() {
+    let (_dir, out) = earlier_run();
+    let before = snapshot(&out);
+    let write = |path: &str, bytes: &str| {
+        let path = out.join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, bytes).unwrap();
+    };
+    write(".klfit-staging-1234/metrics.csv", "klfit 0.1 staging"); // older versions
+    write(".klfit-run-1-1/new/metrics.csv", "crashed while staging"); // no journal
+    write(".klfit-run-2-2/names", "+metrics.csv\n"); // a finished commit: its old file stays gone
+    write(".klfit-run-2-2/old/metrics.csv", "replaced");
+    write(".klfit-run-2-2/committed", "");
+    recover_only(&out);
+    assert_same(&snapshot(&out), &before, "the folder changed");
+}
+
+#[test]
+fn a_run_waiting_for_a_new_folder_makes_it_again_if_the_run_that_made_it_failed() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("new");
+    let (mut first, mut second) = (OutputDir::open(&out).unwrap(), OutputDir::open(&out).unwrap());
+    first.stage("metrics.csv", |w| w.write_all(b"first")).unwrap(); // makes and locks `new`
+    let waiter = std::thread::spawn(move || {
+        second.stage("metrics.csv", |w| w.write_all(b"second"))?; // waits for `first`
+        second.commit(&[])
+    });
+    // Let `second` block on the lock first (without that, the test passes the easy way).
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    drop(first); // fails: removes its transaction and the folder it made
+    waiter.join().unwrap().unwrap();
+    assert_eq!(fs::read(out.join("metrics.csv")).unwrap(), b"second");
+    assert_eq!(names(&snapshot(&out)), ["metrics.csv"]);
+}
+
+#[test]
+fn two_runs_racing_on_one_folder_leave_one_complete_set() {
+    let runs = [("income", reference("income")), ("near-uniform", reference("near-uniform"))];
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("out");
+    for iteration in 0..60 {
+        let exists = iteration % 2 == 0;
+        if !exists {
+            let _ = fs::remove_dir_all(&out);
+        }
+        let start = |dataset| train(dataset, &out).stderr(Stdio::piped()).spawn().unwrap();
+        let children: Vec<Child> = vec![start(runs[0].0), start(runs[1].0)];
+        let mut succeeded = 0;
+        for child in children {
+            let output = child.wait_with_output().unwrap();
+            if output.status.success() {
+                succeeded += 1;
+            } else {
+                assert_eq!(output.status.code(), Some(1));
+                assert!(one_line(&output).contains("another klfit run is writing to"), "{}", text(&output.stderr));
+            }
+        }
+        assert!(succeeded >= 1, "iteration {iteration}: no run succeeded");
+        let files = snapshot(&out);
+        assert!(runs.iter().any(|(_, r)| *r == files), "iteration {iteration} (folder existed: {exists}): a mix");
+        assert_one_complete_run(&files);
+    }
+}
+
+/// Limits the files the child may write to 40 KiB (the charts are bigger), as a full disk would:
+/// writes then fail with EFBIG (SIGXFSZ ignored).
+fn small_disk(command: &mut Command) -> &mut Command {
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit { rlim_cur: 40 << 10, rlim_max: 40 << 10 };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            Ok(())
+        })
+    }
+}
+
+#[test]
+fn a_full_disk_is_one_line_naming_the_output_file_and_leaves_no_trace() {
+    let (dir, out) = earlier_run();
+    let before = snapshot(&out);
+    let output = small_disk(&mut train("near-uniform", &out)).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let line = one_line(&output);
+    assert!(line.starts_with(&out.display().to_string()) && !line.contains(".klfit"), "{line}");
+    assert_same(&snapshot(&out), &before, "the folder changed");
+
+    let new = dir.path().join("new/a/b");
+    let output = small_disk(&mut train("near-uniform", &new)).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let line = one_line(&output);
+    assert!(line.starts_with(&new.display().to_string()) && !line.contains(".klfit"), "{line}");
+    assert!(!dir.path().join("new").exists(), "a failed first run left the folder it made");
+}
+
+#[test]
+fn a_diverged_first_run_leaves_no_folder() {
+    let dir = TempDir::new().unwrap();
+    let output = train("income", &dir.path().join("new/nested")).args(["--lr", "1e308"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(one_line(&output).contains("diverged"));
+    assert!(names(&snapshot(dir.path())).is_empty());
+}
+
+#[test]
+fn an_input_file_under_an_output_name_is_refused_and_untouched() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("out");
+    fs::create_dir(&out).unwrap();
+    fs::write(out.join("metrics.csv"), "category,count\na,1\nb,2\n").unwrap();
+    fs::write(out.join("summary.json"), "a\nb\nb\n").unwrap();
+    let before = snapshot(&out);
+    for (flag, file) in [("--counts", "metrics.csv"), ("--samples", "summary.json")] {
+        let output = support::klfit()
+            .args(["train", flag])
+            .arg(out.join(file))
+            .args(["--steps", "5", "--quiet", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let line = one_line(&output);
+        assert!(line.contains("holds the input file") && line.contains(file), "{line}");
+        assert_same(&snapshot(&out), &before, "the folder changed");
+    }
+}

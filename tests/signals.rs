@@ -1,0 +1,252 @@
+//! `klfit` under hostile process conditions: Ctrl-C (SIGINT) or SIGTERM during a run, a second
+//! signal right after the first, and a standard output that is closed, closed early or full.
+//! Runs are synchronised on what klfit prints, never on sleeps.
+
+mod support;
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Lines, Read};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+
+use support::{assert_same, names, one_line, reference, snapshot, text, train};
+use tempfile::TempDir;
+
+/// A `klfit train` run long enough to be interrupted (1e8 steps), with piped output.
+struct Running {
+    child: Child,
+    stdout: Lines<BufReader<ChildStdout>>,
+}
+
+impl Running {
+    fn start(dataset: &str, out: &Path) -> Self {
+        let mut child = support::klfit()
+            .args(["train", "--dataset", dataset, "--steps", "100000000", "--out"])
+            .arg(out)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+        Self { child, stdout }
+    }
+
+    /// Reads standard output up to the `estimate` line, printed after at least one training step.
+    fn wait_until_training(&mut self) {
+        let mut seen = Vec::new();
+        for line in self.stdout.by_ref() {
+            let line = line.unwrap();
+            if line.starts_with("estimate") {
+                assert!(seen.iter().any(|l: &String| l.starts_with("step      0")), "{seen:?}");
+                return;
+            }
+            seen.push(line);
+        }
+        panic!("klfit ended before training: {seen:?}");
+    }
+
+    fn send(&self, signal: libc::c_int) {
+        // SAFETY: kill has no memory-safety preconditions.
+        assert_eq!(unsafe { libc::kill(self.child.id() as libc::pid_t, signal) }, 0);
+    }
+
+    /// Waits for the end: the exit status, the rest of standard output, and standard error.
+    fn finish(mut self) -> (ExitStatus, String, String) {
+        let stdout: Vec<String> = self.stdout.by_ref().map(Result::unwrap).collect();
+        let mut stderr = String::new();
+        self.child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+        (self.child.wait().unwrap(), stdout.join("\n"), stderr)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill(); // a failed test must not leave a run of 1e8 steps behind
+        let _ = self.child.wait();
+    }
+}
+
+/// The `step` column of metrics.csv.
+fn steps(metrics: &str) -> Vec<u64> {
+    metrics.lines().skip(1).map(|row| row.split(',').next().unwrap().parse().unwrap()).collect()
+}
+
+fn stops_and_writes_what_was_done(signal: libc::c_int) {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("out");
+    let mut run = Running::start("income", &out);
+    run.wait_until_training();
+    run.send(signal);
+    let (status, stdout, stderr) = run.finish();
+
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    let interrupted: Vec<&str> = stderr.lines().filter(|l| l.contains("interrupted")).collect();
+    assert_eq!(interrupted.len(), 1, "{stderr}");
+    assert!(stderr.lines().all(|l| l.contains("interrupted") || l.starts_with("warning")), "{stderr}");
+    assert!(stdout.contains("wrote 9 files"), "{stdout}");
+
+    let files = snapshot(&out);
+    let mut expected: Vec<&str> = klfit::report::OUTPUTS.to_vec();
+    expected.sort_unstable();
+    assert_eq!(names(&files), expected, "not a complete set");
+    let summary: serde_json::Value = serde_json::from_slice(files["summary.json"].as_ref().unwrap()).unwrap();
+    assert_eq!(summary["interrupted"], true);
+    let done = summary["steps_done"].as_u64().unwrap();
+    assert!((1..100_000_000).contains(&done), "steps_done {done}");
+    let rows = steps(&text(files["metrics.csv"].as_ref().unwrap()));
+    assert_eq!(rows, (0..=done).collect::<Vec<_>>(), "metrics.csv rows are not steps 0..={done}");
+    assert!(interrupted[0].contains(&format!("at step {done} of 100000000")), "{stderr}");
+}
+
+#[test]
+fn sigint_stops_training_and_writes_a_complete_set_marked_interrupted() {
+    stops_and_writes_what_was_done(libc::SIGINT);
+}
+
+#[test]
+fn sigterm_behaves_like_sigint() {
+    stops_and_writes_what_was_done(libc::SIGTERM);
+}
+
+#[test]
+fn a_second_signal_while_training_exits_at_once_and_writes_nothing() {
+    // Two signals delivered together: the run is stopped while both are sent, so both handlers run
+    // before it trains another step. (Two SIGINTs would merge into one while pending; SIGINT then
+    // SIGTERM go through the same handler.)
+    let dir = TempDir::new().unwrap();
+    let existing = dir.path().join("existing");
+    assert!(train("income", &existing).output().unwrap().status.success());
+    let missing = dir.path().join("missing");
+    for out in [&existing, &missing] {
+        let before = snapshot(out);
+        let mut run = Running::start("near-uniform", out);
+        run.wait_until_training();
+        for signal in [libc::SIGSTOP, libc::SIGINT, libc::SIGTERM, libc::SIGCONT] {
+            run.send(signal);
+        }
+        let (status, _, stderr) = run.finish();
+        assert_eq!(status.code(), Some(130), "{stderr}");
+        assert_eq!(stderr, "");
+        assert_same(&snapshot(out), &before, &format!("{} changed", out.display()));
+    }
+    assert!(!missing.exists());
+}
+
+#[test]
+fn two_quick_sigints_leave_the_earlier_files_or_a_complete_new_set() {
+    // Whenever the second Ctrl-C lands (training, writing or committing), the visible files are
+    // the earlier run's or the interrupted run's complete set.
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("out");
+    assert!(train("income", &out).output().unwrap().status.success());
+    let visible = |s: &support::Snapshot| {
+        s.iter()
+            .filter(|(n, _)| !n.starts_with('.'))
+            .map(|(n, b)| (n.clone(), b.clone()))
+            .collect::<support::Snapshot>()
+    };
+    let before = snapshot(&out);
+    let mut run = Running::start("near-uniform", &out);
+    run.wait_until_training();
+    run.send(libc::SIGINT);
+    run.send(libc::SIGINT);
+    let (status, _, stderr) = run.finish();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    let after = visible(&snapshot(&out));
+    if after != before {
+        let summary = text(after["summary.json"].as_ref().unwrap());
+        assert!(summary.contains("\"dataset\": \"near-uniform\"") && summary.contains("\"interrupted\": true"));
+        let mut expected: Vec<&str> = klfit::report::OUTPUTS.to_vec();
+        expected.sort_unstable();
+        assert_eq!(names(&after), expected);
+    }
+}
+
+/// `klfit datasets`, `klfit info --dataset income` and `klfit train --dataset income --steps
+/// STEPS --out OUT`, printing to standard output.
+fn datasets_info_train(out: &Path, steps: usize) -> [Command; 3] {
+    let [mut datasets, mut info, mut train] = [support::klfit(), support::klfit(), support::klfit()];
+    datasets.arg("datasets");
+    info.args(["info", "--dataset", "income"]);
+    train.args(["train", "--dataset", "income", "--steps", &steps.to_string(), "--out"]).arg(out);
+    [datasets, info, train]
+}
+
+/// Runs `command` with standard output a pipe whose reader reads `lines` lines, then goes away.
+fn reader_leaves_after(command: &mut Command, lines: usize) -> std::process::Output {
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    for _ in 0..lines {
+        stdout.read_line(&mut String::new()).unwrap();
+    }
+    drop(stdout);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_reader_that_goes_away_is_not_an_error() {
+    let dir = TempDir::new().unwrap();
+    for lines in [0, 1] {
+        let out = dir.path().join(format!("out-{lines}"));
+        let commands = datasets_info_train(&out, 50);
+        for mut command in commands {
+            let output = reader_leaves_after(&mut command, lines);
+            let stderr = text(&output.stderr);
+            assert_eq!(output.status.code(), Some(0), "{command:?}: {stderr}");
+            assert!(!stderr.contains("panicked") && !stderr.contains("error"), "{command:?}: {stderr}");
+        }
+        support::assert_one_complete_run(&snapshot(&out));
+    }
+}
+
+#[test]
+fn a_closed_standard_output_is_not_an_error_and_no_output_leaks_into_files() {
+    // With descriptor 1 closed, files klfit opens may get it: nothing printed may land in them.
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("out");
+    let close_stdout = |command: &mut Command| {
+        // SAFETY: only close(2) between fork and exec.
+        unsafe { command.pre_exec(|| if libc::close(1) == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) }) }
+            .output()
+            .unwrap()
+    };
+    let commands = datasets_info_train(&out, 5);
+    for mut command in commands {
+        let output = close_stdout(&mut command);
+        assert_eq!(output.status.code(), Some(0), "{command:?}: {}", text(&output.stderr));
+        assert!(!text(&output.stderr).contains("panicked"));
+    }
+    assert_same(&snapshot(&out), &reference("income"), "not the files of an ordinary run");
+}
+
+#[test]
+fn a_full_standard_output_is_one_error_line_and_exit_1() {
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("out");
+    let commands = datasets_info_train(&out, 5);
+    for mut command in commands {
+        let output = command.stdout(File::create("/dev/full").unwrap()).output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{command:?}");
+        let line = one_line(&output);
+        assert!(line.starts_with("standard output: "), "{line}");
+    }
+    assert!(!out.exists(), "a run that could not print its header wrote files");
+}
+
+#[test]
+fn a_full_standard_output_leaves_an_earlier_runs_files_untouched() {
+    // The header fails before training: an earlier run's files stay as they were.
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("out");
+    assert!(train("income", &out).output().unwrap().status.success());
+    let before = snapshot(&out);
+    let output = support::klfit()
+        .args(["train", "--dataset", "near-uniform", "--steps", "5", "--out"])
+        .arg(&out)
+        .stdout(File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_same(&snapshot(&out), &before, "the folder changed");
+}
