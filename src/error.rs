@@ -48,6 +48,10 @@ pub enum Error {
     #[error("output folder {}: {message}", crate::text::quoted(&dir.display().to_string()))]
     Output { dir: PathBuf, message: String },
 
+    /// Writing was cancelled (a second Ctrl-C); the output folder was left as it was.
+    #[error("cancelled; the output folder was left as it was")]
+    Cancelled,
+
     /// Another run holds the output folder.
     #[error(
         "another klfit run is writing to {}; wait for it to finish or choose another output folder",

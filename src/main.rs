@@ -30,7 +30,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
-        Ok(Outcome::Interrupted) => ExitCode::from(130),
+        Ok(Outcome::Interrupted) | Err(klfit::Error::Cancelled) => ExitCode::from(130),
         Err(e) => {
             // Errors about a file start with its path (and line); the rest say "error:". A closed
             // or full stderr cannot be reported anywhere, so its write error is ignored.

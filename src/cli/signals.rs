@@ -1,9 +1,9 @@
 //! Ctrl-C (SIGINT) and SIGTERM. The first asks the run to stop after the current step; it then
 //! writes what it did as a normal, complete set of files, marked interrupted. The second aborts
-//! at once, without writing, unless files are being committed (that takes milliseconds and is
-//! then finished, so the output folder never holds a half-done commit). Aborted while its files
-//! were being staged, a run leaves only its hidden transaction folder, which the next run into
-//! the folder removes (see [`klfit::report::dir`]).
+//! at once and leaves the output folder as it was: while training, by exiting; while the files
+//! are being written, by cancelling the writing before the next file (the run then cleans up
+//! and exits), except that a commit already moving files (milliseconds) is finished, so the
+//! folder never holds a half-done commit.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -23,7 +23,13 @@ pub fn install() -> klfit::Result<()> {
 
 #[cfg(unix)]
 fn on_signal() {
-    if STOP.swap(true, Ordering::SeqCst) && !klfit::report::dir::committing() {
+    use klfit::report::dir;
+    if !STOP.swap(true, Ordering::SeqCst) {
+        return; // the first: stop after the current step
+    }
+    if dir::writing() {
+        dir::cancel(); // staging stops before its next file; a commit in progress finishes
+    } else {
         signal_hook::low_level::exit(130);
     }
 }

@@ -62,7 +62,7 @@ pub fn run(args: TrainArgs) -> klfit::Result<Outcome> {
 
     let written = report::write_run(out, &info, &history)?;
     console.line(&format!("\n{}", console::summary(&info, &history)))?;
-    if let Some(warning) = console::warning(&info, &history) {
+    if let Some(warning) = console::warning(&info, &history).filter(|_| !info.interrupted) {
         eprintln_quietly(&warning);
     }
     console.line(&format!("wrote {} files to {}", written.len(), klfit::text::path(&out_path)))?;
@@ -130,10 +130,10 @@ impl Progress {
             let total = per_step * self.steps.min(u32::MAX as usize) as u32;
             if total > ESTIMATE_ABOVE {
                 console.line(&format!(
-                    "estimate   about {} for {} steps ({:.1} ms per step, measured); Ctrl-C stops early and keeps what is done",
+                    "estimate   about {} for {} steps ({} per step, measured); Ctrl-C stops early and keeps what is done",
                     human(total),
                     self.steps,
-                    per_step.as_secs_f64() * 1e3
+                    per_step_text(per_step)
                 ))?;
             }
         }
@@ -163,6 +163,16 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// `48.2 ms`, `3.1 µs`: a step's duration in a unit that shows it.
+fn per_step_text(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    match s {
+        s if s >= 1.0 => format!("{s:.1} s"),
+        s if s >= 1e-3 => format!("{:.1} ms", s * 1e3),
+        s => format!("{:.1} µs", s * 1e6),
     }
 }
 

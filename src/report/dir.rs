@@ -45,10 +45,35 @@ const OLD_STAGING_PREFIX: &str = ".klfit-staging-";
 
 /// True while some commit is moving files (a signal handler can use it to let the commit finish).
 static COMMITTING: AtomicBool = AtomicBool::new(false);
+/// How many output folders of this process are being written (staged or committed).
+static WRITERS: AtomicUsize = AtomicUsize::new(0);
+/// Set by [`cancel`]: staging stops at the next file and the commit does not begin.
+static CANCELLED: AtomicBool = AtomicBool::new(false);
 
 /// Whether a commit is moving files right now in this process.
 pub fn committing() -> bool {
     COMMITTING.load(Ordering::SeqCst)
+}
+
+/// Whether some output folder of this process is being written (its files staged or committed).
+pub fn writing() -> bool {
+    WRITERS.load(Ordering::SeqCst) > 0
+}
+
+/// Asks every output folder of this process to stop writing: [`OutputDir::stage`] and
+/// [`OutputDir::commit`] then fail with [`Error::Cancelled`] before touching the folder's files,
+/// and dropping the `OutputDir` leaves the folder as it was. A commit already moving files
+/// finishes. Only stores an atomic, so a signal handler may call it.
+pub fn cancel() {
+    CANCELLED.store(true, Ordering::SeqCst);
+}
+
+/// [`Error::Cancelled`] if [`cancel`] was called.
+fn check_cancelled() -> Result<()> {
+    match CANCELLED.load(Ordering::SeqCst) {
+        true => Err(Error::Cancelled),
+        false => Ok(()),
+    }
 }
 
 /// An output folder held for one run, with the run's files staged in it.
@@ -66,6 +91,8 @@ pub struct OutputDir {
     /// Folders this run created, outermost first.
     created: Vec<PathBuf>,
     committed: bool,
+    /// Whether this folder counts in [`writing`].
+    writing: bool,
 }
 
 impl OutputDir {
@@ -87,7 +114,7 @@ impl OutputDir {
                 refuse_folder(&dir, name)?; // now, not after a long training
             }
         }
-        Ok(Self { dir, lock, transaction: None, staged: Vec::new(), created: Vec::new(), committed: false })
+        Ok(Self { dir, lock, transaction: None, staged: Vec::new(), created: Vec::new(), committed: false, writing: false })
     }
 
     /// The output folder.
@@ -98,6 +125,7 @@ impl OutputDir {
     /// Writes the file `name` (a plain file name) by handing `write` a buffered writer; it lands at
     /// `dir/name` on commit. Errors name `dir/name`, never the staging path.
     pub fn stage(&mut self, name: &str, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+        check_cancelled()?;
         let staging = self.begin()?.join("new");
         refuse_folder(&self.dir, name)?;
         let target = self.dir.join(name);
@@ -114,6 +142,10 @@ impl OutputDir {
     fn begin(&mut self) -> Result<PathBuf> {
         if let Some(t) = &self.transaction {
             return Ok(t.clone());
+        }
+        if !self.writing {
+            self.writing = true;
+            WRITERS.fetch_add(1, Ordering::SeqCst);
         }
         if self.lock.is_none() {
             self.lock = Some(self.create_and_lock()?);
@@ -148,6 +180,7 @@ impl OutputDir {
     /// names of files an earlier run may have written; those present that this run did not stage
     /// are removed with the commit.
     pub fn commit(mut self, stale: &[&str]) -> Result<Vec<PathBuf>> {
+        check_cancelled()?;
         let transaction = self.begin()?;
         let new = transaction.join("new");
         for name in &self.staged {
@@ -209,6 +242,9 @@ impl OutputDir {
 
 impl Drop for OutputDir {
     fn drop(&mut self) {
+        if self.writing {
+            WRITERS.fetch_sub(1, Ordering::SeqCst);
+        }
         if !self.committed {
             // A journal left in `T` means a commit failed and could not be undone: `T/old/` then
             // holds the only copy of earlier files, for the next run's recovery.

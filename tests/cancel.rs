@@ -1,0 +1,53 @@
+//! A second Ctrl-C while a run's files are being written cancels the writing: the folder is left
+//! exactly as it was. (Its own test binary: cancelling is process-wide.)
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use klfit::report::dir::{self, OutputDir};
+use klfit::Error;
+
+/// Every file under `dir` (hidden ones included) with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    for entry in walk(dir) {
+        let name = entry.strip_prefix(dir).unwrap().display().to_string();
+        files.insert(name, std::fs::read(&entry).unwrap_or_default());
+    }
+    files
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        out.push(path.clone());
+        if path.is_dir() {
+            out.extend(walk(&path));
+        }
+    }
+    out
+}
+
+#[test]
+fn cancelling_while_staging_leaves_the_folder_and_a_new_one_as_they_were() {
+    let scratch = tempfile::tempdir().unwrap();
+    let existing = scratch.path().join("existing");
+    std::fs::create_dir(&existing).unwrap();
+    std::fs::write(existing.join("metrics.csv"), "an earlier run's metrics\n").unwrap();
+    let before = snapshot(&existing);
+    let fresh = scratch.path().join("new/nested");
+
+    let mut a = OutputDir::open(&existing).unwrap();
+    let mut b = OutputDir::open(&fresh).unwrap();
+    a.stage("metrics.csv", |w| w.write_all(b"this run\n")).unwrap();
+    b.stage("metrics.csv", |w| w.write_all(b"this run\n")).unwrap();
+    assert!(dir::writing());
+    dir::cancel(); // what the second signal does while files are written
+    assert!(matches!(a.stage("summary.json", |w| w.write_all(b"{}")), Err(Error::Cancelled)));
+    assert!(matches!(b.commit(klfit::report::OUTPUTS), Err(Error::Cancelled)));
+    drop(a);
+    assert!(!dir::writing());
+    assert_eq!(snapshot(&existing), before, "the existing folder must be byte-identical, hidden files included");
+    assert!(!scratch.path().join("new").exists(), "a folder the run created must be gone");
+}
