@@ -25,6 +25,9 @@ pub struct History {
     pub parameter_names: Vec<&'static str>,
     /// Their values at each record, one row per record in `records`' order.
     pub parameters: Vec<Vec<f64>>,
+    /// q at log-spaced steps (see [`crate::train::frame_steps`]), the first at step 0 and the
+    /// last at the last record's step: (step, q) pairs, for animations.
+    pub frames: Vec<(usize, Vec<f64>)>,
 }
 
 impl History {

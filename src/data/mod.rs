@@ -96,15 +96,22 @@ pub fn dataset(name: &str) -> Result<&'static Dataset> {
 impl Dataset {
     /// Draws the N observations and counts them.
     pub fn sample(&self) -> Result<Empirical> {
-        let sampler = WeightedIndex::new(self.true_probs)
+        let counts = draw(self.true_probs, self.n, self.seed)
             .map_err(|e| Error::InvalidDistribution(format!("dataset '{}': {e}", self.name)))?;
-        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
-        let mut counts = vec![0u64; self.labels.len()];
-        for _ in 0..self.n {
-            counts[sampler.sample(&mut rng)] += 1;
-        }
         Empirical::from_whole_counts(self.labels.iter().map(|s| s.to_string()).collect(), counts)
     }
+}
+
+/// Counts of `n` observations drawn from `probs` (non-negative weights, not all 0) with a ChaCha8
+/// generator seeded with `seed`: the same counts on every run and every platform.
+pub fn draw(probs: &[f64], n: usize, seed: u64) -> Result<Vec<u64>> {
+    let sampler = WeightedIndex::new(probs).map_err(|e| Error::InvalidDistribution(e.to_string()))?;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut counts = vec![0u64; probs.len()];
+    for _ in 0..n {
+        counts[sampler.sample(&mut rng)] += 1;
+    }
+    Ok(counts)
 }
 
 /// Where a run's data comes from.

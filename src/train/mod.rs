@@ -175,6 +175,8 @@ pub fn run<V: Verdict>(engine: &mut dyn Engine, config: &TrainConfig, mut observ
     let mut now = engine.measure()?;
     let q_initial = engine.q()?;
     let names = engine.parameters()?.iter().map(|(name, _)| *name).collect();
+    let frame_steps = frame_steps(config.steps, q_initial.len());
+    let mut frames = Vec::with_capacity(frame_steps.len());
     let mut parameters = Vec::new();
     let mut records = Vec::with_capacity(config.steps.saturating_add(1).min(1 << 20));
     for step in 0..=config.steps {
@@ -185,11 +187,40 @@ pub fn run<V: Verdict>(engine: &mut dyn Engine, config: &TrainConfig, mut observ
         let record = Record { step, metrics: now.metrics };
         records.push(record);
         parameters.push(engine.parameters()?.iter().map(|(_, v)| *v).collect());
+        if frame_steps.binary_search(&step).is_ok() {
+            frames.push((step, if step == 0 { q_initial.clone() } else { engine.q()? }));
+        }
         if observe(&record).stops() {
             break;
         }
     }
-    Ok(History { records, q_initial, q_final: engine.q()?, parameter_names: names, parameters })
+    let q_final = engine.q()?;
+    if frames.last().is_none_or(|(s, _)| *s != now_step(&records)) {
+        frames.push((now_step(&records), q_final.clone()));
+    }
+    Ok(History { records, q_initial, q_final, parameter_names: names, parameters, frames })
+}
+
+/// The step of the last record.
+fn now_step(records: &[Record]) -> usize {
+    records.last().map_or(0, |r| r.step)
+}
+
+/// The most frames of q a history keeps, and the most values all its frames hold together
+/// (8 MB of f64: a million-category run keeps only its first and last q).
+pub const MAX_FRAMES: usize = 60;
+const MAX_FRAME_VALUES: usize = 1 << 20;
+
+/// The steps at which a run of `steps` steps keeps q (of `len` values): log-spaced from 0 to
+/// `steps` (0, 1, 2, 3, 5, 8, …: most of the change happens early), at most [`MAX_FRAMES`] of
+/// them and at most 1 Mi values in all; the last step is always kept.
+pub fn frame_steps(steps: usize, len: usize) -> Vec<usize> {
+    let count = (MAX_FRAME_VALUES / len.max(1)).clamp(2, MAX_FRAMES);
+    let mut out: Vec<usize> = (0..count)
+        .map(|j| ((steps as f64 + 1.0).powf(j as f64 / (count - 1) as f64) - 1.0).round() as usize)
+        .collect();
+    out.dedup();
+    out
 }
 
 /// KL(q‖p) = Σ q (log q − log p) is +∞ wherever p_i = 0 < q_i, and a softmax has every q_i > 0.
