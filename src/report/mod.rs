@@ -4,6 +4,7 @@
 //! - [`dir`]: the output folder: locked, staged, committed all-or-nothing, recovered after a crash
 //! - [`csv`]: `metrics.csv` and `distribution.csv`
 //! - [`summary`]: the run summary, `summary.json`
+//! - [`html`]: `index.html`, one self-contained page for the run
 //! - [`console`]: the console lines
 //! - [`format`]: how numbers are written, for people and for files
 //!
@@ -13,6 +14,7 @@ pub mod console;
 pub mod csv;
 pub mod dir;
 pub mod format;
+pub mod html;
 pub mod summary;
 
 use std::path::PathBuf;
@@ -37,6 +39,7 @@ pub const OUTPUTS: &[&str] = &[
     "distributions.png",
     "distributions.svg",
     "summary.json",
+    "index.html",
 ];
 
 /// What a run was: the data and the settings, for headers, titles and summaries.
@@ -96,9 +99,11 @@ pub fn closed_form_theta(run: &RunInfo) -> Option<f64> {
 pub fn write_run(mut out: OutputDir, run: &RunInfo, history: &History) -> Result<Vec<PathBuf>> {
     out.stage("metrics.csv", |w| csv::metrics(w, history, run.units))?;
     out.stage("distribution.csv", |w| csv::distribution(w, history, run.p))?;
-    for (name, bytes) in crate::plot::charts(history, run.p, run.units, &run.subtitle())? {
-        out.stage(&name, |w| w.write_all(&bytes))?;
+    let charts = crate::plot::charts(history, run.p, run.units, &run.subtitle())?;
+    for (name, bytes) in &charts {
+        out.stage(name, |w| w.write_all(bytes))?;
     }
     out.stage("summary.json", |w| summary::write(w, run, history))?;
+    out.stage("index.html", |w| html::write(w, run, history, &charts))?;
     out.commit(OUTPUTS)
 }

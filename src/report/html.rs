@@ -1,0 +1,140 @@
+//! `index.html`: one self-contained page for a run (no network, no CDN): the identity, the run's
+//! numbers, every chart with a few plain sentences, and a step slider that redraws p and q as bars
+//! and CE as the stacked bar H(p) + KL(p‖q), from data embedded in the page.
+//!
+//! Opened as `index.html#selftest`, the page also checks itself (images loaded, no script error,
+//! the slider redraws) and writes the verdict into `<pre id="selftest">`, so a headless browser
+//! can test it with `--dump-dom`.
+
+use std::io::Write;
+
+use base64::Engine as _;
+use serde_json::json;
+
+use super::format::{magnitude, number, short};
+use super::RunInfo;
+use crate::history::History;
+
+/// At most this many categories get their own bar on the page; the rest are summed as "other".
+const MAX_CATEGORIES: usize = 30;
+
+/// The caption under each chart, by file name (without extension).
+fn caption(chart: &str) -> &'static str {
+    match chart {
+        "losses" => {
+            "Cross-entropy and KL divergence against the training step, on a logarithmic step axis. \
+             The two curves have the same shape: CE is KL lifted by the constant H(p), the dashed line, \
+             so every step that lowers one lowers the other by exactly as much."
+        }
+        "gap" => {
+            "CE − KL as measured at every step, from two separate sums, sits on H(p) computed from the \
+             counts. Below it, the residual CE − KL − H(p) on a log scale: floating-point rounding, \
+             many orders of magnitude below anything a plot could show."
+        }
+        "distributions" => {
+            "The data p and the model q before and after training, category by category. Training \
+             moves q onto p; when q = p, KL is 0 and CE has reached its floor H(p)."
+        }
+        "fit" => "The data p as bars and the fitted model q as a line: what the model family could do.",
+        _ => "",
+    }
+}
+
+/// Writes the page. `charts`: the run's PNG charts as (file name, bytes), embedded as images.
+pub fn write(out: &mut dyn Write, run: &RunInfo, history: &History, charts: &[(String, Vec<u8>)]) -> std::io::Result<()> {
+    let data = page_data(run, history);
+    // `<` escaped so that no label can close the script element.
+    let data = data.to_string().replace('<', "\\u003c");
+    let mut figures = String::new();
+    for (name, bytes) in charts.iter().filter(|(n, _)| n.ends_with(".png")) {
+        let stem = name.trim_end_matches(".png");
+        let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+        figures.push_str(&format!(
+            "<figure><img src=\"data:image/png;base64,{encoded}\" alt=\"{stem} chart\"><figcaption>{}</figcaption></figure>\n",
+            escape(caption(stem))
+        ));
+    }
+    let page = PAGE
+        .replace("{{TITLE}}", &escape(&format!("klfit: {}", run.data_name())))
+        .replace("{{SUBTITLE}}", &escape(&run.subtitle()))
+        .replace("{{NUMBERS}}", &numbers(run, history))
+        .replace("{{FIGURES}}", &figures)
+        .replace("{{DATA}}", &data);
+    out.write_all(page.as_bytes())
+}
+
+/// The run's numbers as table rows.
+fn numbers(run: &RunInfo, history: &History) -> String {
+    let (m, u) = (history.last().metrics, run.units);
+    let c = run.config;
+    let rows = [
+        ("data", format!("{} (K = {}, N = {})", run.data_name(), run.p.k(), run.p.total_text())),
+        ("H(p)", u.with_unit(m.entropy)),
+        ("final CE(p, q)", u.with_unit(m.cross_entropy)),
+        ("final KL(p‖q)", u.with_unit(m.kl_divergence)),
+        ("max |CE − KL − H(p)|", format!("{} {} over {} steps", magnitude(u.convert(history.max_abs_residual())), u.name(), history.records.len())),
+        ("minimized", c.objective.formula().to_string()),
+        ("model", c.model.name().to_string()),
+        ("optimizer", format!("{}, lr {}, {} steps{}", c.optimizer.name(), short(c.lr), history.last().step, if run.interrupted { " (interrupted)" } else { "" })),
+        ("rerun", super::summary::command(run)),
+    ];
+    rows.iter().map(|(k, v)| format!("<tr><th>{}</th><td>{}</td></tr>\n", escape(k), escape(v))).collect()
+}
+
+/// The data behind the slider: categories (the largest by p when there are many), p, and at each
+/// kept frame the step, q and the step's CE, KL and H, all in the run's units.
+fn page_data(run: &RunInfo, history: &History) -> serde_json::Value {
+    let p = run.p.probs();
+    let k = p.len();
+    let mut order: Vec<usize> = (0..k).collect();
+    if k > MAX_CATEGORIES {
+        order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
+        order.truncate(MAX_CATEGORIES - 1);
+    }
+    let group = |v: &[f64]| -> Vec<f64> {
+        let mut out: Vec<f64> = order.iter().map(|&i| v[i]).collect();
+        if k > MAX_CATEGORIES {
+            out.push((v.iter().sum::<f64>() - out.iter().sum::<f64>()).max(0.0));
+        }
+        out
+    };
+    let mut labels: Vec<String> = order.iter().map(|&i| crate::text::shown(&run.p.labels()[i], 24)).collect();
+    if k > MAX_CATEGORIES {
+        labels.push(format!("other ({} categories)", k - order.len()));
+    }
+    let u = run.units;
+    let frames: Vec<serde_json::Value> = history
+        .frames
+        .iter()
+        .filter(|(_, q)| q.len() == k)
+        .filter_map(|(step, q)| {
+            let m = history.records.iter().find(|r| r.step == *step)?.metrics;
+            Some(json!({
+                "step": step,
+                "q": group(q),
+                "ce": u.convert(m.cross_entropy),
+                "kl": u.convert(m.kl_divergence),
+                "h": u.convert(m.entropy),
+                "text": [number(u.convert(m.cross_entropy)), number(u.convert(m.entropy)), number(u.convert(m.kl_divergence))],
+            }))
+        })
+        .collect();
+    json!({ "units": u.name(), "labels": labels, "p": group(p), "frames": frames })
+}
+
+/// `text` escaped for HTML.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const PAGE: &str = include_str!("page.html");
