@@ -62,5 +62,9 @@ impl Drop for Staging {
 pub fn stage_run(out: &mut Staging, info: &crate::console::RunInfo, history: &crate::History) -> Result<()> {
     history.write_metrics_csv(&out.path("metrics.csv"), info.units)?;
     history.write_distribution_csv(&out.path("distribution.csv"), info.p)?;
-    crate::plot::write_charts(out, history, info.p, info.units, &info.subtitle())
+    for (name, bytes) in crate::plot::charts(history, info.p, info.units, &info.subtitle())? {
+        let path = out.path(&name);
+        std::fs::write(&path, bytes).map_err(|e| Error::io(&path, e))?;
+    }
+    Ok(())
 }
