@@ -106,7 +106,7 @@ impl Axis {
     }
 
     /// `lo..hi` (both > 0) on a log scale: a tick at every power of ten (every second or third
-    /// one when there are many; also at 2 and 5 × 10ᵏ when there are at most two), labelled `10⁻³`
+    /// one when there are many; also at 2 and 5 × 10ᵏ when there are at most three), labelled `10⁻³`
     /// and `2·10⁻³` or, with `plain`, `1000`; grid lines at 2..9 × 10ᵏ when few decades are
     /// shown, else at the unlabelled powers of ten.
     pub(super) fn log(lo: f64, hi: f64, plain: bool) -> Self {
@@ -130,7 +130,7 @@ impl Axis {
             if decades <= 6.0 {
                 for m in 2..10 {
                     let w = m as f64 * v;
-                    match (lo..=hi).contains(&w) && decades <= 2.0 && matches!(m, 2 | 5) {
+                    match (lo..=hi).contains(&w) && decades <= 3.0 && matches!(m, 2 | 5) {
                         true => ticks.push(w),
                         false if (lo..=hi).contains(&w) => minor.push(w),
                         false => {}

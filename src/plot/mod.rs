@@ -33,6 +33,7 @@ mod axis;
 mod bars;
 mod bound;
 mod font;
+mod glyphs;
 mod png;
 mod ranks;
 mod steps;

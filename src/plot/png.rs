@@ -9,10 +9,17 @@
 //! (a "barcode", with KL seemingly below 0). [`Bitmap`] instead paints each pixel by how much of it
 //! lies within w/2 of the polyline (round joins and caps, anti-aliased edges), so no pixel is
 //! more than w/2 + ½ away from the data's line, as in the SVG.
+//!
+//! [`Bitmap`] also draws text itself: plotters' bitmap text drops each glyph's left side bearing,
+//! so letters stand unevenly ("entrop y"). Here each glyph is rasterised by ab_glyph at its kerned,
+//! sub-pixel position on the baseline `glyphs.rs` gives, where the SVG puts it too.
 
+use ab_glyph::{Font, FontRef};
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind};
+use plotters_backend::{BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind, FontStyle};
+
+use super::glyphs::{self, Metrics};
 
 /// What plotters' bitmap backend fails with.
 type BackendError = <BitMapBackend<'static> as DrawingBackend>::ErrorType;
@@ -26,7 +33,7 @@ where
     let mut rgb = vec![0u8; size.0 as usize * size.1 as usize * 3];
     {
         let inner = BitMapBackend::with_buffer_and_format(&mut rgb, size).map_err(|e| e.to_string())?;
-        draw(&Bitmap(inner).into_drawing_area()).map_err(|e| e.to_string())?;
+        draw(&Bitmap::new(inner)?.into_drawing_area()).map_err(|e| e.to_string())?;
     }
     encode(&rgb, size).map_err(|e| e.to_string())
 }
@@ -44,30 +51,49 @@ fn encode(rgb: &[u8], (width, height): (u32, u32)) -> Result<Vec<u8>, png::Encod
     Ok(bytes)
 }
 
-/// plotters' bitmap backend, with wide lines stroked segment by segment (see the module docs).
-pub(super) struct Bitmap<'a>(BitMapBackend<'a>);
+/// plotters' bitmap backend, with wide lines stroked by coverage and text placed glyph by glyph
+/// (see the module docs).
+pub(super) struct Bitmap<'a> {
+    inner: BitMapBackend<'a>,
+    regular: FontRef<'static>,
+    bold: FontRef<'static>,
+    metrics: Metrics,
+}
+
+impl<'a> Bitmap<'a> {
+    /// Wraps `inner`; errors if the bundled fonts cannot be read.
+    fn new(inner: BitMapBackend<'a>) -> Result<Self, String> {
+        let unreadable = |_| "the bundled DejaVu Sans font cannot be read".to_string();
+        Ok(Self {
+            inner,
+            regular: FontRef::try_from_slice(dejavu::sans::regular()).map_err(unreadable)?,
+            bold: FontRef::try_from_slice(dejavu::sans::bold()).map_err(unreadable)?,
+            metrics: glyphs::metrics().ok_or("the bundled DejaVu Sans font cannot be read")?,
+        })
+    }
+}
 
 impl DrawingBackend for Bitmap<'_> {
     type ErrorType = BackendError;
 
     fn get_size(&self) -> (u32, u32) {
-        self.0.get_size()
+        self.inner.get_size()
     }
 
     fn ensure_prepared(&mut self) -> Result<(), Error> {
-        self.0.ensure_prepared()
+        self.inner.ensure_prepared()
     }
 
     fn present(&mut self) -> Result<(), Error> {
-        self.0.present()
+        self.inner.present()
     }
 
     fn draw_pixel(&mut self, point: BackendCoord, color: BackendColor) -> Result<(), Error> {
-        self.0.draw_pixel(point, color)
+        self.inner.draw_pixel(point, color)
     }
 
     fn draw_line<S: BackendStyle>(&mut self, from: BackendCoord, to: BackendCoord, style: &S) -> Result<(), Error> {
-        self.0.draw_line(from, to, style)
+        self.inner.draw_line(from, to, style)
     }
 
     fn draw_rect<S: BackendStyle>(
@@ -77,7 +103,7 @@ impl DrawingBackend for Bitmap<'_> {
         style: &S,
         fill: bool,
     ) -> Result<(), Error> {
-        self.0.draw_rect(a, b, style, fill)
+        self.inner.draw_rect(a, b, style, fill)
     }
 
     /// A path one pixel wide is drawn by plotters, a wider one by [`stroke`].
@@ -87,19 +113,19 @@ impl DrawingBackend for Bitmap<'_> {
         style: &S,
     ) -> Result<(), Error> {
         if style.stroke_width() <= 1 || style.color().alpha == 0.0 {
-            return self.0.draw_path(path, style);
+            return self.inner.draw_path(path, style);
         }
         let points: Vec<BackendCoord> = path.into_iter().collect();
         let half = f64::from(style.stroke_width()) / 2.0;
         for (pixel, coverage) in stroke(&points, half, self.get_size()) {
             let color = style.color();
-            self.0.draw_pixel(pixel, BackendColor { alpha: color.alpha * coverage, ..color })?;
+            self.inner.draw_pixel(pixel, BackendColor { alpha: color.alpha * coverage, ..color })?;
         }
         Ok(())
     }
 
     fn draw_circle<S: BackendStyle>(&mut self, c: BackendCoord, r: u32, style: &S, fill: bool) -> Result<(), Error> {
-        self.0.draw_circle(c, r, style, fill)
+        self.inner.draw_circle(c, r, style, fill)
     }
 
     fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
@@ -107,19 +133,42 @@ impl DrawingBackend for Bitmap<'_> {
         v: I,
         style: &S,
     ) -> Result<(), Error> {
-        self.0.fill_polygon(v, style)
+        self.inner.fill_polygon(v, style)
     }
 
+    /// Rasterises each glyph at its kerned, sub-pixel place on the baseline (see the module docs).
     fn draw_text<S: BackendTextStyle>(&mut self, text: &str, style: &S, pos: BackendCoord) -> Result<(), Error> {
-        self.0.draw_text(text, style, pos)
+        let font = match style.style() {
+            FontStyle::Bold => &self.bold,
+            _ => &self.regular,
+        };
+        let (size, anchor, transform) = (style.size(), style.anchor(), style.transform());
+        let baseline = self.metrics.baseline(size, anchor.v_pos) as f32;
+        let mut pixels = Vec::new();
+        for mut glyph in glyphs::line(font, text, size, anchor.h_pos) {
+            glyph.position.y += baseline;
+            if let Some(outline) = font.outline_glyph(glyph) {
+                let corner = outline.px_bounds().min;
+                outline.draw(|x, y, coverage| {
+                    let offset = (corner.x as i32 + x as i32, corner.y as i32 + y as i32);
+                    pixels.push((transform.transform(offset.0, offset.1), coverage));
+                });
+            }
+        }
+        let color = style.color();
+        for ((dx, dy), coverage) in pixels {
+            let alpha = color.alpha * f64::from(coverage.min(1.0));
+            self.inner.draw_pixel((pos.0 + dx, pos.1 + dy), BackendColor { alpha, ..color })?;
+        }
+        Ok(())
     }
 
     fn estimate_text_size<S: BackendTextStyle>(&self, text: &str, style: &S) -> Result<(u32, u32), Error> {
-        self.0.estimate_text_size(text, style)
+        self.inner.estimate_text_size(text, style)
     }
 
     fn blit_bitmap(&mut self, pos: BackendCoord, size: (u32, u32), src: &[u8]) -> Result<(), Error> {
-        self.0.blit_bitmap(pos, size, src)
+        self.inner.blit_bitmap(pos, size, src)
     }
 }
 
@@ -182,7 +231,8 @@ mod tests {
         let values: Vec<(f64, f64)> = (0..500).map(|i| (i as f64, if i % 2 == 0 { lo } else { hi })).collect();
         let mut rgb = vec![255u8; (w * h * 3) as usize];
         let (top, bottom) = {
-            let root = Bitmap(BitMapBackend::with_buffer_and_format(&mut rgb, (w, h)).unwrap()).into_drawing_area();
+            let inner = BitMapBackend::with_buffer_and_format(&mut rgb, (w, h)).unwrap();
+            let root = Bitmap::new(inner).unwrap().into_drawing_area();
             let mut chart = ChartBuilder::on(&root).margin(50).build_cartesian_2d(0.0..499.0, 0.0..0.4).unwrap();
             chart.draw_series(LineSeries::new(values, Color::stroke_width(&color, width))).unwrap();
             root.present().unwrap();

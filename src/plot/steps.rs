@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// Pixels between the x axis of an upper panel and the title of the one below.
+const PANEL_GAP: u32 = 18;
+
 /// The description of the step axis: on a log scale of 1 + step (`log`: panels that show the
 /// whole run, first steps spread out) or linear (the KL log panel, where a constant factor per
 /// step is a straight line).
@@ -19,6 +22,7 @@ fn step_axis(run: &Run, log: bool) -> &'static str {
 pub(super) fn losses<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
     let body = header(root, "Cross-entropy and KL divergence differ by exactly H(p)", &run.subtitle)?;
     let (top, bottom) = body.split_vertically(body.dim_in_pixel().1 * 11 / 20);
+    let bottom = bottom.margin(PANEL_GAP, 0, 0, 0);
     identity_panel(&top, run)?;
     kl_log_panel(&bottom, run)
 }
@@ -119,6 +123,7 @@ fn kl_log_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) ->
 pub(super) fn gap<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
     let body = header(root, "CE − KL equals H(p) at every step", &run.subtitle)?;
     let (top, bottom) = body.split_vertically(body.dim_in_pixel().1 / 2);
+    let bottom = bottom.margin(PANEL_GAP, 0, 0, 0);
     gap_panel(&top, run)?;
     residual_panel(&bottom, run)
 }

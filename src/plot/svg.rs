@@ -6,10 +6,11 @@
 //! base64 `@font-face` and names it in every text element, with `sans-serif` as the fallback.
 //!
 //! Text goes through [`Svg`], plotters' SVG backend with two corrections so that SVG text lands
-//! where the PNG's does: the font size (plotters writes size / 1.24 as the SVG font-size, while
-//! the bitmap draws the font with ascent − descent = size, i.e. an em of size × 2048 / 2384 for
-//! DejaVu Sans) and the baseline (plotters' SVG anchors text with `dy` in em and ex, which depend
-//! on the renderer's font metrics; the bitmap puts the baseline half the size below the anchor).
+//! where the PNG's does (see `glyphs.rs`): the font size (plotters writes size / 1.24 as the SVG
+//! font-size, while the font is laid out with ascent − descent = size, an em of size × 2048 / 2384)
+//! and the baseline (plotters' SVG anchors text with `dy` in em and ex, and the ex depends on the
+//! renderer; every text is written top-anchored, dy = 0.76 em, and moved so that its baseline
+//! lands where [`Metrics::baseline`] puts it).
 
 use std::collections::BTreeSet;
 
@@ -21,6 +22,7 @@ use plotters_backend::{
 };
 
 use super::font;
+use super::glyphs::{self, Metrics};
 
 /// The family name every text element uses and the embedded font is declared as.
 pub(super) const FAMILY: &str = "DejaVu Sans";
@@ -42,12 +44,10 @@ pub(super) fn render<F>(size: (u32, u32), draw: F) -> Result<Vec<u8>, String>
 where
     F: FnOnce(&DrawingArea<Svg<'_>, Shift>) -> Result<(), DrawingAreaErrorKind<BackendError>>,
 {
-    let face = ttf_parser::Face::parse(dejavu::sans::regular(), 0).map_err(|e| format!("the bundled font: {e}"))?;
-    let em_per_size =
-        f64::from(face.units_per_em()) / f64::from(i32::from(face.ascender()) - i32::from(face.descender()));
+    let metrics = glyphs::metrics().ok_or("the bundled DejaVu Sans font cannot be read")?;
     let (mut svg, mut used) = (String::new(), Used::default());
     {
-        let backend = Svg { inner: SVGBackend::with_string(&mut svg, size), used: &mut used, em_per_size };
+        let backend = Svg { inner: SVGBackend::with_string(&mut svg, size), used: &mut used, metrics };
         draw(&backend.into_drawing_area()).map_err(|e| e.to_string())?;
     }
     let style = style(&used)?;
@@ -58,23 +58,23 @@ where
 }
 
 /// The `<style>` element: an `@font-face` per face used, with the font subset as a base64 data
-/// URL, the family for all text, and round line joins (so that no stroke reaches past its data,
-/// as in the PNG).
+/// URL; the family for all text; and lines drawn as the PNG draws them (round joins and caps on
+/// curves, so that no stroke reaches past its data; one-pixel lines on whole pixels).
 fn style(used: &Used) -> Result<String, String> {
-    let mut css = String::from("\n<!-- Text: DejaVu Sans, a subset embedded below (licence in the font's name table; https://dejavu-fonts.github.io) -->\n<style>\n");
-    for (chars, weight, font) in
-        [(&used.regular, 400, dejavu::sans::regular()), (&used.bold, 700, dejavu::sans::bold())]
-    {
-        if !chars.is_empty() {
-            let data = base64(&font::subset(font, chars)?);
-            css += &format!(
-                "@font-face {{ font-family: \"{FAMILY}\"; font-weight: {weight}; src: url(\"data:font/ttf;base64,{data}\") format(\"truetype\"); }}\n"
-            );
-        }
+    let mut css = String::from(concat!(
+        "\n<!-- Text: DejaVu Sans, the glyphs used, embedded below ",
+        "(licence in the font's name table; https://dejavu-fonts.github.io) -->\n<style>\n"
+    ));
+    let faces = [(&used.regular, 400, dejavu::sans::regular()), (&used.bold, 700, dejavu::sans::bold())];
+    for (chars, weight, font) in faces.into_iter().filter(|f| !f.0.is_empty()) {
+        let data = base64(&font::subset(font, chars)?);
+        css += &format!("@font-face {{ font-family: \"{FAMILY}\"; font-weight: {weight}; ");
+        css += &format!("src: url(\"data:font/ttf;base64,{data}\") format(\"truetype\"); }}\n");
     }
-    css += &format!(
-        "text {{ font-family: \"{FAMILY}\", sans-serif; }}\npolyline {{ stroke-linejoin: round; }}\n</style>\n"
-    );
+    css += &format!("text {{ font-family: \"{FAMILY}\", sans-serif; }}\n");
+    css += "polyline { stroke-linejoin: round; }\n";
+    css += "polyline:not([stroke-width=\"1\"]) { stroke-linecap: round; }\n";
+    css += "polyline[stroke-width=\"1\"] { shape-rendering: crispEdges; }\n</style>\n";
     Ok(css)
 }
 
@@ -100,8 +100,7 @@ fn base64(bytes: &[u8]) -> String {
 pub(super) struct Svg<'a> {
     inner: SVGBackend<'a>,
     used: &'a mut Used,
-    /// The font's em in pixels per unit of plotters' text size: units per em / (ascent − descent).
-    em_per_size: f64,
+    metrics: Metrics,
 }
 
 impl DrawingBackend for Svg<'_> {
@@ -164,17 +163,10 @@ impl DrawingBackend for Svg<'_> {
             _ => self.used.regular.extend(text.chars()),
         }
         let size = style.size();
-        let em = size * self.em_per_size;
-        // The bitmap: baseline size / 2 below a top anchor; a centred or bottom anchor moves it up
-        // by half or all of plotters' layout height, size / 1.24 in whole pixels.
-        let height = (size / 1.24) as i32;
-        let lift = match style.anchor().v_pos {
-            VPos::Top => 0,
-            VPos::Center => height / 2,
-            VPos::Bottom => height,
-        };
-        // The SVG, anchored at the top: baseline 0.76 em below the anchor.
-        let shift = (size / 2.0 - f64::from(lift) - 0.76 * em).round() as i32;
+        let em = size * self.metrics.em;
+        // Top-anchored SVG text has its baseline 0.76 em below the anchor; move it to where the
+        // PNG's is.
+        let shift = (self.metrics.baseline(size, style.anchor().v_pos) - 0.76 * em).round() as i32;
         let (dx, dy) = style.transform().transform(0, shift);
         let anchor = Pos::new(style.anchor().h_pos, VPos::Top);
         let placed = Placed { style, size: em * 1.24, anchor };
