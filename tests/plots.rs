@@ -269,8 +269,15 @@ fn hostile_labels_leave_the_svg_valid_xml() {
         }
         assert!(files[*name].len() < 200_000, "{name} is {} bytes: the 100 KB label was not cut", files[*name].len());
     }
-    let text = svg_texts(&parse_svg(&files["distributions.svg"])).join(" ");
+    let texts = svg_texts(&parse_svg(&files["distributions.svg"]));
+    let text = texts.join(" ");
     assert!(text.contains("<b>&amp;") && text.contains("\\u{1b}[31m") && text.contains("xxx…"), "{text}");
+    // Escapes count towards a label's length: the bar labels stay short.
+    let subtitle = "data\\u{1b}[2J<script>&\\nname";
+    assert!(texts.iter().any(|t| t == subtitle), "the subtitle is shown escaped: {texts:?}");
+    for label in texts.iter().filter(|t| *t != subtitle && (t.contains('\\') || t.contains('…'))) {
+        assert!(label.chars().count() <= 17, "label {label:?} is too long for its bar group");
+    }
 }
 
 /// Counts over K categories (zeros likely, up to a million) from a seed; at least one positive.

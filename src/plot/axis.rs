@@ -96,10 +96,11 @@ impl Axis {
         let mut axis = Self::new(lo, hi, Scale::Linear, multiples(lo, hi, step), Vec::new(), |_| String::new());
         for (v, label) in &mut axis.ticks {
             // A tick at ±1e-17 is 0 that rounding moved; show it as 0.
-            *label = match (v.abs() < 1e-9 * step, decimals) {
-                (true, _) => "0".to_string(),
-                (false, 0..=6) => format!("{v:.decimals$}"),
-                (false, _) => scientific(*v, step),
+            let v = if v.abs() < 1e-9 * step { 0.0 } else { *v };
+            *label = match decimals {
+                0..=6 => format!("{v:.decimals$}"),
+                _ if v == 0.0 => "0".to_string(),
+                _ => scientific(v, step),
             };
         }
         axis

@@ -5,14 +5,27 @@ use super::*;
 
 /// Up to this many categories get a bar group each; more are shown by rank (`ranks.rs`).
 pub(super) const MAX_BARS: usize = 30;
-/// Category labels longer than this many characters are cut, ending in "…".
+/// Category labels are shown in at most this many characters (escapes included), plus "…" when cut.
 const MAX_LABEL_CHARS: usize = 16;
+
+/// `label` as [`crate::text::shown`] shows it, cut to [`MAX_LABEL_CHARS`] shown characters: a
+/// control character shows as an escape of up to 10 (`\u{1b}`), and a cut never splits one.
+fn short_label(label: &str) -> String {
+    let mut kept = MAX_LABEL_CHARS;
+    loop {
+        let shown = crate::text::shown(label, kept);
+        if kept <= 1 || shown.chars().count() <= MAX_LABEL_CHARS + 1 {
+            return shown;
+        }
+        kept -= 1;
+    }
+}
 
 /// Grouped bars of q at step 0, the final q and p per category, labelled below the axis.
 pub(super) fn distributions<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
     let (p, history) = (run.p, run.history);
     let values = [&history.q_initial[..], &history.q_final[..], p.probs()];
-    let labels: Vec<String> = p.labels().iter().map(|l| crate::text::shown(l, MAX_LABEL_CHARS)).collect();
+    let labels: Vec<String> = p.labels().iter().map(|l| short_label(l)).collect();
     let n = labels.len();
     let body = header(root, "Model q before and after training, against the data p", &run.subtitle)?;
 
