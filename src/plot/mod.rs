@@ -9,20 +9,23 @@
 //!   30 categories, probability against rank on log–log axes for more
 //!
 //! Each chart is one drawing function, generic over the plotters backend, called once for the
-//! PNG (`png.rs`) and once for the SVG (`svg.rs`). This file holds what the charts share: the entry
-//! point, the data they show and the style; `steps.rs` draws the per-step charts, `bars.rs` and
-//! `ranks.rs` the distributions, `axis.rs` the axes, `bound.rs` the residual's bound.
+//! PNG and once for the SVG. The files, in the order data flows through them:
+//!
+//! - this file: the entry point, the data the charts show (checked, converted to the units), colours
+//! - `steps.rs` draws the per-step charts, `bars.rs` and `ranks.rs` the distributions, from the
+//!   pieces in `panel.rs` (title, panels, legends, markers) on the axes of `axis.rs`
+//! - `bound.rs`: the residual's bound, a number the gap chart draws
+//! - `png.rs` and `svg.rs`: the two backends, each a thin correction of plotters' own, and their
+//!   bytes; `glyphs.rs` places text the same in both, `font.rs` cuts the font the SVG embeds
 //!
 //! All text is DejaVu Sans from the `dejavu` crate: rasterised by ab_glyph in the PNG, embedded as a
-//! subset in the SVG (`font.rs`), so both show the same letters in the same places. Category labels
-//! and the run description are user data and go through [`crate::text::shown`].
+//! subset in the SVG, so both show the same letters in the same places. Category labels and the run
+//! description are user data and go through [`crate::text::shown`].
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use plotters::chart::{MeshStyle, SeriesAnno};
 use plotters::coord::Shift;
-use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{register_font, FontStyle};
@@ -34,6 +37,7 @@ mod bars;
 mod bound;
 mod font;
 mod glyphs;
+mod panel;
 mod png;
 mod ranks;
 mod steps;
@@ -41,6 +45,7 @@ mod svg;
 
 use axis::Axis;
 pub use bound::residual_bound;
+use panel::*;
 
 const FONT: &str = svg::FAMILY;
 const CE_COLOR: RGBColor = RGBColor(31, 119, 180);
@@ -54,17 +59,10 @@ const DISTRIBUTION_COLORS: [RGBColor; 3] = [RGBColor(253, 174, 97), CE_COLOR, RG
 /// At most this many steps are drawn per series (see [`drawn_indices`]).
 const MAX_POINTS: usize = 2000;
 
-/// Height in pixels of one legend entry at the legend's 22 px font.
-const LEGEND_ROW: u32 = 28;
-
-/// Stroke width of the curves. Even: plotters rounds the edges of odd-width lines unevenly, which
-/// makes a flat line look bent at its ends.
+/// Stroke width of the curves, in pixels.
 const LINE_WIDTH: u32 = 4;
 
 type DrawResult<T, DB> = std::result::Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
-
-/// A chart panel with our axes on both sides.
-type Panel<'a, DB> = ChartContext<'a, DB, Cartesian2d<Axis, Axis>>;
 
 /// The charts of a run as (file name, bytes) pairs: `losses.png`, `losses.svg`, `gap.png`,
 /// `gap.svg`, `distributions.png`, `distributions.svg`, in that order.
@@ -78,7 +76,7 @@ type Panel<'a, DB> = ChartContext<'a, DB, Cartesian2d<Axis, Axis>>;
 pub fn charts(history: &History, p: &Empirical, units: Units, subtitle: &str) -> Result<Vec<(String, Vec<u8>)>> {
     let run = register_fonts()
         .and_then(|()| Run::new(history, p, units, subtitle))
-        .map_err(|message| Error::Plot { path: PathBuf::from("losses.png"), message })?;
+        .map_err(|message| Error::Plot { path: PathBuf::from("charts"), message })?;
     let mut files = Vec::new();
     for chart in [Chart::Losses, Chart::Gap, Chart::Distributions] {
         let size = chart.size();
@@ -249,133 +247,4 @@ fn positive_runs(points: impl Iterator<Item = (f64, f64)>) -> Vec<Vec<(f64, f64)
     }
     runs.retain(|r| !r.is_empty());
     runs
-}
-
-/// Draws `points` as a line `width` pixels wide, or a single point as a dot of that diameter (a
-/// one-point line shows in neither PNG nor SVG); returns the series to label.
-fn line<'a, 'b, DB: DrawingBackend + 'a>(
-    chart: &'b mut Panel<'a, DB>,
-    points: Vec<(f64, f64)>,
-    color: RGBColor,
-    width: u32,
-) -> DrawResult<&'b mut SeriesAnno<'a, DB>, DB> {
-    if let [point] = points[..] {
-        return chart.draw_series([Circle::new(point, width.div_ceil(2) + 1, color.filled())]);
-    }
-    chart.draw_series(LineSeries::new(points, color.stroke_width(width)))
-}
-
-/// Draws the title and, smaller, the run description (cut with '…' to fit the width) at the top
-/// of `root`; returns the area below.
-fn header<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    title: &str,
-    subtitle: &str,
-) -> DrawResult<DrawingArea<DB, Shift>, DB> {
-    let width = root.dim_in_pixel().0;
-    let top = Pos::new(HPos::Center, VPos::Top);
-    let centre = width as i32 / 2;
-    root.draw(&Text::new(title, (centre, 16), font(32).pos(top)))?;
-    let style = font(22).color(&H_COLOR).pos(top);
-    let mut shown = subtitle.to_string();
-    let mut chars = subtitle.chars().count();
-    while chars > 1 && root.estimate_text_size(&shown, &style)?.0 + 40 > width {
-        chars -= 1;
-        shown = crate::text::shown(subtitle, chars);
-    }
-    root.draw(&Text::new(shown, (centre, 60), style))?;
-    Ok(root.split_vertically(96).1)
-}
-
-/// A builder for one panel on `area` (titled beforehand with [`DrawingArea::titled`], as a chart
-/// caption would be drawn again by every build), with `x_label_area` pixels under the plot for
-/// the x axis and 140 on the left for the y axis.
-fn panel<'a, 'b, DB: DrawingBackend>(area: &'a DrawingArea<DB, Shift>, x_label_area: u32) -> ChartBuilder<'a, 'b, DB> {
-    let mut builder = ChartBuilder::on(area);
-    builder.margin(8).margin_right(40).x_label_area_size(x_label_area).y_label_area_size(140);
-    builder
-}
-
-/// The height in pixels of the plotting area `builder` makes over `x`.
-fn plot_height<DB: DrawingBackend>(builder: &mut ChartBuilder<'_, '_, DB>, x: &Axis) -> DrawResult<u32, DB> {
-    Ok(builder.build_cartesian_2d(x.clone(), Axis::linear(0.0, 1.0, 1))?.plotting_area().dim_in_pixel().1)
-}
-
-/// The top of a y axis starting at `lo` that shows data up to `max` with 5 % to spare, and keeps
-/// the data under the legend (up to `under`) below a legend of `rows` entries on a plot `height`
-/// pixels tall. All in the axis's linear coordinate (the value, or its log10).
-fn top_with_legend(lo: f64, max: f64, under: f64, rows: u32, height: u32) -> f64 {
-    let free = (1.0 - f64::from(LEGEND_ROW * rows + 50) / f64::from(height.max(1))).max(0.3);
-    let top = (lo + (max - lo) * 1.05).max(lo + (under - lo) / free);
-    if top > lo {
-        top
-    } else {
-        lo + 1.0
-    }
-}
-
-/// Where a legend of `rows` entries goes on a plot `height` pixels tall, and the top of a y axis
-/// that starts at `lo` and shows data up to `max`; `under`: the data in the legend's columns. All
-/// in the axis's linear coordinate (the value, or its log10). Upper right if the data leaves room
-/// there, else middle right if it leaves room there, else upper right on an axis raised above the
-/// data ([`top_with_legend`]).
-fn place_legend(lo: f64, max: f64, under: &[f64], rows: u32, height: u32) -> (f64, SeriesLabelPosition) {
-    let top = lo + (max - lo).max(f64::MIN_POSITIVE) * 1.05;
-    let band = f64::from(LEGEND_ROW * rows + 50) / f64::from(height.max(1));
-    let at = |v: f64| (v - lo) / (top - lo);
-    if under.iter().all(|&v| at(v) < 1.0 - band) {
-        return (top, SeriesLabelPosition::UpperRight);
-    }
-    if under.iter().all(|&v| (at(v) - 0.5).abs() > band / 2.0) {
-        return (top, SeriesLabelPosition::MiddleRight);
-    }
-    let highest = under.iter().fold(lo, |a, &b| a.max(b));
-    (top_with_legend(lo, max, highest, rows, height), SeriesLabelPosition::UpperRight)
-}
-
-/// The shared mesh style: axis descriptions, label fonts, grid lines (light ones at minor ticks).
-fn mesh<'a, 'b, DB: DrawingBackend>(
-    chart: &'b mut Panel<'a, DB>,
-    x_desc: &str,
-    y_desc: &str,
-) -> MeshStyle<'a, 'b, Axis, Axis, DB> {
-    let mut mesh = chart.configure_mesh();
-    mesh.x_desc(x_desc)
-        .y_desc(y_desc)
-        .axis_desc_style(font(24))
-        .label_style(font(20))
-        .bold_line_style(GRID)
-        .light_line_style(MINOR_GRID);
-    mesh
-}
-
-/// Draws the series legend at `position`, over the headroom [`top_with_legend`] left there.
-fn legend<'a, DB: DrawingBackend + 'a>(chart: &mut Panel<'a, DB>, position: SeriesLabelPosition) -> DrawResult<(), DB> {
-    chart
-        .configure_series_labels()
-        .position(position)
-        .margin(12)
-        .legend_area_size(44)
-        .label_font(font(22))
-        .background_style(WHITE.mix(0.9))
-        .border_style(H_COLOR)
-        .draw()
-}
-
-/// A legend key: a short line in `color`, dashed or solid (a dash longer than the line).
-fn key(color: RGBColor, dashed: bool) -> impl Fn((i32, i32)) -> DashedPathElement<std::vec::IntoIter<(i32, i32)>, i32> {
-    let (dash, gap) = if dashed { (7, 5) } else { (40, 0) };
-    move |(x, y)| DashedPathElement::new(vec![(x, y), (x + 30, y)], dash, gap, color.stroke_width(LINE_WIDTH))
-}
-
-/// A marker for values a log axis cannot show (0, or below 0 by rounding): a triangle pointing
-/// down at `tip`, the point on the axis's bottom edge.
-fn floor_marker(color: RGBColor, tip: (i32, i32)) -> Polygon<(i32, i32)> {
-    let (x, y) = tip;
-    Polygon::new(vec![(x - 6, y - 11), (x + 6, y - 11), (x, y)], color.mix(0.6).filled())
-}
-
-/// Text in the chart font at `size` pixels.
-fn font(size: u32) -> TextStyle<'static> {
-    TextStyle::from((FONT, size).into_font())
 }
