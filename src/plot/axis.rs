@@ -203,6 +203,9 @@ impl ValueFormatter<f64> for Axis {
 /// A round tick spacing (1, 2 or 5 × 10ᵏ) giving at most about `n` ticks over `span`.
 fn nice_step(span: f64, n: usize) -> f64 {
     let raw = span / n.max(1) as f64;
+    if !(raw > 0.0 && raw.is_finite()) {
+        return 1.0;
+    }
     let decade = 10f64.powf(raw.log10().floor());
     [1.0, 2.0, 5.0, 10.0].into_iter().map(|m| m * decade).find(|s| *s >= raw).unwrap_or(10.0 * decade)
 }
