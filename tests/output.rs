@@ -4,8 +4,9 @@
 //! exactly the files it held before or exactly one complete new set, and no leftovers.
 //!
 //! Faults are injected with `KLFIT_FAULT_RENAME_FAILS` and `KLFIT_FAULT_ABORT_AFTER` (see
-//! `src/report/dir.rs`). A commit over a full earlier set makes 18 renames: 9 earlier files into
-//! the transaction's `old/`, then 9 new files into the folder.
+//! `src/report/dir.rs`). A commit over a full earlier set of F files makes 2F renames: F earlier
+//! files into the transaction's `old/`, then F new files into the folder (F = 10: the CSV files,
+//! six charts, summary.json and index.html).
 
 mod support;
 
@@ -19,7 +20,7 @@ use support::{assert_one_complete_run, assert_same, names, one_line, recover_onl
 use tempfile::TempDir;
 
 /// Renames in a commit over a full earlier set.
-const RENAMES: usize = 18;
+const RENAMES: usize = 2 * klfit::report::OUTPUTS.len();
 
 /// A temporary folder holding `out` with the files of a finished `income` run.
 fn earlier_run() -> (TempDir, std::path::PathBuf) {
@@ -135,7 +136,7 @@ fn a_rename_failing_at_any_point_of_a_commit_leaves_the_folder_as_it_was() {
 #[test]
 fn a_failed_commit_into_a_new_folder_removes_the_folders_it_made() {
     let dir = TempDir::new().unwrap();
-    for n in 1..=9 {
+    for n in 1..=klfit::report::OUTPUTS.len() {
         let output = faulty_run(&dir.path().join("new/nested"), &[fails(n)]);
         assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
         assert!(names(&snapshot(dir.path())).is_empty(), "rename {n} failed: {:?}", names(&snapshot(dir.path())));
@@ -159,7 +160,7 @@ fn a_crash_at_any_point_of_a_commit_is_undone_by_the_next_run() {
 #[test]
 fn a_crash_during_a_commit_into_a_new_folder_leaves_it_empty_after_recovery() {
     let dir = TempDir::new().unwrap();
-    for n in 1..=9 {
+    for n in 1..=klfit::report::OUTPUTS.len() {
         let out = dir.path().join(format!("new-{n}"));
         let output = faulty_run(&out, &[aborts_after(n)]);
         assert_eq!(output.status.signal(), Some(libc::SIGABRT));
@@ -171,7 +172,8 @@ fn a_crash_during_a_commit_into_a_new_folder_leaves_it_empty_after_recovery() {
 #[test]
 fn a_crash_or_failure_while_undoing_a_failed_commit_is_undone_by_the_next_run() {
     // Rename 5 fails after 4 earlier files were moved aside (undone by renames 6..=9); rename 14
-    // fails after 4 new files were moved in (undone by renames 15..=18, then 19..=27).
+    // fails after 3 new files were moved in (renames 11..=13, undone by renames 15..=17, then the
+    // 10 earlier files come back with renames 18..=27).
     let (_dir, out) = earlier_run();
     let before = snapshot(&out);
     let crashes = (6..=9).map(|m| (5, m)).chain((15..=27).map(|m| (14, m)));
@@ -192,7 +194,7 @@ fn a_crash_or_failure_while_undoing_a_failed_commit_is_undone_by_the_next_run() 
 
 #[test]
 fn a_crash_during_recovery_is_finished_by_the_next_recovery() {
-    // After a crash at the end of a commit, recovery makes 18 renames (9 new files back, 9 earlier
+    // After a crash at the end of a commit, recovery makes 2F renames (F new files back, F earlier
     // files back); crash it at several of them, then recover for good.
     let (_dir, out) = earlier_run();
     let before = snapshot(&out);

@@ -1,113 +1,215 @@
-//! The per-step charts: CE and KL against step (`losses`), and CE − KL with its residual (`gap`),
-//! both on a logarithmic step axis.
+//! The per-step charts: CE and KL against step with KL on a log scale below (`losses`), and
+//! CE − KL with its residual and the residual's bound (`gap`).
 
 use super::*;
 
-/// The step axis's description.
-const STEP_AXIS: &str = "step (parameter updates, log scale; step 0 at the left edge)";
-/// Where an exact zero is drawn on a log axis (log 0 = −∞).
-const ZERO_FLOOR: f64 = 1e-18;
+/// Pixels between the x axis of an upper panel and the title of the one below.
+const PANEL_GAP: u32 = 18;
 
-/// CE and KL against step, the dashed H(p) line, and an arrow showing that the gap between the curves is H(p).
-pub(super) fn losses<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
-    let body = header(root, "Cross-entropy and KL divergence differ by exactly H(p)", run.subtitle)?;
-    let max = run.ce.iter().chain(&run.kl).fold(0.0, |a: f64, &b| a.max(b));
-    let mut builder = ChartBuilder::on(&body);
-    builder.margin(20).margin_right(40).x_label_area_size(70).y_label_area_size(100);
-    let mut chart = below_legend(&mut builder, (0..run.last_step()).log_scale(), 0.0, max, max, 3)?;
-    let y_top = chart.y_range().end;
-    mesh(&mut chart, STEP_AXIS, &format!("loss ({})", run.units)).x_label_formatter(&step_label).draw()?;
-
-    let (h, end) = (run.entropy, run.last_step());
-    for (values, color, name) in
-        [(&run.ce, CE_COLOR, "cross-entropy CE(p, q)"), (&run.kl, KL_COLOR, "KL divergence KL(p‖q)")]
-    {
-        curve(&mut chart, run, values, color, name)?;
+/// The description of the step axis: on a log scale of 1 + step (`log`: panels that show the
+/// whole run, first steps spread out) or linear (the KL log panel, where a constant factor per
+/// step is a straight line).
+fn step_axis(run: &Run, log: bool) -> &'static str {
+    match (run.last_step(), log) {
+        (0, _) => "step (only step 0: no updates were made)",
+        (_, true) => "step (parameter updates; log scale of 1 + step)",
+        (_, false) => "step (parameter updates)",
     }
-    // Drawn last, so the dashed line stays visible where CE settles onto it.
-    level(&mut chart, end, h, H_COLOR, format!("H(p) = {h:.4} {} (constant)", run.units))?;
+}
 
-    // The arrow goes where KL has fallen halfway (kept off the plot's edges), so it spans the gap
-    // while both curves still move. Skipped when H(p) is too small to draw an arrow across.
-    if h > 0.05 * y_top {
-        let halfway = run.kl.iter().position(|&kl| kl <= 0.5 * run.kl[0]).map_or(0, |i| run.steps[i]);
-        let x = halfway.clamp(1, end);
-        let i = run.steps.iter().position(|&s| s >= x).unwrap_or(0);
-        let (x, low, high) = (run.steps[i], run.kl[i], run.ce[i]);
-        let style = BLACK.stroke_width(2);
-        let head = |dy: i32| Polygon::new(vec![(0, 0), (-7, dy), (7, dy)], BLACK.filled());
-        chart.draw_series([PathElement::new(vec![(x, low), (x, high)], style)])?;
-        chart.draw_series([EmptyElement::at((x, high)) + head(14), EmptyElement::at((x, low)) + head(-14)])?;
-        let text = Text::new("CE − KL = H(p)", (12, 0), font(22).pos(Pos::new(HPos::Left, VPos::Center)));
-        // Beside the arrow's middle, unless the dashed H(p) line runs there.
-        let middle = 0.5 * (low + high);
-        let y = if (middle - h).abs() < 0.05 * y_top { low + 0.3 * (high - low) } else { middle };
-        chart.draw_series([EmptyElement::at((x, y)) + text])?;
+/// CE and KL against step with the dashed H(p) line and an arrow showing that the gap is H(p);
+/// below, KL on a log scale.
+pub(super) fn losses<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
+    let body = header(root, "Cross-entropy and KL divergence differ by exactly H(p)", &run.subtitle)?;
+    let (top, bottom) = body.split_vertically(body.dim_in_pixel().1 * 11 / 20);
+    let bottom = bottom.margin(PANEL_GAP, 0, 0, 0);
+    identity_panel(&top, run)?;
+    kl_log_panel(&bottom, run)
+}
+
+/// CE and KL on a linear scale, the H(p) line, and the arrow CE − KL = H(p).
+fn identity_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
+    let x = Axis::log_steps(run.last_step());
+    let max = run.ce.iter().chain(&run.kl).fold(0.0, |a: f64, &b| a.max(b));
+    let area = area.titled("CE and KL on a linear scale: the same curve, H(p) apart", font(24))?;
+    let mut builder = panel(&area, 70);
+    let height = plot_height(&mut builder, &x)?;
+    let top = top_with_legend(0.0, max, max, 3, height);
+    let mut chart = builder.build_cartesian_2d(x, Axis::linear(0.0, top, 6))?;
+    mesh(&mut chart, step_axis(run, true), &format!("loss ({})", run.units)).draw()?;
+
+    let h = run.entropy;
+    curve(&mut chart, run, &run.ce, CE_COLOR, "cross-entropy CE(p, q)")?;
+    curve(&mut chart, run, &run.kl, KL_COLOR, "KL divergence KL(p‖q)")?;
+    // Drawn last, so the dashed line stays visible where CE settles onto it.
+    level(&mut chart, h, H_COLOR, format!("H(p) = {h:.4} {} (constant)", run.units))?;
+    if h > 0.05 * top {
+        arrow(&mut chart, run, top)?;
     }
     legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
-/// Two panels: CE − KL against step on the H(p) line, and |CE − KL − H(p)| on a log scale.
+/// A double arrow from KL up to CE, labelled CE − KL = H(p), where KL has fallen halfway (so it
+/// spans the gap while both curves still move), with its label on the side with room.
+fn arrow<'a, DB: DrawingBackend + 'a>(chart: &mut Panel<'a, DB>, run: &Run, y_top: f64) -> DrawResult<(), DB> {
+    let mut i = run.kl.iter().position(|&kl| kl <= 0.5 * run.kl[0]).unwrap_or(run.kl.len() - 1);
+    if i == 0 && run.kl.len() > 1 {
+        i = 1;
+    }
+    let (x, low, high, h) = (run.steps[i], run.kl[i], run.ce[i], run.entropy);
+    let style = BLACK.stroke_width(2);
+    let head = |dy: i32| Polygon::new(vec![(0, 0), (-7, dy), (7, dy)], BLACK.filled());
+    chart.draw_series([PathElement::new(vec![(x, low), (x, high)], style)])?;
+    chart.draw_series([EmptyElement::at((x, high)) + head(14), EmptyElement::at((x, low)) + head(-14)])?;
+    // Right of the arrow, or left of it in the right third of the plot.
+    let std::ops::Range { start: left, end: right } = chart.plotting_area().get_pixel_range().0;
+    let on_right = chart.backend_coord(&(x, 0.0)).0 > left + 2 * (right - left) / 3;
+    let (dx, anchor) = if on_right { (-12, HPos::Right) } else { (12, HPos::Left) };
+    let text = Text::new("CE − KL = H(p)", (dx, 0), font(22).pos(Pos::new(anchor, VPos::Center)));
+    // Beside the arrow's middle, unless the dashed H(p) line runs there.
+    let middle = 0.5 * (low + high);
+    let y = if (middle - h).abs() < 0.05 * y_top { low + 0.3 * (high - low) } else { middle };
+    chart.draw_series([EmptyElement::at((x, y)) + text])?;
+    Ok(())
+}
+
+/// KL on a log scale against a linear step axis: geometric convergence is a straight line. The
+/// dashed line is the rounding level of the KL sum, ε·(CE + H(p)) (see [`residual_bound`]); KL
+/// measured as 0 or, by rounding, below 0 cannot be placed on a log axis and is marked on the
+/// bottom edge.
+fn kl_log_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
+    let x = Axis::linear_steps(run.last_step());
+    let area = area.titled("KL(p‖q) on a log scale: a straight line is the same factor every step", font(24))?;
+    let mut builder = panel(&area, 70);
+    let height = plot_height(&mut builder, &x)?;
+    let count = |f: fn(f64) -> bool| run.history.records.iter().filter(|r| f(r.metrics.kl_divergence)).count();
+    let (zeros, negatives) = (count(|kl| kl == 0.0), count(|kl| kl < 0.0));
+    let rows = 2 + u32::from(zeros + negatives > 0);
+    let right_half = x.at(0.45);
+    let (y, position) = log_range(run, &[&run.kl, &run.kl_rounding], right_half, rows, height);
+    let lo = y.lo();
+    let mut chart = builder.build_cartesian_2d(x, y)?;
+    mesh(&mut chart, step_axis(run, false), &format!("KL(p‖q) ({}, log scale)", run.units)).draw()?;
+
+    for (i, segment) in positive_runs(run.points(&run.kl)).into_iter().enumerate() {
+        let series = line(&mut chart, segment, KL_COLOR, LINE_WIDTH)?;
+        if i == 0 {
+            series.label("KL divergence KL(p‖q)").legend(key(KL_COLOR, false));
+        }
+    }
+    let level: Vec<(f64, f64)> = run.points(&run.kl_rounding).filter(|&(_, v)| v > 0.0).collect();
+    if !level.is_empty() {
+        dashed(&mut chart, level, H_COLOR, "rounding level of the KL sum, ε·(CE + H(p)), ε = 2⁻⁵²".to_string())?;
+    }
+    if zeros + negatives > 0 {
+        let what = match (zeros, negatives) {
+            (_, 0) => "KL = 0 exactly",
+            (0, _) => "KL < 0 by rounding",
+            _ => "KL = 0 exactly or < 0 by rounding",
+        };
+        let label =
+            format!("{what} at {} of {} steps: on the bottom edge", zeros + negatives, run.history.records.len());
+        let floor = run.points(&run.kl).filter(|&(_, kl)| kl <= 0.0);
+        chart
+            .draw_series(floor.map(|(s, _)| EmptyElement::at((s, lo)) + floor_marker(KL_COLOR, (0, 0))))?
+            .label(label)
+            .legend(|(x, y)| floor_marker(KL_COLOR, (x + 15, y + 6)));
+    }
+    legend(&mut chart, position)
+}
+
+/// Two panels: CE − KL against step on the H(p) line, and |CE − KL − H(p)| on a log scale under
+/// its bound.
 pub(super) fn gap<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
-    let body = header(root, "CE − KL equals H(p) at every step", run.subtitle)?;
+    let body = header(root, "CE − KL equals H(p) at every step", &run.subtitle)?;
     let (top, bottom) = body.split_vertically(body.dim_in_pixel().1 / 2);
+    let bottom = bottom.margin(PANEL_GAP, 0, 0, 0);
+    gap_panel(&top, run)?;
+    residual_panel(&bottom, run)
+}
+
+/// CE − KL in a window of ±0.1 % around H(p), so any drift of CE − KL would show.
+fn gap_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
     let h = run.entropy;
-
-    // Top: a window of ±0.1 % around H(p), so any drift of CE − KL would show.
     let half = (1e-3 * h.abs()).max(1e-9);
-    let digits = (-half.log10()).ceil().max(0.0) as usize + 1;
-    let tick = |v: &f64| match digits {
-        _ if v.abs() < 1e-6 * half => "0".to_string(),
-        0..=6 => format!("{v:.digits$}"),
-        _ => format!("{v:.1e}"),
-    };
-    let top = top.titled("CE − KL as measured (two separate sums), against H(p) from the counts", font(24))?;
-    let mut chart =
-        below_legend(&mut panel(&top, 40), (0..run.last_step()).log_scale(), h - half, h + half, h + half, 2)?;
-    mesh(&mut chart, "", &format!("CE − KL ({})", run.units))
-        .x_label_formatter(&step_label)
-        .y_labels(5)
-        .y_label_formatter(&tick)
-        .draw()?;
-    let end = run.last_step();
+    let x = Axis::log_steps(run.last_step());
+    let area = area.titled("CE − KL as measured (two separate sums), against H(p) from the counts", font(24))?;
+    let mut builder = panel(&area, 40);
+    let height = plot_height(&mut builder, &x)?;
+    let top = top_with_legend(h - half, h + half, h + half, 2, height);
+    let mut chart = builder.build_cartesian_2d(x, Axis::linear(h - half, top, 5))?;
+    mesh(&mut chart, "", &format!("CE − KL ({})", run.units)).draw()?;
     curve(&mut chart, run, &run.gap, CE_COLOR, "CE − KL, measured")?;
-    level(&mut chart, end, h, H_COLOR, format!("H(p) = {h:.6} {}", run.units))?;
-    legend(&mut chart, SeriesLabelPosition::UpperRight)?;
-
-    // Bottom: log10 of the residual on a linear axis labelled in powers of ten.
-    let log = |v: f64| v.max(ZERO_FLOOR).log10();
-    let rounding = f64::EPSILON * h.abs();
-    let shown: Vec<f64> = run.residual.iter().map(|&r| log(r)).collect();
-    let lo = shown.iter().fold(log(rounding), |a, &b| a.min(b)).floor() - 1.0;
-    let max = shown.iter().fold(log(rounding), |a, &b| a.max(b)).ceil() + 0.5;
-    let bottom = bottom.titled("Residual |CE − KL − H(p)|: floating-point rounding only", font(24))?;
-    let mut chart = below_legend(&mut panel(&bottom, 70), (0..run.last_step()).log_scale(), lo, max, max, 2)?;
-    let decades = (chart.y_range().end - lo).ceil() as usize;
-    let y_desc = format!("|CE − KL − H(p)| ({}, log)", run.units);
-    mesh(&mut chart, STEP_AXIS, &y_desc)
-        .y_labels((decades + 1).min(8))
-        .x_label_formatter(&step_label)
-        .y_label_formatter(&|v| power_of_ten(*v))
-        .draw()?;
-    let zero = power_of_ten(ZERO_FLOOR.log10());
-    let label = match rounding > 0.0 {
-        true => format!("one rounding of H(p): ε·H(p) = {rounding:.1e} {}", run.units),
-        false => format!("one rounding of H(p): ε·H(p) = 0 (drawn at {zero})"),
-    };
-    level(&mut chart, end, log(rounding), KL_COLOR, label)?;
-    chart
-        .draw_series(run.points(&shown).map(|xy| Circle::new(xy, 3, CE_COLOR.filled())))?
-        .label(match run.thinned {
-            false => format!("|CE − KL − H(p)| at each step (exact 0 drawn at {zero})"),
-            true => format!("|CE − KL − H(p)| at {} log-spaced steps (0 drawn at {zero})", run.steps.len()),
-        })
-        .legend(|(x, y)| Circle::new((x + 12, y), 4, CE_COLOR.filled()));
+    level(&mut chart, h, H_COLOR, format!("H(p) = {h:.6} {}", run.units))?;
     legend(&mut chart, SeriesLabelPosition::UpperRight)
+}
+
+/// |CE − KL − H(p)| per step as dots on a log scale, under the dashed bound of [`residual_bound`];
+/// residuals of exactly 0 (the roundings cancelled) are marked on the bottom edge.
+fn residual_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
+    let x = Axis::log_steps(run.last_step());
+    let title = match run.bound {
+        Some(_) => "|CE − KL − H(p)| stays below the bound on the rounding error of the three sums",
+        None => "|CE − KL − H(p)|: rounding error (no bound drawn: the counts are not whole numbers)",
+    };
+    let area = area.titled(title, font(24))?;
+    let mut builder = panel(&area, 70);
+    let height = plot_height(&mut builder, &x)?;
+    let zeros = run.history.records.iter().filter(|r| r.metrics.residual() == 0.0).count();
+    let rows = 1 + u32::from(run.bound.is_some()) + u32::from(zeros > 0);
+    let bound = run.bound.as_deref().unwrap_or(&[]);
+    let (y, position) = log_range(run, &[&run.residual, bound], x.lo(), rows, height);
+    let lo = y.lo();
+    let mut chart = builder.build_cartesian_2d(x, y)?;
+    mesh(&mut chart, step_axis(run, true), &format!("|CE − KL − H(p)| ({}, log scale)", run.units)).draw()?;
+
+    if !bound.is_empty() {
+        let nats = if run.units == "nats" { "" } else { ", terms in nats" };
+        let label = format!("bound: u·(4·CE + KL + {}·H + 1), u = 2⁻⁵³{nats}", entropy_coefficient(run.p));
+        dashed(&mut chart, run.points(bound).collect(), KL_COLOR, label)?;
+    }
+    if run.residual.iter().any(|&r| r > 0.0) {
+        let dots = run.points(&run.residual).filter(|&(_, r)| r > 0.0).map(|xy| Circle::new(xy, 3, CE_COLOR.filled()));
+        chart
+            .draw_series(dots)?
+            .label(match run.thinned {
+                false => "|CE − KL − H(p)| at each step".to_string(),
+                true => format!("|CE − KL − H(p)| at {} log-spaced steps", run.steps.len()),
+            })
+            .legend(|(x, y)| Circle::new((x + 15, y), 4, CE_COLOR.filled()));
+    }
+    if zeros > 0 {
+        let at_zero = run.points(&run.residual).filter(|&(_, r)| r == 0.0);
+        chart
+            .draw_series(at_zero.map(|(s, _)| EmptyElement::at((s, lo)) + floor_marker(CE_COLOR, (0, 0))))?
+            .label(format!(
+                "exactly 0 (the roundings cancelled) at {zeros} of {} steps: on the bottom edge",
+                run.history.records.len()
+            ))
+            .legend(|(x, y)| floor_marker(CE_COLOR, (x + 15, y + 6)));
+    }
+    legend(&mut chart, position)
+}
+
+/// A log y axis for the positive values of `series` (per step), from a third below the smallest
+/// to the largest, and where its legend of `rows` entries goes (see [`place_legend`]) over the
+/// values at steps from `legend_from` on. Without positive values, 10⁻¹⁸ to 10⁻¹².
+fn log_range(run: &Run, series: &[&[f64]], legend_from: f64, rows: u32, height: u32) -> (Axis, SeriesLabelPosition) {
+    let positive =
+        || series.iter().flat_map(|s| run.steps.iter().zip(s.iter())).filter(|(_, &v)| v > 0.0 && v.is_finite());
+    let (min, max) = positive().fold((f64::INFINITY, 0.0f64), |(lo, hi), (_, &v)| (lo.min(v), hi.max(v)));
+    if max == 0.0 {
+        return (Axis::log(1e-18, 1e-12, false), SeriesLabelPosition::UpperRight);
+    }
+    let under: Vec<f64> = positive().filter(|(&s, _)| s >= legend_from).map(|(_, v)| v.log10()).collect();
+    let lo = (min / 3.0).log10();
+    let (top, position) = place_legend(lo, max.log10(), &under, rows, height);
+    (Axis::log(10f64.powf(lo), 10f64.powf(top), false), position)
 }
 
 /// Draws one per-step series as a line (a dot when only step 0 was recorded), with its legend entry.
 fn curve<'a, DB: DrawingBackend + 'a>(
-    chart: &mut ChartContext<'a, DB, Cartesian2d<LogCoord<usize>, RangedCoordf64>>,
+    chart: &mut Panel<'a, DB>,
     run: &Run,
     values: &[f64],
     color: RGBColor,
@@ -123,41 +225,32 @@ fn curve<'a, DB: DrawingBackend + 'a>(
     Ok(())
 }
 
-/// Draws a dashed horizontal line at height `y` across steps 0..=`end`, with its legend entry.
+/// Draws a dashed horizontal line at height `y` across the panel, with its legend entry.
 fn level<'a, DB: DrawingBackend + 'a>(
-    chart: &mut ChartContext<'a, DB, Cartesian2d<LogCoord<usize>, RangedCoordf64>>,
-    end: usize,
+    chart: &mut Panel<'a, DB>,
     y: f64,
     color: RGBColor,
     label: String,
 ) -> DrawResult<(), DB> {
-    let line = DashedLineSeries::new([(0, y), (end, y)], 12, 8, color.stroke_width(2));
-    chart.draw_series(line)?.label(label).legend(key(color, true));
-    Ok(())
+    let (start, end) = (chart.x_range().start, chart.x_range().end);
+    dashed(chart, vec![(start, y), (end, y)], color, label)
 }
 
-/// A tick label of the logarithmic step axis: 1, 2, 5, 10, 20, 50, ... are labelled, the ticks
-/// between them (3, 4, 6, ...) only get grid lines, so labels never crowd.
-fn step_label(step: &usize) -> String {
-    let mut leading = *step;
-    while leading >= 10 && leading.is_multiple_of(10) {
-        leading /= 10;
-    }
-    if matches!(leading, 1 | 2 | 5) {
-        step.to_string()
-    } else {
-        String::new()
-    }
-}
-
-/// `10⁻¹⁶` for −16: a tick label of a log10 axis (empty between integer exponents).
-fn power_of_ten(exponent: f64) -> String {
-    if (exponent - exponent.round()).abs() > 1e-9 {
-        return String::new();
-    }
-    let superscript = |c| match c {
-        '-' => '⁻',
-        d => ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'][d.to_digit(10).unwrap_or(0) as usize],
+/// Draws `points` as a thin dashed line, with its legend entry; a single point as a level across
+/// the panel.
+fn dashed<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Panel<'a, DB>,
+    points: Vec<(f64, f64)>,
+    color: RGBColor,
+    label: String,
+) -> DrawResult<(), DB> {
+    let points = match points[..] {
+        [(_, y)] => vec![(chart.x_range().start, y), (chart.x_range().end, y)],
+        _ => points,
     };
-    format!("10{}", (exponent.round() as i64).to_string().chars().map(superscript).collect::<String>())
+    chart
+        .draw_series(DashedLineSeries::new(points, 12, 8, color.stroke_width(2)))?
+        .label(label)
+        .legend(key(color, true));
+    Ok(())
 }

@@ -1,0 +1,152 @@
+//! The pieces every chart is built from: the title block, panels with our axes, legends placed
+//! where the data leaves room, legend keys, markers for values a log axis cannot show, lines, and
+//! the text style.
+
+use plotters::chart::{MeshStyle, SeriesAnno};
+use plotters::element::DashedPathElement;
+
+use super::*;
+
+/// Height in pixels of one legend entry at the legend's 22 px font.
+const LEGEND_ROW: u32 = 28;
+
+/// A chart panel with our axes on both sides.
+pub(super) type Panel<'a, DB> = ChartContext<'a, DB, Cartesian2d<Axis, Axis>>;
+
+/// Draws `points` as a line `width` pixels wide, or a single point as a dot of that diameter (a
+/// one-point line shows in neither PNG nor SVG); returns the series to label.
+pub(super) fn line<'a, 'b, DB: DrawingBackend + 'a>(
+    chart: &'b mut Panel<'a, DB>,
+    points: Vec<(f64, f64)>,
+    color: RGBColor,
+    width: u32,
+) -> DrawResult<&'b mut SeriesAnno<'a, DB>, DB> {
+    if let [point] = points[..] {
+        return chart.draw_series([Circle::new(point, width.div_ceil(2) + 1, color.filled())]);
+    }
+    chart.draw_series(LineSeries::new(points, color.stroke_width(width)))
+}
+
+/// Draws the title and, smaller, the run description (cut with '…' to fit the width) at the top
+/// of `root`; returns the area below.
+pub(super) fn header<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    subtitle: &str,
+) -> DrawResult<DrawingArea<DB, Shift>, DB> {
+    let width = root.dim_in_pixel().0;
+    let top = Pos::new(HPos::Center, VPos::Top);
+    let centre = width as i32 / 2;
+    root.draw(&Text::new(title, (centre, 16), font(32).pos(top)))?;
+    let style = font(22).color(&H_COLOR).pos(top);
+    let mut shown = subtitle.to_string();
+    let mut chars = subtitle.chars().count();
+    while chars > 1 && root.estimate_text_size(&shown, &style)?.0 + 40 > width {
+        chars -= 1;
+        shown = crate::text::shown(subtitle, chars);
+    }
+    root.draw(&Text::new(shown, (centre, 60), style))?;
+    Ok(root.split_vertically(96).1)
+}
+
+/// A builder for one panel on `area` (titled beforehand with [`DrawingArea::titled`], as a chart
+/// caption would be drawn again by every build), with `x_label_area` pixels under the plot for
+/// the x axis and 140 on the left for the y axis.
+pub(super) fn panel<'a, 'b, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    x_label_area: u32,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut builder = ChartBuilder::on(area);
+    builder.margin(8).margin_right(40).x_label_area_size(x_label_area).y_label_area_size(140);
+    builder
+}
+
+/// The height in pixels of the plotting area `builder` makes over `x`.
+pub(super) fn plot_height<DB: DrawingBackend>(builder: &mut ChartBuilder<'_, '_, DB>, x: &Axis) -> DrawResult<u32, DB> {
+    Ok(builder.build_cartesian_2d(x.clone(), Axis::linear(0.0, 1.0, 1))?.plotting_area().dim_in_pixel().1)
+}
+
+/// The top of a y axis starting at `lo` that shows data up to `max` with 5 % to spare, and keeps
+/// the data under the legend (up to `under`) below a legend of `rows` entries on a plot `height`
+/// pixels tall. All in the axis's linear coordinate (the value, or its log10).
+pub(super) fn top_with_legend(lo: f64, max: f64, under: f64, rows: u32, height: u32) -> f64 {
+    let free = (1.0 - f64::from(LEGEND_ROW * rows + 50) / f64::from(height.max(1))).max(0.3);
+    let top = (lo + (max - lo) * 1.05).max(lo + (under - lo) / free);
+    if top > lo {
+        top
+    } else {
+        lo + 1.0
+    }
+}
+
+/// Where a legend of `rows` entries goes on a plot `height` pixels tall, and the top of a y axis
+/// that starts at `lo` and shows data up to `max`; `under`: the data in the legend's columns. All
+/// in the axis's linear coordinate (the value, or its log10). Upper right if the data leaves room
+/// there, else middle right if it leaves room there, else upper right on an axis raised above the
+/// data ([`top_with_legend`]).
+pub(super) fn place_legend(lo: f64, max: f64, under: &[f64], rows: u32, height: u32) -> (f64, SeriesLabelPosition) {
+    let top = lo + (max - lo).max(f64::MIN_POSITIVE) * 1.05;
+    let band = f64::from(LEGEND_ROW * rows + 50) / f64::from(height.max(1));
+    let at = |v: f64| (v - lo) / (top - lo);
+    if under.iter().all(|&v| at(v) < 1.0 - band) {
+        return (top, SeriesLabelPosition::UpperRight);
+    }
+    if under.iter().all(|&v| (at(v) - 0.5).abs() > band / 2.0) {
+        return (top, SeriesLabelPosition::MiddleRight);
+    }
+    let highest = under.iter().fold(lo, |a, &b| a.max(b));
+    (top_with_legend(lo, max, highest, rows, height), SeriesLabelPosition::UpperRight)
+}
+
+/// The shared mesh style: axis descriptions, label fonts, grid lines (light ones at minor ticks).
+pub(super) fn mesh<'a, 'b, DB: DrawingBackend>(
+    chart: &'b mut Panel<'a, DB>,
+    x_desc: &str,
+    y_desc: &str,
+) -> MeshStyle<'a, 'b, Axis, Axis, DB> {
+    let mut mesh = chart.configure_mesh();
+    mesh.x_desc(x_desc)
+        .y_desc(y_desc)
+        .axis_desc_style(font(24))
+        .label_style(font(20))
+        .bold_line_style(GRID)
+        .light_line_style(MINOR_GRID);
+    mesh
+}
+
+/// Draws the series legend at `position`, over the headroom [`top_with_legend`] left there.
+pub(super) fn legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Panel<'a, DB>,
+    position: SeriesLabelPosition,
+) -> DrawResult<(), DB> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .margin(12)
+        .legend_area_size(44)
+        .label_font(font(22))
+        .background_style(WHITE.mix(0.9))
+        .border_style(H_COLOR)
+        .draw()
+}
+
+/// A legend key: a short line in `color`, dashed or solid (a dash longer than the line).
+pub(super) fn key(
+    color: RGBColor,
+    dashed: bool,
+) -> impl Fn((i32, i32)) -> DashedPathElement<std::vec::IntoIter<(i32, i32)>, i32> {
+    let (dash, gap) = if dashed { (7, 5) } else { (40, 0) };
+    move |(x, y)| DashedPathElement::new(vec![(x, y), (x + 30, y)], dash, gap, color.stroke_width(LINE_WIDTH))
+}
+
+/// A marker for values a log axis cannot show (0, or below 0 by rounding): a triangle pointing
+/// down at `tip`, the point on the axis's bottom edge.
+pub(super) fn floor_marker(color: RGBColor, tip: (i32, i32)) -> Polygon<(i32, i32)> {
+    let (x, y) = tip;
+    Polygon::new(vec![(x - 6, y - 11), (x + 6, y - 11), (x, y)], color.mix(0.6).filled())
+}
+
+/// Text in the chart font at `size` pixels.
+pub(super) fn font(size: u32) -> TextStyle<'static> {
+    TextStyle::from((FONT, size).into_font())
+}
