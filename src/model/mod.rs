@@ -75,6 +75,16 @@ impl Family {
         }
     }
 
+    /// Where `Init::Default` starts this family, for headers: `logits 0, q uniform`.
+    pub fn default_start(self) -> &'static str {
+        match self {
+            Family::Logits => "logits 0, q uniform",
+            Family::Uniform => "no parameters",
+            Family::Binomial => "θ = ½",
+            Family::Gaussian => "μ mid-range, σ a quarter of the range",
+        }
+    }
+
     /// Whether the family can equal any p (only free logits can): otherwise CE stays above
     /// H(p) + min KL, the family's floor.
     pub fn is_restricted(self) -> bool {

@@ -62,7 +62,10 @@ pub fn header(run: &RunInfo) -> String {
             short(c.lr),
             c.steps,
             c.seed,
-            c.init,
+            match c.init {
+                crate::model::Init::Default => format!("default ({})", c.model.default_start()),
+                ref init => init.to_string(),
+            },
             c.dtype.as_str()
         ),
         format!("units      {} (CE − KL − H is rounding error: it should be ~1e-15)", run.units.name()),
