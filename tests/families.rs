@@ -258,3 +258,15 @@ fn named_starts_are_checked() {
     let config = TrainConfig { model: Family::Binomial, ..TrainConfig::default() };
     assert!(matches!(train(&income, &config, |_| {}), Err(Error::InvalidDistribution(m)) if m.contains("0, 1, …, 9")));
 }
+
+#[test]
+fn a_reverse_kl_step_that_blows_up_is_a_divergence_not_a_success() {
+    // lr 1e308 collapses q onto one category in one step: the observed others get log q ≈ −1e307
+    // (q = 0 in f64), where the gradient vanishes and q is stuck. Reported, not recorded as a fit.
+    let p = Empirical::from_counts(labels(4), vec![3.0, 2.0, 4.0, 1.0]).unwrap();
+    let config = TrainConfig { objective: Objective::ReverseKl, lr: 1e308, steps: 5, ..TrainConfig::default() };
+    match train(&p, &config, |_| {}) {
+        Err(Error::Diverged { step: 1, what, .. }) => assert!(what.contains("underflowed"), "{what}"),
+        other => panic!("expected a divergence at step 1, got {other:?}"),
+    }
+}

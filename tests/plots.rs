@@ -362,3 +362,20 @@ fn non_finite_values_are_refused_not_drawn() {
     assert!(write_run(OutputDir::open(dir.path()).unwrap(), &info, &history).is_err());
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+#[test]
+fn astronomically_large_but_finite_values_draw_in_bounded_memory() {
+    // Values near f64::MAX: the axes' headroom must not overflow into an endless tick loop.
+    let p = data::dataset("income").unwrap().sample().unwrap();
+    let mut history: History = train(&p, &steps(3), |_| {}).unwrap();
+    for (i, r) in history.records.iter_mut().enumerate() {
+        r.metrics.cross_entropy = 1e307 * (i + 1) as f64 + r.metrics.entropy;
+        r.metrics.kl_divergence = 1e307 * (i + 1) as f64;
+    }
+    let files = charts(&history, &p, Units::Nats, "").unwrap();
+    for (name, bytes) in &files {
+        if name.ends_with(".svg") {
+            parse_svg(bytes);
+        }
+    }
+}

@@ -111,6 +111,9 @@ impl Axis {
     /// and `2·10⁻³` or, with `plain`, `1000`; grid lines at 2..9 × 10ᵏ when few decades are
     /// shown, else at the unlabelled powers of ten.
     pub(super) fn log(lo: f64, hi: f64, plain: bool) -> Self {
+        // Within f64's positive range, so that the decades below are finite and few (at most 632).
+        let hi = hi.clamp(f64::MIN_POSITIVE, f64::MAX);
+        let lo = lo.clamp(f64::MIN_POSITIVE, hi);
         let (first, last) = (lo.log10().ceil() as i32, hi.log10().floor() as i32);
         let decades = (hi / lo).log10();
         let every = match decades {
@@ -210,10 +213,14 @@ fn nice_step(span: f64, n: usize) -> f64 {
     [1.0, 2.0, 5.0, 10.0].into_iter().map(|m| m * decade).find(|s| *s >= raw).unwrap_or(10.0 * decade)
 }
 
-/// The multiples of `step` in `lo..=hi`.
+/// The multiples of `step` in `lo..=hi`; none when there would be more than a thousand (an
+/// infinite or absurd range: no axis shows that many ticks).
 fn multiples(lo: f64, hi: f64, step: f64) -> Vec<f64> {
     let first = (lo / step).ceil() as i64;
     let last = (hi / step).floor() as i64;
+    if !(lo.is_finite() && hi.is_finite()) || last.saturating_sub(first) > 1000 {
+        return Vec::new();
+    }
     (first..=last).map(|i| i as f64 * step).collect()
 }
 

@@ -243,10 +243,11 @@ fn refuse_zeros_for_reverse_kl(p: &Empirical) -> Result<()> {
 /// anything:
 ///
 /// 1. the minimized loss is not finite; or
-/// 2. (for CE and KL(p‖q)) q has underflowed to exactly 0 in f64 for a category that was
-///    observed: its log q is still finite only because it is computed from the logits, but the
-///    model says the data is impossible. (KL(q‖p) weighs by q, so a mode-seeking q that
-///    leaves a mode at q ≈ 0 is a meaningful answer there, not a failure.)
+/// 2. q has underflowed to exactly 0 in f64 for a category that was observed: its log q is
+///    still finite only because it is computed from the logits, but the model says the data is
+///    impossible. This holds for KL(q‖p) too: a mode-seeking q leaves the other modes small
+///    (e^−24 for the bike-hours Gaussian), not below e^−745; only a blown-up step sends it
+///    there, after which the gradient vanishes and q is stuck on one category.
 ///
 /// A loss that grows by orders of magnitude is caught by rule 2 first: CE is a p-weighted
 /// average of −log q_i over the observed categories, so CE > 745 nats means some observed
@@ -260,7 +261,7 @@ pub fn check(config: &TrainConfig, step: usize, now: &Measurement, records: &[Re
     let symbol = config.objective.symbol();
     let what = if !value.is_finite() {
         format!("the minimized {symbol} is {value}")
-    } else if !config.objective.is_reverse() && now.min_log_q.exp() == 0.0 {
+    } else if now.min_log_q.exp() == 0.0 {
         format!("q has underflowed to 0 for an observed category (log q = {})", number(now.min_log_q))
     } else {
         return Ok(());
