@@ -207,7 +207,7 @@ impl Meter {
             reverse,
         };
         let min_log_q = self.rows.iter().zip(&log_q).map(|(o, l)| o.min_log_q(l)).fold(f64::INFINITY, f64::min);
-        Measurement { metrics, min_log_q }
+        Measurement { metrics, min_log_q, finite_logits: theta.iter().all(|t| t.is_finite()) }
     }
 }
 
@@ -218,6 +218,8 @@ pub struct Measurement {
     pub metrics: Metrics,
     /// The smallest log q over the observed categories (for the divergence rule).
     pub min_log_q: f64,
+    /// Whether every logit was finite (a step that overflowed leaves ±inf or NaN).
+    pub finite_logits: bool,
 }
 
 /// The mean of `n` values, summed accurately (a mean of one value is that value, bit for bit).

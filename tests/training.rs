@@ -265,3 +265,16 @@ fn a_history_keeps_q_at_log_spaced_steps_within_a_bounded_budget() {
     // A million categories keep only the first and last q (8 MB each), not 60 of them.
     assert_eq!(klfit::train::frame_steps(500, 1_000_000), vec![0, 500]);
 }
+
+#[test]
+fn a_step_that_overflows_the_logits_is_a_divergence_whatever_the_objective() {
+    // lr 1e308 sends the logits to ±inf on two categories; log q is then NaN, which no sum may hide.
+    let p = Empirical::from_counts(vec!["a".into(), "b".into()], vec![1.0, 999_999.0]).unwrap();
+    for objective in [Objective::CrossEntropy, Objective::ReverseKl] {
+        let config = TrainConfig { objective, lr: 1e308, steps: 5, ..TrainConfig::default() };
+        match train(&p, &config, |_| {}) {
+            Err(e @ Error::Diverged { step: 1, .. }) => assert!(e.to_string().contains("e.g. 1e307"), "{e}"),
+            other => panic!("{objective:?}: expected a divergence at step 1, got {other:?}"),
+        }
+    }
+}

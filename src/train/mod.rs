@@ -242,7 +242,7 @@ fn refuse_zeros_for_reverse_kl(p: &Empirical) -> Result<()> {
 /// The divergence rule. A run is stopped as diverged at `step` when its numbers stop meaning
 /// anything:
 ///
-/// 1. the minimized loss is not finite; or
+/// 1. a logit or the minimized loss is not finite; or
 /// 2. q has underflowed to exactly 0 in f64 for a category that was observed: its log q is
 ///    still finite only because it is computed from the logits, but the model says the data is
 ///    impossible. This holds for KL(q‖p) too: a mode-seeking q leaves the other modes small
@@ -259,7 +259,9 @@ fn refuse_zeros_for_reverse_kl(p: &Empirical) -> Result<()> {
 pub fn check(config: &TrainConfig, step: usize, now: &Measurement, records: &[Record]) -> Result<()> {
     let value = config.objective.value(&now.metrics);
     let symbol = config.objective.symbol();
-    let what = if !value.is_finite() {
+    let what = if !now.finite_logits {
+        "a step overflowed: some logits are no longer finite numbers".to_string()
+    } else if !value.is_finite() {
         format!("the minimized {symbol} is {value}")
     } else if now.min_log_q.exp() == 0.0 {
         format!("q has underflowed to 0 for an observed category (log q = {})", number(now.min_log_q))
@@ -280,5 +282,6 @@ pub fn check(config: &TrainConfig, step: usize, now: &Measurement, records: &[Re
 /// A learning rate to suggest instead of `lr`: the power of ten below it (10 → 1, 300 → 100,
 /// 1e30 → 1e29).
 pub fn smaller_learning_rate(lr: f64) -> f64 {
-    10f64.powi(lr.log10().ceil() as i32 - 1)
+    // Parsed from "1eK", which is correctly rounded (10f64.powi(307) is not: 1.0000000000000005e307).
+    format!("1e{}", lr.log10().ceil() as i32 - 1).parse().unwrap_or(lr / 10.0)
 }
