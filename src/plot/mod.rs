@@ -8,6 +8,9 @@
 //! - `distributions`: p, q at step 0 and q after training: grouped bars per category for up to
 //!   30 categories, probability against rank on log–log axes for more
 //!
+//! [`animation`] draws the run as a GIF (`fit.gif`): p and q as bars at each kept step, q moving
+//! onto p, with CE as the stacked bar H(p) + KL (`animation.rs`, encoded by `gif_encode.rs`).
+//!
 //! Each chart is one drawing function, generic over the plotters backend, called once for the
 //! PNG and once for the SVG. The files, in the order data flows through them:
 //!
@@ -32,10 +35,12 @@ use plotters::style::{register_font, FontStyle};
 
 use crate::{Empirical, Error, History, Result, Units};
 
+mod animation;
 mod axis;
 mod bars;
 mod bound;
 mod font;
+mod gif_encode;
 mod glyphs;
 mod panel;
 mod png;
@@ -43,6 +48,7 @@ mod ranks;
 mod steps;
 mod svg;
 
+pub use animation::animation;
 use axis::Axis;
 pub use bound::{entropy_coefficient, residual_bound};
 use panel::*;
