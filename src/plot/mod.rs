@@ -11,6 +11,9 @@
 //! [`animation`] draws the run as a GIF (`fit.gif`): p and q as bars at each kept step, q moving
 //! onto p, with CE as the stacked bar H(p) + KL (`animation.rs`, encoded by `gif_encode.rs`).
 //!
+//! One chart belongs to an example beyond one distribution: [`distillation`] (a classifier on soft
+//! targets: its loss curves and decision regions, `distillation.rs`).
+//!
 //! Each chart is one drawing function, generic over the plotters backend, called once for the
 //! PNG and once for the SVG. The files, in the order data flows through them:
 //!
@@ -39,6 +42,7 @@ mod animation;
 mod axis;
 mod bars;
 mod bound;
+mod distillation;
 mod font;
 mod gif_encode;
 mod glyphs;
@@ -51,6 +55,7 @@ mod svg;
 pub use animation::animation;
 use axis::Axis;
 pub use bound::{entropy_coefficient, residual_bound};
+pub use distillation::{distillation, Regions, SoftRun};
 use panel::*;
 
 const FONT: &str = svg::FAMILY;
