@@ -8,6 +8,13 @@
 //! - `distributions`: p, q at step 0 and q after training: grouped bars per category for up to
 //!   30 categories, probability against rank on log–log axes for more
 //!
+//! [`animation`] draws the run as a GIF (`fit.gif`): p and q as bars at each kept step, q moving
+//! onto p, with CE as the stacked bar H(p) + KL (`animation.rs`, encoded by `gif_encode.rs`).
+//!
+//! Two charts belong to examples beyond one distribution: [`distillation`] (a classifier on soft
+//! targets: its loss curves and decision regions, `distillation.rs`) and [`sampling_noise`]
+//! (KL(p*‖p̂) of samples against N, and one fit to a sample, `noise.rs`).
+//!
 //! Each chart is one drawing function, generic over the plotters backend, called once for the
 //! PNG and once for the SVG. The files, in the order data flows through them:
 //!
@@ -32,19 +39,26 @@ use plotters::style::{register_font, FontStyle};
 
 use crate::{Empirical, Error, History, Result, Units};
 
+mod animation;
 mod axis;
 mod bars;
 mod bound;
+mod distillation;
 mod font;
+mod gif_encode;
 mod glyphs;
+mod noise;
 mod panel;
 mod png;
 mod ranks;
 mod steps;
 mod svg;
 
+pub use animation::animation;
 use axis::Axis;
 pub use bound::{entropy_coefficient, residual_bound};
+pub use distillation::{distillation, Regions, SoftRun};
+pub use noise::{sampling_noise, NoiseStudy, SampleFit};
 use panel::*;
 
 const FONT: &str = svg::FAMILY;

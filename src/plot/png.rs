@@ -30,12 +30,21 @@ pub(super) fn render<F>(size: (u32, u32), draw: F) -> Result<Vec<u8>, String>
 where
     F: FnOnce(&DrawingArea<Bitmap<'_>, Shift>) -> Result<(), DrawingAreaErrorKind<BackendError>>,
 {
+    encode(&pixels(size, draw)?, size).map_err(|e| e.to_string())
+}
+
+/// Draws with `draw` on an RGB canvas of `size` pixels and returns its pixels, 3 bytes each, row
+/// by row (for the frames of an animation).
+pub(super) fn pixels<F>(size: (u32, u32), draw: F) -> Result<Vec<u8>, String>
+where
+    F: FnOnce(&DrawingArea<Bitmap<'_>, Shift>) -> Result<(), DrawingAreaErrorKind<BackendError>>,
+{
     let mut rgb = vec![0u8; size.0 as usize * size.1 as usize * 3];
     {
         let inner = BitMapBackend::with_buffer_and_format(&mut rgb, size).map_err(|e| e.to_string())?;
         draw(&Bitmap::new(inner)?.into_drawing_area()).map_err(|e| e.to_string())?;
     }
-    encode(&rgb, size).map_err(|e| e.to_string())
+    Ok(rgb)
 }
 
 /// 8-bit RGB pixels, row by row, as PNG file bytes.

@@ -17,11 +17,23 @@ pub const REVERSE_COLUMNS: [&str; 3] = ["reverse_cross_entropy", "reverse_kl", "
 /// then [`REVERSE_COLUMNS`] when the run measured them; one row per record, values in shortest
 /// round-trip form.
 pub fn metrics(out: &mut dyn Write, history: &History, units: Units) -> std::io::Result<()> {
+    metrics_with_entropy_name(out, history, units, "entropy")
+}
+
+/// [`metrics`] with the entropy column named `entropy` (then `_<units>`): `target_entropy` for a
+/// model trained on examples, whose H is the mean entropy of their targets.
+pub fn metrics_with_entropy_name(
+    out: &mut dyn Write,
+    history: &History,
+    units: Units,
+    entropy: &str,
+) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     let reverse = history.records.first().is_some_and(|r| r.metrics.reverse.is_some());
     let quantities = METRIC_COLUMNS.iter().chain(if reverse { &REVERSE_COLUMNS[..] } else { &[] });
+    let column = |h: &str| format!("{}_{}", if h == "entropy" { entropy } else { h }, units.name());
     let header = std::iter::once("step".to_string())
-        .chain(METRIC_COLUMNS.iter().map(|h| format!("{h}_{}", units.name())))
+        .chain(METRIC_COLUMNS.iter().map(|h| column(h)))
         .chain(history.parameter_names.iter().map(|n| n.to_string()))
         .chain(quantities.skip(METRIC_COLUMNS.len()).map(|h| format!("{h}_{}", units.name())));
     w.write_record(header)?;

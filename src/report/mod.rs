@@ -38,6 +38,7 @@ pub const OUTPUTS: &[&str] = &[
     "gap.svg",
     "distributions.png",
     "distributions.svg",
+    "fit.gif",
     "summary.json",
     "index.html",
 ];
@@ -103,6 +104,8 @@ pub fn write_run(mut out: OutputDir, run: &RunInfo, history: &History) -> Result
     for (name, bytes) in &charts {
         out.stage(name, |w| w.write_all(bytes))?;
     }
+    let animation = crate::plot::animation(history, run.p, run.units, &run.subtitle())?;
+    out.stage("fit.gif", |w| w.write_all(&animation))?;
     out.stage("summary.json", |w| summary::write(w, run, history))?;
     out.stage("index.html", |w| html::write(w, run, history, &charts))?;
     out.commit(OUTPUTS)

@@ -1,0 +1,207 @@
+//! `sampling_noise.png`: fitting the sample perfectly is not fitting the truth. On the left,
+//! KL(p*‖p̂) between the truth p* and samples p̂ of N observations, against N on log–log axes,
+//! beside its large-N limit (K − 1)/(2N); on the right, one fit of q to one sample: KL(p̂‖q) goes
+//! to 0 while KL(p*‖q) levels off at KL(p*‖p̂).
+
+use super::*;
+
+/// Width and height of the chart, pixels.
+const SIZE: (u32, u32) = (1400, 760);
+/// Height of the footnote under the panels, pixels.
+const FOOTNOTE: u32 = 40;
+/// The dots of the samples.
+const SAMPLE_COLOR: RGBColor = RGBColor(120, 120, 120);
+
+/// The sampling-noise study, as [`sampling_noise`] shows it. All values in nats.
+#[derive(Debug, Clone, Copy)]
+pub struct NoiseStudy<'a> {
+    /// p*, the distribution the samples are drawn from (K categories).
+    pub truth: &'a [f64],
+    /// Per sample size N, in increasing order: KL(p*‖p̂) of each seed's sample (+∞ where a
+    /// category was never drawn).
+    pub sweep: &'a [(usize, Vec<f64>)],
+    /// One fit of q to one sample.
+    pub fit: SampleFit<'a>,
+}
+
+/// A fit of free logits to the sample p̂ of one seed: its records measure KL(p̂‖q).
+#[derive(Debug, Clone, Copy)]
+pub struct SampleFit<'a> {
+    /// N, the sample's size.
+    pub n: usize,
+    /// The run, fitted to p̂.
+    pub history: &'a History,
+    /// KL(p*‖q) at the steps the history kept q at ([`History::frames`]).
+    pub truth_kl: &'a [(usize, f64)],
+    /// KL(p*‖p̂), where KL(p*‖q) levels off.
+    pub floor: f64,
+}
+
+/// The sampling-noise chart as PNG bytes; `subtitle` describes the study.
+///
+/// Errors with [`Error::Plot`] (naming `sampling_noise.png`) if the sweep is empty or has no
+/// finite value, if a value of the fit is not finite, or if drawing fails.
+pub fn sampling_noise(study: &NoiseStudy, subtitle: &str) -> Result<Vec<u8>> {
+    let error = |message| Error::Plot { path: PathBuf::from("sampling_noise.png"), message };
+    register_fonts().map_err(error)?;
+    if !study.sweep.iter().flat_map(|(_, kls)| kls).any(|v| v.is_finite()) {
+        return Err(error("the sweep has no finite KL(p*‖p̂) to plot".into()));
+    }
+    let fit = &study.fit;
+    let values = fit.history.records.iter().map(|r| r.metrics.kl_divergence).chain(fit.truth_kl.iter().map(|t| t.1));
+    if values.chain([fit.floor]).any(|v| !v.is_finite()) {
+        return Err(error("a value of the fit is not finite; non-finite values are not plotted".into()));
+    }
+    let subtitle = crate::text::shown(subtitle, 200);
+    png::render(SIZE, |root| {
+        root.fill(&WHITE)?;
+        let body = header(root, "Fitting the sample perfectly is not fitting the truth", &subtitle)?;
+        let (body, footnote) = body.split_vertically(SIZE.1 - 96 - FOOTNOTE);
+        let (left, right) = body.split_horizontally(SIZE.0 * 11 / 20);
+        sweep_panel(&left, study)?;
+        fit_panel(&right, study)?;
+        let style = font(18).color(&KL_COLOR).pos(Pos::new(HPos::Center, VPos::Center));
+        footnote.draw(&Text::new(infinities(study.sweep), (SIZE.0 as i32 / 2, FOOTNOTE as i32 / 2), style))?;
+        root.present()
+    })
+    .map_err(error)
+}
+
+/// KL(p*‖p̂) of every sample (grey dots, spread a little sideways), their mean per N, and the
+/// (K − 1)/(2N) line. Samples that missed a category (KL = ∞) are left out and counted in the
+/// chart's footnote ([`infinities`]).
+fn sweep_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, study: &NoiseStudy) -> DrawResult<(), DB> {
+    let k = study.truth.len();
+    let sweep = study.sweep;
+    let seeds = sweep.iter().map(|(_, kls)| kls.len()).max().unwrap_or(0);
+    let finite =
+        || sweep.iter().flat_map(|(n, kls)| kls.iter().filter(|v| v.is_finite()).map(move |&v| (*n as f64, v)));
+    let limit = |n: f64| (k as f64 - 1.0) / (2.0 * n);
+    let (n_lo, n_hi) = (sweep[0].0 as f64, sweep[sweep.len() - 1].0 as f64);
+    let positive = finite().map(|(_, v)| v).chain([limit(n_lo), limit(n_hi)]).filter(|&v| v > 0.0);
+    let (min, max) = positive.fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
+
+    let area = area.titled("KL(p*‖p̂): how far a sample of N is from the truth", font(24))?;
+    let x = Axis::log(n_lo / 2.0, n_hi * 2.0, true);
+    let mut builder = panel(&area, 70);
+    let height = plot_height(&mut builder, &x)?;
+    let right_half = x.at(0.45);
+    let under: Vec<f64> = finite().filter(|&(n, v)| n >= right_half && v > 0.0).map(|(_, v)| v.log10()).collect();
+    let lo = (min / 4.0).log10();
+    let (top, position) = place_legend(lo, max.log10(), &under, 4, height);
+    let mut chart = builder.build_cartesian_2d(x, Axis::log(10f64.powf(lo), 10f64.powf(top), false))?;
+    mesh(&mut chart, "N, observations per sample (log scale)", "KL(p*‖p̂) (nats, log scale)").draw()?;
+
+    // Each sample, spread sideways by its seed so that the dots of one N do not pile up.
+    let spread = |j: usize, n: f64| n * 10f64.powf(0.12 * (j as f64 / seeds.max(2) as f64 - 0.5));
+    let dots = sweep.iter().flat_map(|(n, kls)| {
+        kls.iter().enumerate().filter(|(_, v)| v.is_finite() && **v > 0.0).map(move |(j, &v)| (spread(j, *n as f64), v))
+    });
+    chart
+        .draw_series(dots.map(|xy| Circle::new(xy, 2, SAMPLE_COLOR.mix(0.35).filled())))?
+        .label(format!("each sample's KL(p*‖p̂), {seeds} per N"))
+        .legend(|(x, y)| Circle::new((x + 15, y), 3, SAMPLE_COLOR.filled()));
+    let bottom = chart.y_range().start;
+    let zeros: Vec<f64> = finite().filter(|&(_, v)| v <= 0.0).map(|(n, _)| n).collect();
+    if !zeros.is_empty() {
+        chart
+            .draw_series(zeros.iter().map(|&n| EmptyElement::at((n, bottom)) + floor_marker(SAMPLE_COLOR, (0, 0))))?
+            .label(format!("KL = 0 (p̂ = p*): {} samples, on the edge", zeros.len()))
+            .legend(|(x, y)| floor_marker(SAMPLE_COLOR, (x + 15, y + 6)));
+    }
+    let means: Vec<(f64, f64)> = sweep
+        .iter()
+        .filter_map(|(n, kls)| {
+            let kept: Vec<f64> = kls.iter().copied().filter(|v| v.is_finite()).collect();
+            (!kept.is_empty())
+                .then(|| (*n as f64, crate::measure::accurate_sum(kept.iter().copied()) / kept.len() as f64))
+        })
+        .collect();
+    let any_infinite = sweep.iter().flat_map(|(_, kls)| kls).any(|v| !v.is_finite());
+    chart.draw_series(LineSeries::new(means.clone(), CE_COLOR.stroke_width(2)))?;
+    chart
+        .draw_series(means.iter().map(|&xy| Circle::new(xy, 7, CE_COLOR.filled())))?
+        .label(if any_infinite { "their mean (finite ones: see below)" } else { "their mean" })
+        .legend(|(x, y)| Circle::new((x + 15, y), 6, CE_COLOR.filled()));
+    let (x_lo, x_hi) = (chart.x_range().start, chart.x_range().end);
+    chart
+        .draw_series(DashedLineSeries::new(
+            [(x_lo, limit(x_lo)), (x_hi, limit(x_hi))],
+            14,
+            8,
+            KL_COLOR.stroke_width(3),
+        ))?
+        .label(format!("(K − 1)/(2N), K = {k}: the large-N limit"))
+        .legend(key(KL_COLOR, true));
+    small_legend(&mut chart, position)
+}
+
+/// The footnote on samples that missed a category: "KL(p*‖p̂) = ∞ ... at N = 10: 81 of 200 ...".
+fn infinities(sweep: &[(usize, Vec<f64>)]) -> String {
+    let missed: Vec<String> = sweep
+        .iter()
+        .map(|(n, kls)| (n, kls.iter().filter(|v| !v.is_finite()).count(), kls.len()))
+        .filter(|m| m.1 > 0)
+        .map(|(n, count, of)| format!("{count} of {of} at N = {n}"))
+        .collect();
+    match missed.is_empty() {
+        true => "Every sample drew every category, so every KL(p*‖p̂) is finite.".to_string(),
+        false => format!(
+            "KL(p*‖p̂) = ∞ for samples that never drew some category (p̂ = 0 where p* > 0): {}. \
+             They are left out of the dots and the means.",
+            missed.join(", ")
+        ),
+    }
+}
+
+/// The series legend in a smaller font than [`legend`]'s, for the narrower panels of this chart.
+fn small_legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Panel<'a, DB>,
+    position: SeriesLabelPosition,
+) -> DrawResult<(), DB> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .margin(10)
+        .legend_area_size(44)
+        .label_font(font(19))
+        .background_style(WHITE.mix(0.9))
+        .border_style(H_COLOR)
+        .draw()
+}
+
+/// One fit to one sample on a linear scale: KL(p̂‖q) at every step falls to 0; KL(p*‖q), at the
+/// kept steps, levels off at the dashed KL(p*‖p̂), the gap that no fit to the sample closes.
+fn fit_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, study: &NoiseStudy) -> DrawResult<(), DB> {
+    let fit = &study.fit;
+    let records = &fit.history.records;
+    let to_sample: Vec<(f64, f64)> =
+        drawn_indices(records.len()).map(|i| (records[i].step as f64, records[i].metrics.kl_divergence)).collect();
+    let to_truth: Vec<(f64, f64)> = fit.truth_kl.iter().map(|&(s, v)| (s as f64, v)).collect();
+    let max = to_sample.iter().chain(&to_truth).map(|p| p.1).fold(fit.floor, f64::max);
+
+    let title = format!("One fit of q to one sample of N = {}: q → p̂, not p*", fit.n);
+    let area = area.titled(&title, font(24))?;
+    let x = Axis::log_steps(fit.history.last().step);
+    let mut builder = panel(&area, 70);
+    let height = plot_height(&mut builder, &x)?;
+    let under = to_sample.iter().chain(&to_truth).filter(|p| p.0 >= x.at(0.35)).fold(fit.floor, |a, p| a.max(p.1));
+    let top = top_with_legend(0.0, max, under, 3, height);
+    let mut chart = builder.build_cartesian_2d(x, Axis::linear(0.0, top, 6))?;
+    mesh(&mut chart, "step (log scale of 1 + step)", "KL (nats)").draw()?;
+
+    line(&mut chart, to_sample, KL_COLOR, LINE_WIDTH)?
+        .label("KL(p̂‖q): to the sample, minimized → 0")
+        .legend(key(KL_COLOR, false));
+    chart.draw_series(LineSeries::new(to_truth.clone(), CE_COLOR.stroke_width(3)))?;
+    chart
+        .draw_series(to_truth.iter().map(|&xy| Circle::new(xy, 4, CE_COLOR.filled())))?
+        .label("KL(p*‖q): to the truth, at the kept steps")
+        .legend(|(x, y)| Circle::new((x + 15, y), 5, CE_COLOR.filled()));
+    let (x_lo, x_hi) = (chart.x_range().start, chart.x_range().end);
+    chart
+        .draw_series(DashedLineSeries::new([(x_lo, fit.floor), (x_hi, fit.floor)], 10, 8, BLACK.stroke_width(2)))?
+        .label(format!("KL(p*‖p̂) = {:.4} nats, where it stops", fit.floor))
+        .legend(key(BLACK, true));
+    small_legend(&mut chart, SeriesLabelPosition::UpperRight)
+}
