@@ -18,9 +18,9 @@ use crate::history::History;
 /// At most this many categories get their own bar on the page; the rest are summed as "other".
 const MAX_CATEGORIES: usize = 30;
 
-/// The caption under each chart, by file name (without extension).
-fn caption(chart: &str) -> &'static str {
-    match chart {
+/// The caption under each chart, by file name.
+fn caption(file: &str) -> &'static str {
+    match file.trim_end_matches(".png") {
         "losses" => {
             "Cross-entropy and KL divergence against the training step, on a logarithmic step axis. \
              The two curves have the same shape: CE is KL lifted by the constant H(p), the dashed line, \
@@ -36,22 +36,27 @@ fn caption(chart: &str) -> &'static str {
              moves q onto p; when q = p, KL is 0 and CE has reached its floor H(p)."
         }
         "fit" => "The data p as bars and the fitted model q as a line: what the model family could do.",
+        "fit.gif" => {
+            "The run as an animation: q walks onto p while CE, drawn as H(p) plus KL, loses exactly \
+             the KL part; H(p) never moves."
+        }
         _ => "",
     }
 }
 
-/// Writes the page. `charts`: the run's PNG charts as (file name, bytes), embedded as images.
+/// Writes the page. `charts`: the run's charts as (file name, bytes); the PNGs and GIFs are
+/// embedded as images.
 pub fn write(out: &mut dyn Write, run: &RunInfo, history: &History, charts: &[(String, Vec<u8>)]) -> std::io::Result<()> {
     let data = page_data(run, history);
     // `<` escaped so that no label can close the script element.
     let data = data.to_string().replace('<', "\\u003c");
     let mut figures = String::new();
-    for (name, bytes) in charts.iter().filter(|(n, _)| n.ends_with(".png")) {
-        let stem = name.trim_end_matches(".png");
+    for (name, bytes) in charts {
+        let Some((stem, kind)) = name.rsplit_once('.').filter(|(_, ext)| matches!(*ext, "png" | "gif")) else { continue };
         let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
         figures.push_str(&format!(
-            "<figure><img src=\"data:image/png;base64,{encoded}\" alt=\"{stem} chart\"><figcaption>{}</figcaption></figure>\n",
-            escape(caption(stem))
+            "<figure><img src=\"data:image/{kind};base64,{encoded}\" alt=\"{stem} chart\"><figcaption>{}</figcaption></figure>\n",
+            escape(caption(name))
         ));
     }
     let page = PAGE

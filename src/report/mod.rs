@@ -100,12 +100,11 @@ pub fn closed_form_theta(run: &RunInfo) -> Option<f64> {
 pub fn write_run(mut out: OutputDir, run: &RunInfo, history: &History) -> Result<Vec<PathBuf>> {
     out.stage("metrics.csv", |w| csv::metrics(w, history, run.units))?;
     out.stage("distribution.csv", |w| csv::distribution(w, history, run.p))?;
-    let charts = crate::plot::charts(history, run.p, run.units, &run.subtitle())?;
+    let mut charts = crate::plot::charts(history, run.p, run.units, &run.subtitle())?;
+    charts.push(("fit.gif".into(), crate::plot::animation(history, run.p, run.units, &run.subtitle())?));
     for (name, bytes) in &charts {
         out.stage(name, |w| w.write_all(bytes))?;
     }
-    let animation = crate::plot::animation(history, run.p, run.units, &run.subtitle())?;
-    out.stage("fit.gif", |w| w.write_all(&animation))?;
     out.stage("summary.json", |w| summary::write(w, run, history))?;
     out.stage("index.html", |w| html::write(w, run, history, &charts))?;
     out.commit(OUTPUTS)
