@@ -39,7 +39,9 @@ fn main() -> anyhow::Result<()> {
             starts.push(gaussian(&p, Objective::ReverseKl, mu, sigma)?);
         }
     }
-    for (name, h) in [("forward", &forward), ("reverse", &reverse)].into_iter().chain(starts.iter().map(|h| ("start", h))) {
+    for (name, h) in
+        [("forward", &forward), ("reverse", &reverse)].into_iter().chain(starts.iter().map(|h| ("start", h)))
+    {
         let m = h.last().metrics;
         let kl_qp = m.reverse.map_or(String::new(), |r| format!("  KL(q‖p) {:.6}", r.kl_divergence));
         let (start, end) = (&h.parameters[0], &h.parameters[h.parameters.len() - 1]); // [μ, σ]

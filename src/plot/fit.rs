@@ -48,7 +48,8 @@ pub(super) fn fit<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run) 
         widest = widest.max(body.estimate_text_size(name, &font(22))?.0);
     }
     let covered = ((k as f64 * f64::from(widest + 90) / plot_width).ceil() as usize).clamp(1, k);
-    let highest = |range: std::ops::Range<usize>| p[range.clone()].iter().chain(&q[range]).fold(0.0, |a: f64, &b| a.max(b));
+    let highest =
+        |range: std::ops::Range<usize>| p[range.clone()].iter().chain(&q[range]).fold(0.0, |a: f64, &b| a.max(b));
     let (left, right) = (highest(0..covered), highest(k - covered..k));
     let (position, under) = match right <= left {
         true => (SeriesLabelPosition::UpperRight, right),
@@ -69,7 +70,9 @@ pub(super) fn fit<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run) 
     let Names { p: p_name, q: q_name, uniform: uniform_name } = names;
     let centre = |i: usize| i as f64 + 0.5;
     if k <= MAX_ORDERED_BARS {
-        let bar = |(i, &v): (usize, &f64)| Rectangle::new([(centre(i) - 0.35, 0.0), (centre(i) + 0.35, v)], DATA_BARS.filled());
+        let bar = |(i, &v): (usize, &f64)| {
+            Rectangle::new([(centre(i) - 0.35, 0.0), (centre(i) + 0.35, v)], DATA_BARS.filled())
+        };
         chart
             .draw_series(p.iter().enumerate().map(bar))?
             .label(p_name)
@@ -100,7 +103,8 @@ fn by_rank<DB: DrawingBackend>(body: &DrawingArea<DB, Shift>, run: &Run) -> Draw
     let (p, k) = (run.p.probs(), run.p.k());
     let mut order: Vec<usize> = (0..k).collect();
     order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
-    let ranked = |v: &[f64]| -> Vec<(f64, f64)> { order.iter().enumerate().map(|(r, &i)| ((r + 1) as f64, v[i])).collect() };
+    let ranked =
+        |v: &[f64]| -> Vec<(f64, f64)> { order.iter().enumerate().map(|(r, &i)| ((r + 1) as f64, v[i])).collect() };
     let (p_points, q_points) = (ranked(p), ranked(&run.history.q_final));
     let names = Names::of(run);
     let rows = names.rows();
@@ -135,7 +139,10 @@ fn by_rank<DB: DrawingBackend>(body: &DrawingArea<DB, Shift>, run: &Run) -> Draw
 fn uniform_level<'a, DB: DrawingBackend + 'a>(chart: &mut Panel<'a, DB>, k: usize, name: String) -> DrawResult<(), DB> {
     let (u, range) = (1.0 / k as f64, chart.x_range());
     let ends = [(range.start, u), (range.end, u)];
-    chart.draw_series(DashedLineSeries::new(ends, 12, 8, H_COLOR.stroke_width(3)))?.label(name).legend(key(H_COLOR, true));
+    chart
+        .draw_series(DashedLineSeries::new(ends, 12, 8, H_COLOR.stroke_width(3)))?
+        .label(name)
+        .legend(key(H_COLOR, true));
     Ok(())
 }
 

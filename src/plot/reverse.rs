@@ -51,7 +51,8 @@ pub struct ForwardReverse<'a> {
 /// `sigma`), if a reverse run lacks KL(q‖p) in its records, if a q does not have K entries, or if
 /// a value is not finite.
 pub fn forward_vs_reverse(study: &ForwardReverse) -> Result<Vec<(String, Vec<u8>)>> {
-    let checked = Study::new(study).map_err(|message| Error::Plot { path: PathBuf::from("forward_vs_reverse"), message })?;
+    let checked =
+        Study::new(study).map_err(|message| Error::Plot { path: PathBuf::from("forward_vs_reverse"), message })?;
     render(&checked)
 }
 
@@ -105,7 +106,10 @@ impl<'a> Study<'a> {
         let ordered = |v: &[f64]| order.iter().map(|&i| v[i]).collect::<Vec<f64>>();
         let run = |h: &History, what: &str, reverse: bool| -> std::result::Result<Run2, String> {
             let index = |name: &str| {
-                h.parameter_names.iter().position(|n| *n == name).ok_or(format!("the {what} is not a Gaussian run (no {name})"))
+                h.parameter_names
+                    .iter()
+                    .position(|n| *n == name)
+                    .ok_or(format!("the {what} is not a Gaussian run (no {name})"))
             };
             let (m, s) = (index("mu")?, index("sigma")?);
             let path: Vec<(f64, f64)> = h.parameters.iter().map(|v| (v[m], v[s])).collect();
@@ -113,7 +117,11 @@ impl<'a> Study<'a> {
                 return Err(format!("the {what} has a non-finite μ or σ"));
             }
             if h.q_final.len() != p.k() || h.q_final.iter().any(|q| !q.is_finite()) {
-                return Err(format!("the {what}'s final q has {} entries (K = {}) or a non-finite one", h.q_final.len(), p.k()));
+                return Err(format!(
+                    "the {what}'s final q has {} entries (K = {}) or a non-finite one",
+                    h.q_final.len(),
+                    p.k()
+                ));
             }
             let last = h.last().metrics;
             let kl_qp = match (reverse, last.reverse) {
@@ -125,7 +133,8 @@ impl<'a> Study<'a> {
                 true => r.metrics.reverse.map_or(f64::NAN, |m| m.kl_divergence),
                 false => r.metrics.kl_divergence,
             };
-            let tail: Vec<f64> = h.records[h.records.len() - 1 - (h.records.len() - 1) / 10..].iter().map(minimized).collect();
+            let tail: Vec<f64> =
+                h.records[h.records.len() - 1 - (h.records.len() - 1) / 10..].iter().map(minimized).collect();
             let end = tail[tail.len() - 1];
             let near = tail.iter().filter(|&&v| (v - end).abs() <= SETTLED).count();
             let converged = 2 * near >= tail.len() && tail.iter().all(|&v| v >= end - SETTLED);
@@ -133,7 +142,11 @@ impl<'a> Study<'a> {
         };
         let forward = run(input.forward, "forward run", false)?;
         let reverse = run(input.reverse, "reverse run", true)?;
-        let starts = input.starts.iter().map(|h| run(h, "run from another start", true)).collect::<std::result::Result<Vec<_>, _>>()?;
+        let starts = input
+            .starts
+            .iter()
+            .map(|h| run(h, "run from another start", true))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
         let mut ends: Vec<End> = Vec::new();
         for (i, r) in std::iter::once(&reverse).chain(&starts).enumerate() {
             let (mu, sigma) = r.path[r.path.len() - 1];
@@ -143,12 +156,21 @@ impl<'a> Study<'a> {
                     end.runs += 1;
                     end.converged &= r.converged;
                 }
-                None => ends.push(End { mu, sigma, kl_qp: r.kl_qp, runs: 1, converged: r.converged, q: r.q.clone(), main: i == 0 }),
+                None => ends.push(End {
+                    mu,
+                    sigma,
+                    kl_qp: r.kl_qp,
+                    runs: 1,
+                    converged: r.converged,
+                    q: r.q.clone(),
+                    main: i == 0,
+                }),
             }
         }
         let x = ordered(&positions);
         let mus = std::iter::once(&forward).chain([&reverse]).chain(&starts).flat_map(|r| r.path.iter().map(|p| p.0));
-        let (lo, hi) = mus.chain(x.iter().copied()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
+        let (lo, hi) =
+            mus.chain(x.iter().copied()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)));
         Ok(Study {
             input,
             subtitle: crate::text::shown(input.subtitle, 200),
@@ -218,7 +240,8 @@ fn fits<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, s: &Study) -> DrawRes
     mesh(&mut chart, s.input.axis, "probability").disable_x_mesh().draw()?;
 
     let half = 0.35 * s.x.windows(2).map(|w| w[1] - w[0]).fold(f64::INFINITY, f64::min).min(2.0);
-    let bars = s.x.iter().zip(&s.p).map(|(&x, &p)| Rectangle::new([(x - half, 0.0), (x + half, p)], DATA_BARS.filled()));
+    let bars =
+        s.x.iter().zip(&s.p).map(|(&x, &p)| Rectangle::new([(x - half, 0.0), (x + half, p)], DATA_BARS.filled()));
     chart
         .draw_series(bars)?
         .label("p (data)")
@@ -297,12 +320,16 @@ fn plane<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, s: &Study) -> DrawRe
         .label(format!("the reverse-KL fit above ({})", from(&s.reverse)))
         .legend(key(REVERSE, false));
     let (fmu, fsigma) = s.forward.path[s.forward.path.len() - 1];
-    let square = |at: (i32, i32), half: i32| Rectangle::new([(at.0 - half, at.1 - half), (at.0 + half, at.1 + half)], FORWARD.filled());
+    let square = |at: (i32, i32), half: i32| {
+        Rectangle::new([(at.0 - half, at.1 - half), (at.0 + half, at.1 + half)], FORWARD.filled())
+    };
     chart
         .draw_series(LineSeries::new(thinned(&chart, &s.forward.path), FORWARD.stroke_width(4)))?
         .label(format!("the forward-KL fit above ({})", from(&s.forward)))
         .legend(move |(x, y)| {
-            EmptyElement::at((x, y)) + PathElement::new(vec![(0, 0), (20, 0)], FORWARD.stroke_width(4)) + square((24, 0), 6)
+            EmptyElement::at((x, y))
+                + PathElement::new(vec![(0, 0), (20, 0)], FORWARD.stroke_width(4))
+                + square((24, 0), 6)
         });
     chart.draw_series([EmptyElement::at((fmu, fsigma)) + square((0, 0), 8)])?;
     // Labels above and right of their point, but below it for an end near the forward fit's.
@@ -347,15 +374,13 @@ fn losses<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, l: &Losses) -> Draw
         _ => (r.metrics.cross_entropy, r.metrics.kl_divergence, r.metrics.gap()),
     };
     let steps: Vec<f64> = records.iter().map(|r| r.step as f64).collect();
-    let (ce, kl, gap): (Vec<f64>, Vec<f64>, Vec<f64>) = records.iter().map(values).fold(
-        (Vec::new(), Vec::new(), Vec::new()),
-        |(mut a, mut b, mut c), (x, y, z)| {
+    let (ce, kl, gap): (Vec<f64>, Vec<f64>, Vec<f64>) =
+        records.iter().map(values).fold((Vec::new(), Vec::new(), Vec::new()), |(mut a, mut b, mut c), (x, y, z)| {
             a.push(x);
             b.push(y);
             c.push(z);
             (a, b, c)
-        },
-    );
+        });
     let area = area.titled(l.title, font(24))?;
     let x = Axis::log_steps(l.history.last().step);
     let mut builder = panel(&area, 70);
@@ -372,21 +397,21 @@ fn losses<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, l: &Losses) -> Draw
     chart.draw_series([Polygon::new(band, band_color.filled())])?;
     let [ce_name, kl_name, h_name] = l.names;
     let light = lighter(l.color, 0.45);
-    chart.draw_series(LineSeries::new(ce, l.color.stroke_width(LINE_WIDTH)))?.label(ce_name).legend(key(l.color, false));
+    chart
+        .draw_series(LineSeries::new(ce, l.color.stroke_width(LINE_WIDTH)))?
+        .label(ce_name)
+        .legend(key(l.color, false));
     chart.draw_series(LineSeries::new(kl, light.stroke_width(LINE_WIDTH)))?.label(kl_name).legend(key(light, false));
     let (first, last) = (gap[0].1, gap[gap.len() - 1].1);
     let name = match (first - last).abs() > 1e-9 * first.abs() {
         true => format!("CE − KL = {h_name}: {} → {} nats", value(first), value(last)),
         false => format!("CE − KL = {h_name} = {} nats, every step", value(first)),
     };
-    chart
-        .draw_series(DashedLineSeries::new(gap, 12, 8, H_COLOR.stroke_width(3)))?
-        .label(name)
-        .legend(move |(x, y)| {
-            EmptyElement::at((x, y))
-                + Rectangle::new([(0, -9), (30, 9)], band_color.filled())
-                + PathElement::new(vec![(0, 0), (30, 0)], H_COLOR.stroke_width(3))
-        });
+    chart.draw_series(DashedLineSeries::new(gap, 12, 8, H_COLOR.stroke_width(3)))?.label(name).legend(move |(x, y)| {
+        EmptyElement::at((x, y))
+            + Rectangle::new([(0, -9), (30, 9)], band_color.filled())
+            + PathElement::new(vec![(0, 0), (30, 0)], H_COLOR.stroke_width(3))
+    });
     legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 

@@ -48,7 +48,8 @@ impl<'a> Checked<'a> {
     fn new(input: &'a Sweep<'a>) -> std::result::Result<Self, String> {
         let l = input.landscape;
         let h = input.run;
-        let t = h.parameter_names.iter().position(|n| *n == "theta").ok_or("the run is not a binomial run (no theta)")?;
+        let t =
+            h.parameter_names.iter().position(|n| *n == "theta").ok_or("the run is not a binomial run (no theta)")?;
         let iterates: Vec<(f64, f64)> =
             h.parameters.iter().zip(&h.records).map(|(v, r)| (v[t], r.metrics.kl_divergence)).collect();
         let finite = |v: &f64| v.is_finite();
@@ -100,9 +101,19 @@ impl Figure for Checked<'_> {
         let n = l.n;
         let k = n + 1;
         let curves = [
-            (forward, FORWARD, false, format!("KL(p‖q): the information lost when q = Binomial({n}, θ) stands in for p")),
+            (
+                forward,
+                FORWARD,
+                false,
+                format!("KL(p‖q): the information lost when q = Binomial({n}, θ) stands in for p"),
+            ),
             (reverse, REVERSE, false, "KL(q‖p): the reverse direction, weighed by q instead of p".to_string()),
-            (level(l.uniform.0), FORWARD, true, format!("uniform q = 1/{k}: KL(p‖q) = ln K − H(p) = {}", value(l.uniform.0))),
+            (
+                level(l.uniform.0),
+                FORWARD,
+                true,
+                format!("uniform q = 1/{k}: KL(p‖q) = ln K − H(p) = {}", value(l.uniform.0)),
+            ),
             (level(l.uniform.1), REVERSE, true, format!("uniform q = 1/{k}: KL(q‖p) = {}", value(l.uniform.1))),
         ];
         let mut rows = Vec::new();
@@ -118,7 +129,9 @@ impl Figure for Checked<'_> {
         let mut last_labelled: Option<(i32, i32)> = None;
         for (step, &(theta, kl)) in self.iterates.iter().enumerate() {
             let at = chart.backend_coord(&(theta, kl));
-            let dot = EmptyElement::at((theta, kl)) + Circle::new((0, 0), 8, WHITE.filled()) + Circle::new((0, 0), 6, FORWARD.filled());
+            let dot = EmptyElement::at((theta, kl))
+                + Circle::new((0, 0), 8, WHITE.filled())
+                + Circle::new((0, 0), 6, FORWARD.filled());
             chart.draw_series([dot])?;
             if last_labelled.is_none_or(|(x, y)| (at.0 - x).abs().max((at.1 - y).abs()) >= 40) {
                 let (dx, h) = if theta > theta_star { (-10, HPos::Right) } else { (10, HPos::Left) };
@@ -189,7 +202,12 @@ fn legend_strip<DB: DrawingBackend>(
             Key::Line(color, dashed) => {
                 let (dash, gap) = if dashed { (7, 5) } else { (40, 0) };
                 let width = if dashed { 2 } else { LINE_WIDTH };
-                area.draw(&plotters::element::DashedPathElement::new(vec![(0, y), (30, y)], dash, gap, color.stroke_width(width)))?;
+                area.draw(&plotters::element::DashedPathElement::new(
+                    vec![(0, y), (30, y)],
+                    dash,
+                    gap,
+                    color.stroke_width(width),
+                ))?;
             }
             Key::Diamond(color) => area.draw(&(EmptyElement::at((15, y)) + diamond(10, WHITE) + diamond(8, color)))?,
             Key::Dot(color) => area.draw(&(EmptyElement::at((15, y)) + Circle::new((0, 0), 6, color.filled())))?,
