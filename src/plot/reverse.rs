@@ -56,8 +56,8 @@ pub fn forward_vs_reverse(study: &ForwardReverse) -> Result<Vec<(String, Vec<u8>
     render(&checked)
 }
 
-/// One run's path and result in the units the panels use.
-struct Run2 {
+/// One run's path and result, as the panels show them.
+struct Trace {
     /// (μ, σ) at every step.
     path: Vec<(f64, f64)>,
     /// The final q in the order of x.
@@ -67,6 +67,47 @@ struct Run2 {
     kl_qp: f64,
     /// Whether the minimized KL had settled by the end (see [`SETTLED`]).
     converged: bool,
+}
+
+impl Trace {
+    /// The trace of `h`, a Gaussian run on `p` minimizing KL(q‖p) (`reverse`) or KL(p‖q), with
+    /// q in the categories' `order`; errors name the run as `what`.
+    fn of(h: &History, p: &Empirical, order: &[usize], what: &str, reverse: bool) -> std::result::Result<Self, String> {
+        let index = |name: &str| {
+            let found = h.parameter_names.iter().position(|n| *n == name);
+            found.ok_or(format!("the {what} is not a Gaussian run (no {name})"))
+        };
+        let (m, s) = (index("mu")?, index("sigma")?);
+        let path: Vec<(f64, f64)> = h.parameters.iter().map(|v| (v[m], v[s])).collect();
+        if path.iter().any(|(m, s)| !(m.is_finite() && s.is_finite() && *s > 0.0)) {
+            return Err(format!("the {what} has a non-finite μ or σ"));
+        }
+        if h.q_final.len() != p.k() || h.q_final.iter().any(|q| !q.is_finite()) {
+            let n = h.q_final.len();
+            return Err(format!("the {what}'s final q has {n} entries (K = {}) or a non-finite one", p.k()));
+        }
+        let last = h.last().metrics;
+        let kl_qp = match (reverse, last.reverse) {
+            (true, Some(r)) => r.kl_divergence,
+            (true, None) => return Err(format!("the {what} did not measure KL(q‖p)")),
+            (false, _) => kl_of_probabilities(&h.q_final, p.probs()),
+        };
+        let q = order.iter().map(|&i| h.q_final[i]).collect();
+        Ok(Trace { path, q, kl_pq: last.kl_divergence, kl_qp, converged: settled(h, reverse) })
+    }
+}
+
+/// Whether the KL that `h` minimizes (KL(q‖p) if `reverse`) had settled by its end: see [`SETTLED`].
+fn settled(h: &History, reverse: bool) -> bool {
+    let minimized = |r: &crate::Record| match reverse {
+        true => r.metrics.reverse.map_or(f64::NAN, |m| m.kl_divergence),
+        false => r.metrics.kl_divergence,
+    };
+    let n = h.records.len();
+    let tail: Vec<f64> = h.records[n - 1 - (n - 1) / 10..].iter().map(minimized).collect();
+    let end = tail[tail.len() - 1];
+    let near = tail.iter().filter(|&&v| (v - end).abs() <= SETTLED).count();
+    2 * near >= tail.len() && tail.iter().all(|&v| v >= end - SETTLED)
 }
 
 /// A place where reverse-KL runs end.
@@ -89,9 +130,9 @@ struct Study<'a> {
     /// x of each category, ascending, and p in that order.
     x: Vec<f64>,
     p: Vec<f64>,
-    forward: Run2,
-    reverse: Run2,
-    starts: Vec<Run2>,
+    forward: Trace,
+    reverse: Trace,
+    starts: Vec<Trace>,
     ends: Vec<End>,
     /// The x axis both left panels share: the data's range and every μ a run visited.
     x_range: (f64, f64),
@@ -104,42 +145,7 @@ impl<'a> Study<'a> {
         let mut order: Vec<usize> = (0..p.k()).collect();
         order.sort_by(|&a, &b| positions[a].total_cmp(&positions[b]));
         let ordered = |v: &[f64]| order.iter().map(|&i| v[i]).collect::<Vec<f64>>();
-        let run = |h: &History, what: &str, reverse: bool| -> std::result::Result<Run2, String> {
-            let index = |name: &str| {
-                h.parameter_names
-                    .iter()
-                    .position(|n| *n == name)
-                    .ok_or(format!("the {what} is not a Gaussian run (no {name})"))
-            };
-            let (m, s) = (index("mu")?, index("sigma")?);
-            let path: Vec<(f64, f64)> = h.parameters.iter().map(|v| (v[m], v[s])).collect();
-            if path.iter().any(|(m, s)| !(m.is_finite() && s.is_finite() && *s > 0.0)) {
-                return Err(format!("the {what} has a non-finite μ or σ"));
-            }
-            if h.q_final.len() != p.k() || h.q_final.iter().any(|q| !q.is_finite()) {
-                return Err(format!(
-                    "the {what}'s final q has {} entries (K = {}) or a non-finite one",
-                    h.q_final.len(),
-                    p.k()
-                ));
-            }
-            let last = h.last().metrics;
-            let kl_qp = match (reverse, last.reverse) {
-                (true, Some(r)) => r.kl_divergence,
-                (true, None) => return Err(format!("the {what} did not measure KL(q‖p)")),
-                (false, _) => kl_of_probabilities(&h.q_final, p.probs()),
-            };
-            let minimized = |r: &crate::Record| match reverse {
-                true => r.metrics.reverse.map_or(f64::NAN, |m| m.kl_divergence),
-                false => r.metrics.kl_divergence,
-            };
-            let tail: Vec<f64> =
-                h.records[h.records.len() - 1 - (h.records.len() - 1) / 10..].iter().map(minimized).collect();
-            let end = tail[tail.len() - 1];
-            let near = tail.iter().filter(|&&v| (v - end).abs() <= SETTLED).count();
-            let converged = 2 * near >= tail.len() && tail.iter().all(|&v| v >= end - SETTLED);
-            Ok(Run2 { path, q: ordered(&h.q_final), kl_pq: last.kl_divergence, kl_qp, converged })
-        };
+        let run = |h: &History, what: &str, reverse: bool| Trace::of(h, p, &order, what, reverse);
         let forward = run(input.forward, "forward run", false)?;
         let reverse = run(input.reverse, "reverse run", true)?;
         let starts = input
@@ -314,7 +320,7 @@ fn plane<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, s: &Study) -> DrawRe
                 + PathElement::new(vec![(9, 0), (21, 0)], PATHS.stroke_width(2))
                 + Circle::new((26, 0), 6, REVERSE.filled())
         });
-    let from = |run: &Run2| format!("from μ = {}, σ = {}", short(run.path[0].0), short(run.path[0].1));
+    let from = |run: &Trace| format!("from μ = {}, σ = {}", short(run.path[0].0), short(run.path[0].1));
     chart
         .draw_series(LineSeries::new(thinned(&chart, &s.reverse.path), REVERSE.stroke_width(4)))?
         .label(format!("the reverse-KL fit above ({})", from(&s.reverse)))
@@ -374,13 +380,8 @@ fn losses<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, l: &Losses) -> Draw
         _ => (r.metrics.cross_entropy, r.metrics.kl_divergence, r.metrics.gap()),
     };
     let steps: Vec<f64> = records.iter().map(|r| r.step as f64).collect();
-    let (ce, kl, gap): (Vec<f64>, Vec<f64>, Vec<f64>) =
-        records.iter().map(values).fold((Vec::new(), Vec::new(), Vec::new()), |(mut a, mut b, mut c), (x, y, z)| {
-            a.push(x);
-            b.push(y);
-            c.push(z);
-            (a, b, c)
-        });
+    let series = |f: fn((f64, f64, f64)) -> f64| records.iter().map(|r| f(values(r))).collect::<Vec<f64>>();
+    let (ce, kl, gap) = (series(|v| v.0), series(|v| v.1), series(|v| v.2));
     let area = area.titled(l.title, font(24))?;
     let x = Axis::log_steps(l.history.last().step);
     let mut builder = panel(&area, 70);
