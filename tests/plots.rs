@@ -10,18 +10,28 @@ use candle_core::DType;
 use common::empirical;
 use klfit::data::Source;
 use klfit::measure::Meter;
+use klfit::model::Family;
 use klfit::plot::{charts, residual_bound};
 use klfit::report::{write_run, OutputDir, RunInfo};
 use klfit::{data, train, Empirical, History, Metrics, Record, TrainConfig, Units};
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 
-const NAMES: [&str; 6] = ["losses.png", "losses.svg", "gap.png", "gap.svg", "distributions.png", "distributions.svg"];
+const NAMES: [&str; 8] = [
+    "losses.png",
+    "losses.svg",
+    "gap.png",
+    "gap.svg",
+    "distributions.png",
+    "distributions.svg",
+    "fit.png",
+    "fit.svg",
+];
 
 /// Trains `config` on `p` and returns the charts by file name.
 fn draw(p: &Empirical, config: &TrainConfig, units: Units, subtitle: &str) -> BTreeMap<String, Vec<u8>> {
     let history = train(p, config, |_| {}).unwrap();
-    let files = charts(&history, p, units, subtitle).unwrap();
+    let files = charts(&history, p, config.model, units, subtitle).unwrap();
     let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, NAMES);
     files.into_iter().collect()
@@ -64,7 +74,7 @@ fn svg_texts(doc: &roxmltree::Document) -> Vec<String> {
 fn charts_are_png_and_svg_bytes_of_the_right_size() {
     let p = data::dataset("income").unwrap().sample().unwrap();
     let files = draw(&p, &steps(50), Units::Nats, "income test run");
-    for chart in ["losses", "gap", "distributions"] {
+    for chart in ["losses", "gap", "distributions", "fit"] {
         let png = &files[&format!("{chart}.png")];
         let (w, h) = png_size(png);
         assert!(w >= 800 && h >= 500, "{chart}.png is {w}x{h}");
@@ -79,7 +89,7 @@ fn charts_are_png_and_svg_bytes_of_the_right_size() {
         let text = svg_texts(&doc).join(" ");
         assert!(text.contains("income test run"), "{chart}.svg lacks the subtitle");
         assert!(text.contains("nats") || chart == "distributions", "{chart}.svg never says its unit: {text}");
-        assert!(text.contains("H(p)") || chart == "distributions", "{chart}.svg has no H(p) label");
+        assert!(text.contains("H(p)") || matches!(chart, "distributions" | "fit"), "{chart}.svg has no H(p) label");
     }
     let text = svg_texts(&parse_svg(&files["distributions.svg"])).join(" ");
     assert!(text.contains("0-10k") && text.contains("90k+"), "the bars name the categories: {text}");
@@ -351,7 +361,7 @@ fn non_finite_values_are_refused_not_drawn() {
         step: 3,
         metrics: Metrics { cross_entropy: f64::NAN, kl_divergence: 0.1, entropy: p.entropy(), reverse: None },
     });
-    let err = charts(&history, &p, Units::Nats, "").unwrap_err();
+    let err = charts(&history, &p, Family::Logits, Units::Nats, "").unwrap_err();
     assert!(matches!(err, klfit::Error::Plot { .. }), "{err}");
     assert!(err.to_string().contains("step 3"), "{err}");
     // Through the output folder: nothing is left behind.
@@ -372,7 +382,7 @@ fn astronomically_large_but_finite_values_draw_in_bounded_memory() {
         r.metrics.cross_entropy = 1e307 * (i + 1) as f64 + r.metrics.entropy;
         r.metrics.kl_divergence = 1e307 * (i + 1) as f64;
     }
-    let files = charts(&history, &p, Units::Nats, "").unwrap();
+    let files = charts(&history, &p, klfit::model::Family::Logits, Units::Nats, "").unwrap();
     for (name, bytes) in &files {
         if name.ends_with(".svg") {
             parse_svg(bytes);

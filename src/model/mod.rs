@@ -2,6 +2,8 @@
 //!
 //! - [`free`]: K free logits, which can match any p, and the uniform baseline with no parameters
 //! - [`family`]: restricted families: Binomial(n, θ) and a discretized Gaussian(μ, σ)
+//! - [`floor`]: the best a restricted family can do (its floor, min KL(p‖q)) and the binomial's
+//!   KL landscape along θ
 //! - [`mlp`]: a conditional model: a small multi-layer perceptron from inputs to class logits
 //!
 //! Every model goes through the same loop, objectives and records; a family is only a
@@ -9,6 +11,7 @@
 //! (B, D), to logits, shape (B, K); models without an input ignore it and return one row.
 
 pub mod family;
+pub mod floor;
 pub mod free;
 pub mod mlp;
 

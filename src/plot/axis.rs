@@ -108,7 +108,7 @@ impl Axis {
 
     /// `lo..hi` (both > 0) on a log scale: a tick at every power of ten (every second or third
     /// one when there are many; also at 2 and 5 × 10ᵏ when there are at most three), labelled `10⁻³`
-    /// and `2·10⁻³` or, with `plain`, `1000`; grid lines at 2..9 × 10ᵏ when few decades are
+    /// and `2·10⁻³` or, with `plain`, `1000` and `0.002`; grid lines at 2..9 × 10ᵏ when few decades are
     /// shown, else at the unlabelled powers of ten.
     pub(super) fn log(lo: f64, hi: f64, plain: bool) -> Self {
         // Within f64's positive range, so that the decades below are finite and few (at most 632).
@@ -249,9 +249,11 @@ pub(super) fn power_of_ten(v: f64) -> String {
     }
 }
 
-/// `1000` for 1e3: a tick label of a log axis of counts or ranks.
+/// `1000` for 1e3, `0.2` for 2e-1: a tick label of a log axis in plain decimals, with as many
+/// decimals as the tick needs (none from 1 up).
 fn plain_power(v: f64) -> String {
-    format!("{}", v.round())
+    let decimals = (-(v.log10() + 1e-9).floor()).max(0.0) as usize;
+    format!("{v:.decimals$}")
 }
 
 #[cfg(test)]
@@ -275,6 +277,7 @@ mod tests {
     fn log_axes_label_powers_of_ten() {
         assert_eq!(labels(&Axis::log(2e-4, 0.5, false)), ["10⁻³", "10⁻²", "10⁻¹"]);
         assert_eq!(labels(&Axis::log(1.0, 5000.0, true)), ["1", "10", "100", "1000"]);
+        assert_eq!(labels(&Axis::log(0.08, 0.6, true)), ["0.1", "0.2", "0.5"]);
         assert_eq!(labels(&Axis::log(3e-16, 1.2e-15, false)), ["5·10⁻¹⁶", "10⁻¹⁵"]);
         assert_eq!(labels(&Axis::linear(-2e-9, 2e-9, 4)), ["-2e-9", "-1e-9", "0", "1e-9", "2e-9"]);
         // 18 decades: every third power labelled.

@@ -10,7 +10,7 @@ const MAX_LABEL_CHARS: usize = 16;
 
 /// `label` as [`crate::text::shown`] shows it, cut to [`MAX_LABEL_CHARS`] shown characters: a
 /// control character shows as an escape of up to 10 (`\u{1b}`), and a cut never splits one.
-fn short_label(label: &str) -> String {
+pub(super) fn short_label(label: &str) -> String {
     let mut kept = MAX_LABEL_CHARS;
     loop {
         let shown = crate::text::shown(label, kept);
@@ -29,16 +29,8 @@ pub(super) fn distributions<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r
     let n = labels.len();
     let body = header(root, "Model q before and after training, against the data p", &run.subtitle)?;
 
-    // Labels go under their groups horizontally if they fit, otherwise rotated to run downwards.
-    let label_style = font(20);
-    let mut widest = 0;
-    for label in &labels {
-        widest = widest.max(body.estimate_text_size(label, &label_style)?.0);
-    }
     let plot_width = f64::from(Chart::Distributions.size().0 - 160);
-    let slot = plot_width / n as f64;
-    let rotate = f64::from(widest) > 0.9 * slot;
-    let label_area = if rotate { widest + 60 } else { 70 };
+    let (rotate, label_area) = label_layout(&body, &labels, plot_width / n as f64)?;
 
     // The legend (about 380 px wide) goes over the first or the last groups, whichever are lower.
     let covered = ((n as f64 * 380.0 / plot_width).ceil() as usize).min(n);
@@ -70,13 +62,42 @@ pub(super) fn distributions<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, r
             .label(name)
             .legend(move |(x, y)| Rectangle::new([(x, y - 8), (x + 20, y + 8)], color.filled()));
     }
-    for (i, label) in labels.iter().enumerate() {
+    draw_labels(root, &chart, &labels, rotate, 1)?;
+    legend(&mut chart, position)
+}
+
+/// How category labels fit under the axis, `slot` pixels apart: horizontally if the widest
+/// fits, else rotated to run downwards. Returns whether they are rotated and the pixels they
+/// need below the axis.
+pub(super) fn label_layout<'l, DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    labels: impl IntoIterator<Item = &'l String>,
+    slot: f64,
+) -> DrawResult<(bool, u32), DB> {
+    let mut widest = 0;
+    for label in labels {
+        widest = widest.max(area.estimate_text_size(label, &font(20))?.0);
+    }
+    let rotate = f64::from(widest) > 0.9 * slot;
+    Ok((rotate, if rotate { widest + 60 } else { 70 }))
+}
+
+/// Draws `labels` on `root` under the slots of `chart` (label i under i + ½), every `every`-th one,
+/// rotated as [`label_layout`] decided.
+pub(super) fn draw_labels<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &Panel<'_, DB>,
+    labels: &[String],
+    rotate: bool,
+    every: usize,
+) -> DrawResult<(), DB> {
+    for (i, label) in labels.iter().enumerate().step_by(every.max(1)) {
         let (x, y) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
         let style = match rotate {
-            true => label_style.transform(FontTransform::Rotate90).pos(Pos::new(HPos::Left, VPos::Center)),
-            false => label_style.pos(Pos::new(HPos::Center, VPos::Top)),
+            true => font(20).transform(FontTransform::Rotate90).pos(Pos::new(HPos::Left, VPos::Center)),
+            false => font(20).pos(Pos::new(HPos::Center, VPos::Top)),
         };
         root.draw(&Text::new(label.as_str(), (x, y + 10), style))?;
     }
-    legend(&mut chart, position)
+    Ok(())
 }

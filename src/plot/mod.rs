@@ -7,6 +7,15 @@
 //!   |CE − KL − H(p)| on a log scale under its rounding-error bound ([`residual_bound`])
 //! - `distributions`: p, q at step 0 and q after training: grouped bars per category for up to
 //!   30 categories, probability against rank on log–log axes for more
+//! - `fit`: p as bars and the fitted q as a line with markers; for a restricted family also the
+//!   uniform baseline, the model with no parameters at all
+//!
+//! For a restricted family (binomial, gaussian, uniform) the losses chart also shows the family's
+//! floor, H(p) + min KL(p‖q) ([`crate::model::floor`]): CE approaches it, not H(p).
+//!
+//! Two more charts come from studies of several runs, drawn by the examples:
+//! [`forward_vs_reverse`] (a Gaussian fitted by forward and by reverse KL to bimodal data) and
+//! [`sweep`] (both KLs along the binomial's θ).
 //!
 //! [`animation`] draws the run as a GIF (`fit.gif`): p and q as bars at each kept step, q moving
 //! onto p, with CE as the stacked bar H(p) + KL (`animation.rs`, encoded by `gif_encode.rs`).
@@ -19,8 +28,9 @@
 //! PNG and once for the SVG. The files, in the order data flows through them:
 //!
 //! - this file: the entry point, the data the charts show (checked, converted to the units), colours
-//! - `steps.rs` draws the per-step charts, `bars.rs` and `ranks.rs` the distributions, from the
-//!   pieces in `panel.rs` (title, panels, legends, markers) on the axes of `axis.rs`
+//! - `steps.rs` draws the per-step charts, `bars.rs` and `ranks.rs` the distributions, `fit.rs`
+//!   the fit, `reverse.rs` and `sweep.rs` the studies, from the pieces in `panel.rs` (title,
+//!   panels, legends, markers) on the axes of `axis.rs`
 //! - `bound.rs`: the residual's bound, a number the gap chart draws
 //! - `png.rs` and `svg.rs`: the two backends, each a thin correction of plotters' own, and their
 //!   bytes; `glyphs.rs` places text the same in both, `font.rs` cuts the font the SVG embeds
@@ -37,6 +47,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{register_font, FontStyle};
 
+use crate::model::floor::Floor;
+use crate::model::Family;
 use crate::{Empirical, Error, History, Result, Units};
 
 mod animation;
@@ -44,21 +56,27 @@ mod axis;
 mod bars;
 mod bound;
 mod distillation;
+mod fit;
 mod font;
 mod gif_encode;
 mod glyphs;
 mod noise;
+mod marks;
 mod panel;
 mod png;
 mod ranks;
+mod reverse;
 mod steps;
 mod svg;
+mod sweep;
 
 pub use animation::animation;
 use axis::Axis;
 pub use bound::{entropy_coefficient, residual_bound};
 pub use distillation::{distillation, Regions, SoftRun};
 pub use noise::{sampling_noise, NoiseStudy, SampleFit};
+pub use reverse::{forward_vs_reverse, ForwardReverse};
+pub use sweep::{sweep, Sweep};
 use panel::*;
 
 const FONT: &str = svg::FAMILY;
@@ -70,6 +88,12 @@ const MINOR_GRID: RGBColor = RGBColor(242, 242, 242);
 /// q at step 0, final q and p, in every distributions chart.
 const DISTRIBUTION_COLORS: [RGBColor; 3] = [RGBColor(253, 174, 97), CE_COLOR, RGBColor(60, 60, 60)];
 
+/// The data p, as bars behind a model's line (light, so the line stands out) and as a line.
+const DATA_BARS: RGBColor = RGBColor(189, 189, 189);
+const DATA_LINE: RGBColor = RGBColor(60, 60, 60);
+/// A restricted family's floor, H(p) + min KL.
+const FLOOR_COLOR: RGBColor = RGBColor(117, 107, 177);
+
 /// At most this many steps are drawn per series (see [`drawn_indices`]).
 const MAX_POINTS: usize = 2000;
 
@@ -78,8 +102,9 @@ const LINE_WIDTH: u32 = 4;
 
 type DrawResult<T, DB> = std::result::Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
-/// The charts of a run as (file name, bytes) pairs: `losses.png`, `losses.svg`, `gap.png`,
-/// `gap.svg`, `distributions.png`, `distributions.svg`, in that order.
+/// The charts of a run of a `family` model as (file name, bytes) pairs: `losses.png`,
+/// `losses.svg`, `gap.png`, `gap.svg`, `distributions.png`, `distributions.svg`, `fit.png`,
+/// `fit.svg`, in that order.
 ///
 /// CE, KL and H are shown in `units`; `subtitle` (a one-line run description, shown through
 /// [`crate::text::shown`]) goes under each title. `history` must hold at least the step-0 record
@@ -87,23 +112,56 @@ type DrawResult<T, DB> = std::result::Result<T, DrawingAreaErrorKind<<DB as Draw
 ///
 /// Errors with [`Error::Plot`] (naming the file) if a value to plot is not finite, if q does not
 /// have K entries, or if drawing fails.
-pub fn charts(history: &History, p: &Empirical, units: Units, subtitle: &str) -> Result<Vec<(String, Vec<u8>)>> {
-    let run = register_fonts()
-        .and_then(|()| Run::new(history, p, units, subtitle))
-        .map_err(|message| Error::Plot { path: PathBuf::from("charts"), message })?;
+pub fn charts(
+    history: &History,
+    p: &Empirical,
+    family: Family,
+    units: Units,
+    subtitle: &str,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    let run = Run::new(history, p, family, units, subtitle).map_err(|message| Error::Plot { path: PathBuf::from("charts"), message })?;
     let mut files = Vec::new();
-    for chart in [Chart::Losses, Chart::Gap, Chart::Distributions] {
-        let size = chart.size();
-        for (extension, bytes) in [
-            ("png", png::render(size, |root| draw(chart, &run, root))),
-            ("svg", svg::render(size, |root| draw(chart, &run, root))),
-        ] {
-            let name = format!("{}.{extension}", chart.name());
-            let bytes = bytes.map_err(|message| Error::Plot { path: PathBuf::from(&name), message })?;
-            files.push((name, bytes));
-        }
+    for chart in [Chart::Losses, Chart::Gap, Chart::Distributions, Chart::Fit] {
+        files.extend(render(&(chart, &run))?);
     }
     Ok(files)
+}
+
+/// A chart drawn the same way on every backend: its one drawing function, called once for the
+/// PNG and once for the SVG by [`render`].
+trait Figure {
+    /// The file name without extension.
+    fn name(&self) -> &'static str;
+
+    /// Width and height in pixels.
+    fn size(&self) -> (u32, u32);
+
+    /// Draws the chart on `root` (white, of [`Figure::size`]).
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<(), DB>;
+}
+
+/// `figure` as `name.png` and `name.svg`: (file name, bytes) pairs. Errors with [`Error::Plot`]
+/// naming the file.
+fn render(figure: &impl Figure) -> Result<Vec<(String, Vec<u8>)>> {
+    register_fonts().map_err(|message| Error::Plot { path: PathBuf::from(figure.name()), message })?;
+    let size = figure.size();
+    let mut files = Vec::new();
+    for (extension, bytes) in [
+        ("png", png::render(size, |root| draw_on(figure, root))),
+        ("svg", svg::render(size, |root| draw_on(figure, root))),
+    ] {
+        let name = format!("{}.{extension}", figure.name());
+        let bytes = bytes.map_err(|message| Error::Plot { path: PathBuf::from(&name), message })?;
+        files.push((name, bytes));
+    }
+    Ok(files)
+}
+
+/// Draws `figure` on a white `root` and finishes it: the one place where every chart meets every backend.
+fn draw_on<DB: DrawingBackend>(figure: &impl Figure, root: &DrawingArea<DB, Shift>) -> DrawResult<(), DB> {
+    root.fill(&WHITE)?;
+    figure.draw(root)?;
+    root.present()
 }
 
 /// The charts [`charts`] draws.
@@ -112,6 +170,7 @@ enum Chart {
     Losses,
     Gap,
     Distributions,
+    Fit,
 }
 
 impl Chart {
@@ -121,28 +180,38 @@ impl Chart {
             Chart::Losses => "losses",
             Chart::Gap => "gap",
             Chart::Distributions => "distributions",
+            Chart::Fit => "fit",
         }
     }
 
     /// Width and height in pixels (the two-panel charts are taller).
     fn size(self) -> (u32, u32) {
         match self {
-            Chart::Distributions => (1200, 750),
+            Chart::Distributions | Chart::Fit => (1200, 750),
             _ => (1200, 1000),
         }
     }
 }
 
-/// Draws `chart` on a white `root` and finishes it: the one place where every chart meets every backend.
-fn draw<DB: DrawingBackend>(chart: Chart, run: &Run, root: &DrawingArea<DB, Shift>) -> DrawResult<(), DB> {
-    root.fill(&WHITE)?;
-    match chart {
-        Chart::Losses => steps::losses(root, run)?,
-        Chart::Gap => steps::gap(root, run)?,
-        Chart::Distributions if run.p.k() > bars::MAX_BARS => ranks::ranks(root, run)?,
-        Chart::Distributions => bars::distributions(root, run)?,
+impl Figure for (Chart, &Run<'_>) {
+    fn name(&self) -> &'static str {
+        self.0.name()
     }
-    root.present()
+
+    fn size(&self) -> (u32, u32) {
+        self.0.size()
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<(), DB> {
+        let (chart, run) = *self;
+        match chart {
+            Chart::Losses => steps::losses(root, run),
+            Chart::Gap => steps::gap(root, run),
+            Chart::Distributions if run.p.k() > bars::MAX_BARS => ranks::ranks(root, run),
+            Chart::Distributions => bars::distributions(root, run),
+            Chart::Fit => fit::fit(root, run),
+        }
+    }
 }
 
 /// Registers DejaVu Sans (regular and bold) under [`FONT`], once per process.
@@ -160,8 +229,13 @@ struct Run<'a> {
     /// The run description, made safe to show.
     subtitle: String,
     units: &'static str,
+    /// The display units, to convert values in nats ([`Run::convert`]).
+    to_units: Units,
     p: &'a Empirical,
     history: &'a History,
+    /// The model family, and its floor (none for free logits).
+    family: Family,
+    floor: Option<Floor>,
     /// The steps drawn: every step, or log-spaced ones for long runs (see [`drawn_indices`]).
     steps: Vec<f64>,
     /// Whether only some steps are drawn.
@@ -181,7 +255,13 @@ struct Run<'a> {
 
 impl<'a> Run<'a> {
     /// Collects the values to plot; errors (as a message) on a non-finite value or a q of the wrong length.
-    fn new(history: &'a History, p: &'a Empirical, units: Units, subtitle: &str) -> std::result::Result<Self, String> {
+    fn new(
+        history: &'a History,
+        p: &'a Empirical,
+        family: Family,
+        units: Units,
+        subtitle: &str,
+    ) -> std::result::Result<Self, String> {
         let first = history.records.first().ok_or("the history has no records; nothing to plot")?;
         if let Some(r) = history
             .records
@@ -203,11 +283,15 @@ impl<'a> Run<'a> {
         let m: Vec<_> = drawn.iter().map(|r| r.metrics).collect();
         let convert = |f: &dyn Fn(&crate::Metrics) -> f64| m.iter().map(|m| units.convert(f(m))).collect::<Vec<f64>>();
         let bound = Some(m.iter().map(|m| units.convert(residual_bound(m, p))).collect());
+        let floor = Floor::of(family, p).map_err(|e| format!("the floor of the {} family: {e}", family.name()))?;
         Ok(Run {
             subtitle: crate::text::shown(subtitle, 200),
             units: units.name(),
+            to_units: units,
             p,
             history,
+            family,
+            floor,
             steps: drawn.iter().map(|r| r.step as f64).collect(),
             thinned: drawn.len() < history.records.len(),
             ce: convert(&|m| m.cross_entropy),

@@ -70,7 +70,7 @@ pub(super) fn ranks<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run
 /// The points of a line that change its picture: where many consecutive ranks share a pixel
 /// column (thousands of categories on a log axis), only the first, lowest, highest and last point
 /// of each column, in rank order. The line looks the same; the SVG stays small.
-fn per_column<DB: DrawingBackend>(chart: &Panel<'_, DB>, points: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
+pub(super) fn per_column<DB: DrawingBackend>(chart: &Panel<'_, DB>, points: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
     let mut kept = Vec::with_capacity(points.len().min(4096));
     let column = |p: &(f64, f64)| chart.backend_coord(p).0;
     for group in points.chunk_by(|a, b| column(a) == column(b)) {

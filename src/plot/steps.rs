@@ -34,15 +34,21 @@ fn identity_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) 
     let area = area.titled("CE and KL on a linear scale: the same curve, H(p) apart", font(24))?;
     let mut builder = panel(&area, 70);
     let height = plot_height(&mut builder, &x)?;
-    let top = top_with_legend(0.0, max, max, 3, height);
+    let top = top_with_legend(0.0, max, max, 3 + u32::from(run.floor.is_some()), height);
     let mut chart = builder.build_cartesian_2d(x, Axis::linear(0.0, top, 6))?;
     mesh(&mut chart, step_axis(run, true), &format!("loss ({})", run.units)).draw()?;
 
     let h = run.entropy;
     curve(&mut chart, run, &run.ce, CE_COLOR, "cross-entropy CE(p, q)")?;
     curve(&mut chart, run, &run.kl, KL_COLOR, "KL divergence KL(p‖q)")?;
-    // Drawn last, so the dashed line stays visible where CE settles onto it.
+    // Drawn last, so the dashed lines stay visible where CE settles onto them.
     level(&mut chart, h, H_COLOR, format!("H(p) = {h:.4} {} (constant)", run.units))?;
+    if let Some(floor) = &run.floor {
+        let value = h + run.to_units.convert(floor.kl);
+        let what = if floor.converged { "H(p) + min KL" } else { "H(p) + lowest KL found" };
+        let label = format!("floor of the {} family: {what} = {value:.4} {}", run.family.name(), run.units);
+        level(&mut chart, value, FLOOR_COLOR, label)?;
+    }
     if h > 0.05 * top {
         arrow(&mut chart, run, top)?;
     }
@@ -73,28 +79,48 @@ fn arrow<'a, DB: DrawingBackend + 'a>(chart: &mut Panel<'a, DB>, run: &Run, y_to
     Ok(())
 }
 
-/// KL on a log scale against a linear step axis: geometric convergence is a straight line. The
-/// dashed line is the rounding level of the KL sum, ε·(CE + H(p)) (see [`residual_bound`]); KL
-/// measured as 0 or, by rounding, below 0 cannot be placed on a log axis and is marked on the
-/// bottom edge.
+/// KL on a log scale against a linear step axis: geometric convergence is a straight line. For a
+/// restricted family with a known minimum, KL − min KL instead: the distance to the family's
+/// floor, which falls the same way while KL itself levels off at the minimum. The dashed line is
+/// the rounding level of the KL sum, ε·(CE + H(p)) (see [`residual_bound`]); values measured as 0
+/// or, by rounding, below 0 cannot be placed on a log axis and are marked on the bottom edge.
 fn kl_log_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
     let x = Axis::linear_steps(run.last_step());
-    let area = area.titled("KL(p‖q) on a log scale: a straight line is the same factor every step", font(24))?;
+    let floor = run.floor.as_ref().filter(|f| f.converged).map(|f| f.kl);
+    // The panel's title, the curve's name, the quantity on the axis and, shorter, at the edge.
+    let (title, name, axis, what) = match floor {
+        None => (
+            "KL(p‖q) on a log scale: a straight line is the same factor every step".to_string(),
+            "KL divergence KL(p‖q)".to_string(),
+            "KL(p‖q)",
+            "KL",
+        ),
+        Some(_) => (
+            "KL(p‖q) − min KL on a log scale: the distance to the family's floor".to_string(),
+            format!("KL(p‖q) − min KL of the {} family", run.family.name()),
+            "KL(p‖q) − min KL",
+            "KL − min KL",
+        ),
+    };
+    let shown: Vec<f64> = run.kl.iter().map(|kl| kl - run.to_units.convert(floor.unwrap_or(0.0))).collect();
+    let area = area.titled(&title, font(24))?;
     let mut builder = panel(&area, 70);
     let height = plot_height(&mut builder, &x)?;
-    let count = |f: fn(f64) -> bool| run.history.records.iter().filter(|r| f(r.metrics.kl_divergence)).count();
-    let (zeros, negatives) = (count(|kl| kl == 0.0), count(|kl| kl < 0.0));
+    let count = |f: fn(f64) -> bool| {
+        run.history.records.iter().filter(|r| f(r.metrics.kl_divergence - floor.unwrap_or(0.0))).count()
+    };
+    let (zeros, negatives) = (count(|v| v == 0.0), count(|v| v < 0.0));
     let rows = 2 + u32::from(zeros + negatives > 0);
     let right_half = x.at(0.45);
-    let (y, position) = log_range(run, &[&run.kl, &run.kl_rounding], right_half, rows, height);
+    let (y, position) = log_range(run, &[&shown, &run.kl_rounding], right_half, rows, height);
     let lo = y.lo();
     let mut chart = builder.build_cartesian_2d(x, y)?;
-    mesh(&mut chart, step_axis(run, false), &format!("KL(p‖q) ({}, log scale)", run.units)).draw()?;
+    mesh(&mut chart, step_axis(run, false), &format!("{axis} ({}, log scale)", run.units)).draw()?;
 
-    for (i, segment) in positive_runs(run.points(&run.kl)).into_iter().enumerate() {
+    for (i, segment) in positive_runs(run.points(&shown)).into_iter().enumerate() {
         let series = line(&mut chart, segment, KL_COLOR, LINE_WIDTH)?;
         if i == 0 {
-            series.label("KL divergence KL(p‖q)").legend(key(KL_COLOR, false));
+            series.label(name.as_str()).legend(key(KL_COLOR, false));
         }
     }
     let level: Vec<(f64, f64)> = run.points(&run.kl_rounding).filter(|&(_, v)| v > 0.0).collect();
@@ -102,16 +128,19 @@ fn kl_log_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) ->
         dashed(&mut chart, level, H_COLOR, "rounding level of the KL sum, ε·(CE + H(p)), ε = 2⁻⁵²".to_string())?;
     }
     if zeros + negatives > 0 {
-        let what = match (zeros, negatives) {
-            (_, 0) => "KL = 0 exactly",
-            (0, _) => "KL < 0 by rounding",
-            _ => "KL = 0 exactly or < 0 by rounding",
+        let how = match (zeros, negatives) {
+            (_, 0) => "= 0 exactly",
+            (0, _) => "< 0 by rounding",
+            _ => "= 0 exactly or < 0 by rounding",
         };
-        let label =
-            format!("{what} at {} of {} steps: on the bottom edge", zeros + negatives, run.history.records.len());
-        let floor = run.points(&run.kl).filter(|&(_, kl)| kl <= 0.0);
+        let label = format!(
+            "{what} {how} at {} of {} steps: on the bottom edge",
+            zeros + negatives,
+            run.history.records.len()
+        );
+        let edge = run.points(&shown).filter(|&(_, v)| v <= 0.0);
         chart
-            .draw_series(floor.map(|(s, _)| EmptyElement::at((s, lo)) + floor_marker(KL_COLOR, (0, 0))))?
+            .draw_series(edge.map(|(s, _)| EmptyElement::at((s, lo)) + floor_marker(KL_COLOR, (0, 0))))?
             .label(label)
             .legend(|(x, y)| floor_marker(KL_COLOR, (x + 15, y + 6)));
     }

@@ -35,7 +35,12 @@ fn caption(file: &str) -> &'static str {
             "The data p and the model q before and after training, category by category. Training \
              moves q onto p; when q = p, KL is 0 and CE has reached its floor H(p)."
         }
-        "fit" => "The data p as bars and the fitted model q as a line: what the model family could do.",
+        "fit" => {
+            "The data p as bars and the fitted model q as a line: what the model family could do. For a \
+             family with fewer parameters than categories, the dashed line is the uniform q = 1/K, the \
+             model with no parameters at all; a family is worth its parameters by how much less \
+             information, KL(p‖q), it loses than that."
+        }
         "fit.gif" => {
             "The run as an animation: q walks onto p while CE, drawn as H(p) plus KL, loses exactly \
              the KL part; H(p) never moves."

@@ -38,6 +38,8 @@ pub const OUTPUTS: &[&str] = &[
     "gap.svg",
     "distributions.png",
     "distributions.svg",
+    "fit.png",
+    "fit.svg",
     "fit.gif",
     "summary.json",
     "index.html",
@@ -100,7 +102,7 @@ pub fn closed_form_theta(run: &RunInfo) -> Option<f64> {
 pub fn write_run(mut out: OutputDir, run: &RunInfo, history: &History) -> Result<Vec<PathBuf>> {
     out.stage("metrics.csv", |w| csv::metrics(w, history, run.units))?;
     out.stage("distribution.csv", |w| csv::distribution(w, history, run.p))?;
-    let mut charts = crate::plot::charts(history, run.p, run.units, &run.subtitle())?;
+    let mut charts = crate::plot::charts(history, run.p, run.config.model, run.units, &run.subtitle())?;
     charts.push(("fit.gif".into(), crate::plot::animation(history, run.p, run.units, &run.subtitle())?));
     for (name, bytes) in &charts {
         out.stage(name, |w| w.write_all(bytes))?;
