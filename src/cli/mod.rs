@@ -8,6 +8,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use klfit::data::{self, Dataset, Source};
 use klfit::model::{Family, Init};
+use klfit::train::EngineKind;
 use klfit::{Objective, OptimizerKind, TrainConfig, Units};
 
 pub mod datasets;
@@ -119,6 +120,9 @@ pub struct TrainArgs {
     /// Dtype of the parameters; metrics are always computed in f64.
     #[arg(long, value_name = "DTYPE", default_value = "f64", value_parser = dtype_parser())]
     pub dtype: DType,
+    /// Which engine computes the steps: auto (fused where it applies: free logits, ce or kl, sgd or adam), autograd (candle's graph, any model), or fused.
+    #[arg(long, value_enum, default_value_t)]
+    pub engine: EngineKind,
     /// Units for the console, the CSV files and the charts.
     #[arg(long, value_enum, default_value_t)]
     pub units: Units,
@@ -142,6 +146,7 @@ impl TrainArgs {
             model: self.model,
             init: self.init.clone(),
             dtype: self.dtype,
+            engine: self.engine,
         }
     }
 }
