@@ -116,13 +116,14 @@ impl<T: Float, U: Update<T>> Part<T, U> {
 pub trait Pass {
     /// What the pass returns.
     type Output;
-    /// Runs the pass (always inlined into [`run`]'s variants).
-    fn go(self) -> Self::Output;
+    /// Runs the pass (always inlined into [`run`]'s variants). `FUSED`: the CPU has fused
+    /// multiply-adds.
+    fn go<const FUSED: bool>(self) -> Self::Output;
 }
 
-/// Runs `pass`, compiled for AVX2 and FMA when this CPU has them (twice the lanes of the
-/// baseline x86-64 SSE2 registers), and for the baseline otherwise. Both give the same bits:
-/// the passes use no fused multiply-adds.
+/// Runs `pass`, compiled for AVX2 and FMA when this CPU has them (four f64 or eight f32 per
+/// register, and fused multiply-adds in the exponentials), and for baseline x86-64 (or the
+/// target's own baseline) otherwise.
 #[inline(always)]
 pub fn run<P: Pass>(pass: P) -> P::Output {
     #[cfg(target_arch = "x86_64")]
@@ -130,13 +131,25 @@ pub fn run<P: Pass>(pass: P) -> P::Output {
         // SAFETY: the CPU has both features, as just checked.
         return unsafe { run_avx2(pass) };
     }
-    pass.go()
+    pass.go::<false>()
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 fn run_avx2<P: Pass>(pass: P) -> P::Output {
-    pass.go()
+    pass.go::<true>()
+}
+
+/// Σ values (a whole number of chunks) in [`LANES`] running sums, folded pairwise.
+#[inline(always)]
+fn lane_sum(values: &[f64]) -> f64 {
+    let mut lanes = [0.0; LANES];
+    for chunk in values.chunks_exact(LANES) {
+        for j in 0..LANES {
+            lanes[j] += chunk[j];
+        }
+    }
+    fold(lanes)
 }
 
 /// Σ exp(θ − shift) over a part, in f64.
@@ -149,16 +162,15 @@ impl<T: Float, U: Update<T>> Pass for SumExp<'_, T, U> {
     type Output = Sum;
 
     #[inline(always)]
-    fn go(self) -> Sum {
+    fn go<const FUSED: bool>(self) -> Sum {
         let mut total = Sum::default();
-        for block in self.part.theta.chunks(BLOCK) {
-            let mut lanes = [0.0; LANES];
-            for theta in block.chunks_exact(LANES) {
-                for j in 0..LANES {
-                    lanes[j] += exp_f64(theta[j].to_f64() - self.shift);
-                }
+        let mut exps = [0.0; BLOCK];
+        for theta in self.part.theta.chunks(BLOCK) {
+            let exps = &mut exps[..theta.len()];
+            for (e, t) in exps.iter_mut().zip(theta) {
+                *e = exp_f64::<FUSED>(t.to_f64() - self.shift);
             }
-            total.add(fold(lanes));
+            total.add(lane_sum(exps));
         }
         total
     }
@@ -196,31 +208,31 @@ impl<T: Float, U: Update<T>> Pass for Step<'_, T, U> {
     type Output = Updated<T>;
 
     #[inline(always)]
-    fn go(self) -> Updated<T> {
+    fn go<const FUSED: bool>(self) -> Updated<T> {
         let Softmax { shift: old_shift, inv_sum } = self.softmax;
         let part = self.part;
         let mut sum = Sum::default();
         let (mut max, mut finite) = ([T::LOWEST; LANES], [T::ZERO; LANES]);
-        for start in (0..part.theta.len()).step_by(BLOCK) {
-            let end = (start + BLOCK).min(part.theta.len());
-            let mut lanes = [0.0; LANES];
-            for i in (start..end).step_by(LANES) {
-                let chunk = i..i + LANES;
-                let theta: &mut [T; LANES] = (&mut part.theta[chunk.clone()]).try_into().expect("a whole chunk");
-                let m: &mut [U::Moment; LANES] = (&mut part.m[chunk.clone()]).try_into().expect("a whole chunk");
-                let v: &mut [U::Moment; LANES] = (&mut part.v[chunk.clone()]).try_into().expect("a whole chunk");
-                let p: &[f64; LANES] = part.p[chunk].try_into().expect("a whole chunk");
+        let mut exps = [0.0; BLOCK];
+        let blocks = part.theta.chunks_mut(BLOCK).zip(part.m.chunks_mut(BLOCK)).zip(part.v.chunks_mut(BLOCK));
+        for ((theta, m), (v, p)) in blocks.map(|((t, m), v)| ((t, m), v)).zip(part.p.chunks(BLOCK)).map(|(((t, m), v), p)| ((t, m), (v, p))) {
+            // The update, in the parameters' dtype: q from the last normaliser, gradient q − p.
+            for (((theta, m), v), &p) in theta.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(p) {
+                let q = (*theta - old_shift).exp::<FUSED>() * inv_sum;
+                *theta = self.rule.apply(*theta, q - T::from_f64(p), m, v);
+            }
+            // The new θ: its exponentials in f64, its max, and whether it is finite.
+            let exps = &mut exps[..theta.len()];
+            for (e, t) in exps.iter_mut().zip(theta.iter()) {
+                *e = exp_f64::<FUSED>(t.to_f64() - self.shift);
+            }
+            sum.add(lane_sum(exps));
+            for chunk in theta.chunks_exact(LANES) {
                 for j in 0..LANES {
-                    let q = (theta[j] - old_shift).exp() * inv_sum;
-                    let g = q - T::from_f64(p[j]);
-                    let new = self.rule.apply(theta[j], g, &mut m[j], &mut v[j]);
-                    theta[j] = new;
-                    max[j] = if new > max[j] { new } else { max[j] };
-                    finite[j] = finite[j] + new * T::ZERO;
-                    lanes[j] += exp_f64(new.to_f64() - self.shift);
+                    max[j] = if chunk[j] > max[j] { chunk[j] } else { max[j] };
+                    finite[j] = finite[j] + chunk[j] * T::ZERO;
                 }
             }
-            sum.add(fold(lanes));
         }
         let max = max.into_iter().fold(T::LOWEST, |a, b| if b > a { b } else { a });
         let finite = finite.into_iter().fold(T::ZERO, |a, b| a + b);
@@ -238,6 +250,7 @@ pub struct Measured {
 }
 
 /// Measures a part: log q_i = θ_i − lse, CE = −Σ_S p log q, KL = Σ_S p (log p − log q).
+/// θ must be finite (every step checks it; a θ that is not is measured by [`crate::measure`]).
 pub struct Measure<'a, T, U: Update<T>> {
     pub part: &'a Part<T, U>,
     /// ln Σ_j exp θ_j over all the categories (every part).
@@ -248,24 +261,22 @@ impl<T: Float, U: Update<T>> Pass for Measure<'_, T, U> {
     type Output = Measured;
 
     #[inline(always)]
-    fn go(self) -> Measured {
+    fn go<const FUSED: bool>(self) -> Measured {
         let part = self.part;
         let mut out = Measured { cross_entropy: Sum::default(), kl_divergence: Sum::default(), min_log_q: f64::INFINITY };
         let mut min = [f64::INFINITY; LANES];
-        for start in (0..part.theta.len()).step_by(BLOCK) {
-            let end = (start + BLOCK).min(part.theta.len());
+        let blocks = part.theta.chunks(BLOCK).zip(part.p.chunks(BLOCK)).zip(part.log_p.chunks(BLOCK));
+        for ((theta, p), log_p) in blocks {
             let (mut ce, mut kl) = ([0.0; LANES], [0.0; LANES]);
-            for i in (start..end).step_by(LANES) {
-                let chunk = i..i + LANES;
-                let theta: &[T; LANES] = part.theta[chunk.clone()].try_into().expect("a whole chunk");
-                let p: &[f64; LANES] = part.p[chunk.clone()].try_into().expect("a whole chunk");
-                let log_p: &[f64; LANES] = part.log_p[chunk].try_into().expect("a whole chunk");
+            let chunks = theta.chunks_exact(LANES).zip(p.chunks_exact(LANES)).zip(log_p.chunks_exact(LANES));
+            for ((theta, p), log_p) in chunks {
                 for j in 0..LANES {
+                    // Outside the support p = log p = 0, so with θ finite both terms are 0.
                     let log_q = theta[j].to_f64() - self.lse;
-                    let observed = p[j] > 0.0;
-                    ce[j] += if observed { -(p[j] * log_q) } else { 0.0 };
-                    kl[j] += if observed { p[j] * (log_p[j] - log_q) } else { 0.0 };
-                    min[j] = if observed && log_q < min[j] { log_q } else { min[j] };
+                    ce[j] += -(p[j] * log_q);
+                    kl[j] += p[j] * (log_p[j] - log_q);
+                    let observed = if p[j] > 0.0 { log_q } else { f64::INFINITY };
+                    min[j] = if observed < min[j] { observed } else { min[j] };
                 }
             }
             out.cross_entropy.add(fold(ce));
