@@ -168,10 +168,16 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
             let mut max = T::LOWEST;
             self.each_part(|part| part.max(), |m| max = if m > max { m } else { max });
             let shift = max.to_f64();
-            let mut sum = Sum::default();
-            self.each_part(move |part| pass::run(SumExp { part, shift }), |s| sum.merge(s));
+            let (mut sum, mut finite) = (Sum::default(), T::ZERO);
+            self.each_part(
+                move |part| pass::run(SumExp { part, shift }),
+                |(s, f)| {
+                    sum.merge(s);
+                    finite = finite + f;
+                },
+            );
             let sum = sum.value();
-            if shift.is_finite() && sum.is_finite() {
+            if shift.is_finite() && finite.to_f64().is_finite() && sum.is_finite() {
                 self.now = Some(Normaliser { shift: max, sum, max });
             }
         }

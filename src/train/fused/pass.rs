@@ -152,18 +152,18 @@ fn lane_sum(values: &[f64]) -> f64 {
     fold(lanes)
 }
 
-/// Σ exp(θ − shift) over a part, in f64.
+/// Σ exp(θ − shift) over a part, in f64, and Σ 0·θ (0 when every θ is finite, NaN otherwise).
 pub struct SumExp<'a, T, U: Update<T>> {
     pub part: &'a Part<T, U>,
     pub shift: f64,
 }
 
 impl<T: Float, U: Update<T>> Pass for SumExp<'_, T, U> {
-    type Output = Sum;
+    type Output = (Sum, T);
 
     #[inline(always)]
-    fn go<const FUSED: bool>(self) -> Sum {
-        let mut total = Sum::default();
+    fn go<const FUSED: bool>(self) -> (Sum, T) {
+        let (mut total, mut finite) = (Sum::default(), [T::ZERO; LANES]);
         let mut exps = [0.0; BLOCK];
         for theta in self.part.theta.chunks(BLOCK) {
             let exps = &mut exps[..theta.len()];
@@ -171,8 +171,13 @@ impl<T: Float, U: Update<T>> Pass for SumExp<'_, T, U> {
                 *e = exp_f64::<FUSED>(t.to_f64() - self.shift);
             }
             total.add(lane_sum(exps));
+            for chunk in theta.chunks_exact(LANES) {
+                for j in 0..LANES {
+                    finite[j] = finite[j] + chunk[j] * T::ZERO;
+                }
+            }
         }
-        total
+        (total, finite.into_iter().fold(T::ZERO, |a, b| a + b))
     }
 }
 
@@ -250,7 +255,7 @@ pub struct Measured {
 }
 
 /// Measures a part: log q_i = θ_i − lse, CE = −Σ_S p log q, KL = Σ_S p (log p − log q).
-/// θ must be finite (every step checks it; a θ that is not is measured by [`crate::measure`]).
+/// θ must be finite (every pass checks it; a θ that is not is measured by [`crate::measure`]).
 pub struct Measure<'a, T, U: Update<T>> {
     pub part: &'a Part<T, U>,
     /// ln Σ_j exp θ_j over all the categories (every part).
@@ -271,12 +276,14 @@ impl<T: Float, U: Update<T>> Pass for Measure<'_, T, U> {
             let chunks = theta.chunks_exact(LANES).zip(p.chunks_exact(LANES)).zip(log_p.chunks_exact(LANES));
             for ((theta, p), log_p) in chunks {
                 for j in 0..LANES {
-                    // Outside the support p = log p = 0, so with θ finite both terms are 0.
-                    let log_q = theta[j].to_f64() - self.lse;
+                    // Outside the support (p = log p = 0) log q is taken as 0, so both terms are 0
+                    // even where θ − lse overflows (a padding θ minus a huge lse).
+                    let observed = p[j] > 0.0;
+                    let log_q = if observed { theta[j].to_f64() - self.lse } else { 0.0 };
                     ce[j] += -(p[j] * log_q);
                     kl[j] += p[j] * (log_p[j] - log_q);
-                    let observed = if p[j] > 0.0 { log_q } else { f64::INFINITY };
-                    min[j] = if observed < min[j] { observed } else { min[j] };
+                    let candidate = if observed { log_q } else { f64::INFINITY };
+                    min[j] = if candidate < min[j] { candidate } else { min[j] };
                 }
             }
             out.cross_entropy.add(fold(ce));
