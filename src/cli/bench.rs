@@ -42,23 +42,30 @@ pub fn run(args: &BenchArgs) -> klfit::Result<()> {
     Ok(())
 }
 
-/// The benchmark's data: counts ⌈10^6 / (i + 1)⌉ for category i, 0 for every tenth one.
-pub fn synthetic_counts(k: usize) -> Vec<u64> {
-    (0..k).map(|i| if i % 10 == 9 { 0 } else { 1_000_000u64.div_ceil(i as u64 + 1) }).collect()
+/// The benchmark's data: count ⌈10^6 / (i + 1)⌉ for category i, 0 for every tenth one.
+fn count(i: usize) -> u64 {
+    if i % 10 == 9 {
+        0
+    } else {
+        1_000_000u64.div_ceil(i as u64 + 1)
+    }
+}
+
+/// The counts of the first K categories.
+fn synthetic_counts(k: usize) -> Vec<u64> {
+    (0..k).map(count).collect()
 }
 
 /// Runs steps of `config` on K categories for at least `min_seconds` after a warm-up; returns
 /// the number of steps timed and the seconds they took.
 fn time_steps(k: usize, config: &TrainConfig, min_seconds: f64) -> klfit::Result<(usize, f64)> {
-    let counts = synthetic_counts(k);
-    let total: u64 = counts.iter().sum();
-    let probs: Vec<f64> = counts.iter().map(|&c| c as f64 / total as f64).collect();
-    drop(counts);
+    let total: u64 = (0..k).map(count).sum();
+    let p = |i: usize| count(i) as f64 / total as f64;
     match config.engine_used() {
         EngineKind::Fused => {
-            let entropy = -accurate_sum(probs.iter().filter(|&&p| p > 0.0).map(|&p| p * p.ln()));
-            let mut engine = fused::engine(&probs, entropy, config)?;
-            drop(probs); // the engine keeps its own copy: time and memory are the engine's alone
+            // p made on the fly: the engine holds the only copy, so memory is the engine's alone.
+            let entropy = -accurate_sum((0..k).map(p).filter(|&p| p > 0.0).map(|p| p * p.ln()));
+            let mut engine = fused::engine_from_fn(k, p, entropy, config)?;
             timed(engine.as_mut(), config, min_seconds)
         }
         _ => {

@@ -79,16 +79,22 @@ pub fn unsupported(config: &TrainConfig) -> Option<String> {
 ///
 /// Errors if the fused engine does not apply to `config` (see [`unsupported`]).
 pub fn engine(probs: &[f64], entropy: f64, config: &TrainConfig) -> Result<Box<dyn Engine>> {
+    engine_from_fn(probs.len(), |i| probs[i], entropy, config)
+}
+
+/// [`engine`] for K categories whose probabilities are `p(0)`, ..., `p(K − 1)`: the engine
+/// keeps the only copy (`klfit bench` makes p this way, so that memory is the engine's alone).
+pub fn engine_from_fn(k: usize, p: impl Fn(usize) -> f64, entropy: f64, config: &TrainConfig) -> Result<Box<dyn Engine>> {
     if let Some(why) = unsupported(config) {
         return Err(Error::Usage(why));
     }
-    let theta = config.init.logits(probs.len(), config.seed)?;
+    let theta = config.init.logits(k, config.seed)?;
     let (lr, f32) = (config.lr, config.dtype == candle_core::DType::F32);
     Ok(match (config.optimizer, f32) {
-        (OptimizerKind::Sgd, true) => Box::new(FusedEngine::<f32, Sgd<f32>>::new(&theta, probs, entropy, lr)),
-        (OptimizerKind::Sgd, false) => Box::new(FusedEngine::<f64, Sgd<f64>>::new(&theta, probs, entropy, lr)),
-        (OptimizerKind::Adam, true) => Box::new(FusedEngine::<f32, Adam<f32>>::new(&theta, probs, entropy, lr)),
-        (OptimizerKind::Adam, false) => Box::new(FusedEngine::<f64, Adam<f64>>::new(&theta, probs, entropy, lr)),
+        (OptimizerKind::Sgd, true) => Box::new(FusedEngine::<f32, Sgd<f32>>::new(&theta, p, entropy, lr)),
+        (OptimizerKind::Sgd, false) => Box::new(FusedEngine::<f64, Sgd<f64>>::new(&theta, p, entropy, lr)),
+        (OptimizerKind::Adam, true) => Box::new(FusedEngine::<f32, Adam<f32>>::new(&theta, p, entropy, lr)),
+        (OptimizerKind::Adam, false) => Box::new(FusedEngine::<f64, Adam<f64>>::new(&theta, p, entropy, lr)),
     })
 }
 
@@ -123,24 +129,23 @@ impl<T: Float> Normaliser<T> {
 }
 
 impl<T: Float, U: Update<T>> FusedEngine<T, U> {
-    /// An engine starting at logits `theta` (length K ≥ 1, finite) for data `probs` (length K,
-    /// summing to 1) with entropy `entropy`, learning rate `lr`.
-    pub fn new(theta: &[f64], probs: &[f64], entropy: f64, lr: f64) -> Self {
-        assert_eq!(theta.len(), probs.len(), "one logit per category");
-        let k = probs.len();
+    /// An engine starting at logits `theta` (length K ≥ 1, finite) for data p(0), ..., p(K − 1)
+    /// (summing to 1) with entropy `entropy`, learning rate `lr`.
+    pub fn new(theta: &[f64], p: impl Fn(usize) -> f64, entropy: f64, lr: f64) -> Self {
+        let k = theta.len();
         let mut here = Vec::new();
         let mut helper = None;
         if k >= PARALLEL_FROM {
             let mid = (k / 2).div_ceil(LANES) * LANES;
-            here.push(Part::new(&theta[..mid], &probs[..mid]));
+            here.push(Part::new(&theta[..mid], &p));
+            let second = || Part::new(&theta[mid..], |i| p(mid + i));
             let two_cores = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
-            let spawned = if two_cores { Helper::spawn(Part::new(&theta[mid..], &probs[mid..])).ok() } else { None };
-            match spawned {
+            match if two_cores { Helper::spawn(second()).ok() } else { None } {
                 Some(h) => helper = Some(h),
-                None => here.push(Part::new(&theta[mid..], &probs[mid..])),
+                None => here.push(second()),
             }
         } else {
-            here.push(Part::new(theta, probs));
+            here.push(Part::new(theta, &p));
         }
         Self { here, helper, lr, updates: 0, entropy, now: None }
     }

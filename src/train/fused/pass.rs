@@ -75,25 +75,27 @@ pub struct Part<T, U: Update<T>> {
     p: Vec<f64>,
     /// ln p, and 0 where p = 0 (such a category is outside the support and never summed).
     log_p: Vec<f64>,
+    /// Room for one block of exponentials in f64 and of q in T, reused by every pass.
+    exps: Vec<f64>,
+    qs: Vec<T>,
 }
 
 impl<T: Float, U: Update<T>> Part<T, U> {
-    /// A part with logits `theta` (converted to T) and probabilities `p` (same length).
-    pub fn new(theta: &[f64], p: &[f64]) -> Self {
-        let padded = theta.len().div_ceil(LANES) * LANES;
-        let pad = |values: &mut Vec<_>, filler| values.resize(padded, filler);
-        let mut part = Self {
-            len: theta.len(),
-            theta: theta.iter().map(|&t| T::from_f64(t)).collect(),
+    /// A part with logits `theta` (converted to T) and probabilities `p(0)`, ..., `p(len − 1)`,
+    /// each array allocated once at its padded length.
+    pub fn new(theta: &[f64], p: impl Fn(usize) -> f64) -> Self {
+        let (len, padded) = (theta.len(), theta.len().div_ceil(LANES) * LANES);
+        let p: Vec<f64> = (0..padded).map(|i| if i < len { p(i) } else { 0.0 }).collect();
+        Self {
+            len,
+            theta: (0..padded).map(|i| if i < len { T::from_f64(theta[i]) } else { T::LOWEST }).collect(),
             m: vec![U::Moment::default(); padded],
             v: vec![U::Moment::default(); padded],
-            p: p.to_vec(),
             log_p: p.iter().map(|&p| if p > 0.0 { p.ln() } else { 0.0 }).collect(),
-        };
-        pad(&mut part.p, 0.0);
-        pad(&mut part.log_p, 0.0);
-        part.theta.resize(padded, T::LOWEST);
-        part
+            p,
+            exps: vec![0.0; padded.min(BLOCK)],
+            qs: vec![T::ZERO; padded.min(BLOCK)],
+        }
     }
 
     /// The part's logits in f64, appended to `out`.
@@ -154,7 +156,7 @@ fn lane_sum(values: &[f64]) -> f64 {
 
 /// Σ exp(θ − shift) over a part, in f64, and Σ 0·θ (0 when every θ is finite, NaN otherwise).
 pub struct SumExp<'a, T, U: Update<T>> {
-    pub part: &'a Part<T, U>,
+    pub part: &'a mut Part<T, U>,
     pub shift: f64,
 }
 
@@ -164,9 +166,9 @@ impl<T: Float, U: Update<T>> Pass for SumExp<'_, T, U> {
     #[inline(always)]
     fn go<const FUSED: bool>(self) -> (Sum, T) {
         let (mut total, mut finite) = (Sum::default(), [T::ZERO; LANES]);
-        let mut exps = [0.0; BLOCK];
-        for theta in self.part.theta.chunks(BLOCK) {
-            let exps = &mut exps[..theta.len()];
+        let part = self.part;
+        for theta in part.theta.chunks(BLOCK) {
+            let exps = &mut part.exps[..theta.len()];
             for (e, t) in exps.iter_mut().zip(theta) {
                 *e = exp_f64::<FUSED>(t.to_f64() - self.shift);
             }
@@ -218,16 +220,20 @@ impl<T: Float, U: Update<T>> Pass for Step<'_, T, U> {
         let part = self.part;
         let mut sum = Sum::default();
         let (mut max, mut finite) = ([T::LOWEST; LANES], [T::ZERO; LANES]);
-        let mut exps = [0.0; BLOCK];
         let blocks = part.theta.chunks_mut(BLOCK).zip(part.m.chunks_mut(BLOCK)).zip(part.v.chunks_mut(BLOCK));
-        for ((theta, m), (v, p)) in blocks.map(|((t, m), v)| ((t, m), v)).zip(part.p.chunks(BLOCK)).map(|(((t, m), v), p)| ((t, m), (v, p))) {
-            // The update, in the parameters' dtype: q from the last normaliser, gradient q − p.
-            for (((theta, m), v), &p) in theta.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(p) {
-                let q = (*theta - old_shift).exp::<FUSED>() * inv_sum;
+        for (((theta, m), v), p) in blocks.zip(part.p.chunks(BLOCK)) {
+            // q from the last normaliser, in the parameters' dtype (a loop of exponentials alone,
+            // so that it vectorises at the full width of T)...
+            let qs = &mut part.qs[..theta.len()];
+            for (q, &t) in qs.iter_mut().zip(theta.iter()) {
+                *q = (t - old_shift).exp::<FUSED>() * inv_sum;
+            }
+            // ...then the update with the gradient q − p.
+            for ((((theta, m), v), &p), &q) in theta.iter_mut().zip(m).zip(v).zip(p).zip(qs.iter()) {
                 *theta = self.rule.apply(*theta, q - T::from_f64(p), m, v);
             }
             // The new θ: its exponentials in f64, its max, and whether it is finite.
-            let exps = &mut exps[..theta.len()];
+            let exps = &mut part.exps[..theta.len()];
             for (e, t) in exps.iter_mut().zip(theta.iter()) {
                 *e = exp_f64::<FUSED>(t.to_f64() - self.shift);
             }
