@@ -288,8 +288,7 @@ impl<T: Float, U: Update<T>> Pass for Measure<'_, T, U> {
                     let log_q = if observed { theta[j].to_f64() - self.lse } else { 0.0 };
                     ce[j] += -(p[j] * log_q);
                     kl[j] += p[j] * (log_p[j] - log_q);
-                    let candidate = if observed { log_q } else { f64::INFINITY };
-                    min[j] = if candidate < min[j] { candidate } else { min[j] };
+                    min[j] = min[j].min(if observed { log_q } else { f64::INFINITY });
                 }
             }
             out.cross_entropy.add(fold(ce));
