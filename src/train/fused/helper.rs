@@ -48,10 +48,13 @@ impl<P: Send, R: Send, J: Fn(&mut P) -> R + Send + Sync> Share for Pass<P, R, J>
     }
 }
 
+/// The helper thread and the channel that wakes it with a pass.
+type Helper = (Sender<Arc<dyn Share>>, JoinHandle<()>);
+
 /// Parts of type `P`, worked on by this thread and, when there is one, a helper thread.
 pub struct Parts<P> {
     parts: Arc<[Mutex<P>]>,
-    helper: Option<(Sender<Arc<dyn Share>>, JoinHandle<()>)>,
+    helper: Option<Helper>,
 }
 
 impl<P: Send + 'static> Parts<P> {
@@ -88,7 +91,7 @@ impl<P: Send + 'static> Parts<P> {
 }
 
 /// A thread that takes a share of every pass it is sent (`None` if the system refuses one).
-fn spawn_helper() -> Option<(Sender<Arc<dyn Share>>, JoinHandle<()>)> {
+fn spawn_helper() -> Option<Helper> {
     let (passes, inbox) = channel::<Arc<dyn Share>>();
     let thread = std::thread::Builder::new().name("klfit-fused".into()).spawn(move || {
         for pass in inbox {
