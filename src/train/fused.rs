@@ -41,7 +41,7 @@ use crate::measure::{accurate_sum, log_softmax, Measurement, Metrics, Observed};
 use crate::model::Family;
 pub use float::Float;
 use helper::Parts;
-use pass::{Measure, Part, Softmax, Step, Sum, SumExp, LANES};
+use pass::{Part, Softmax, Step, Sum, LANES};
 use update::{Adam, Sgd, Update};
 
 /// The number of categories from which the work is split in [`PARTS`] parts shared with a helper
@@ -169,7 +169,7 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
             let shift = max.to_f64();
             let (mut sum, mut finite) = (Sum::default(), T::ZERO);
             self.each_part(
-                move |part| pass::run(SumExp { part, shift }),
+                move |part| pass::run(part.sum_exp(shift)),
                 |(s, f)| {
                     sum.merge(s);
                     finite = finite + f;
@@ -188,7 +188,7 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
         let lse = now.lse();
         let (mut ce, mut kl, mut min_log_q) = (Sum::default(), Sum::default(), f64::INFINITY);
         self.each_part(
-            move |part| pass::run(Measure { part, lse }),
+            move |part| pass::run(part.measure(lse)),
             |m| {
                 ce.merge(m.cross_entropy);
                 kl.merge(m.kl_divergence);

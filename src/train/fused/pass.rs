@@ -154,21 +154,34 @@ fn lane_sum(values: &[f64]) -> f64 {
     fold(lanes)
 }
 
-/// Σ exp(θ − shift) over a part, in f64, and Σ 0·θ (0 when every θ is finite, NaN otherwise).
-pub struct SumExp<'a, T, U: Update<T>> {
-    pub part: &'a mut Part<T, U>,
-    pub shift: f64,
+/// Σ exp(θ − shift) over a part's θ, in f64, and Σ 0·θ (0 when every θ is finite, NaN otherwise).
+/// Generic over T only: SGD and Adam share it.
+pub struct SumExp<'a, T> {
+    theta: &'a [T],
+    exps: &'a mut [f64],
+    shift: f64,
 }
 
-impl<T: Float, U: Update<T>> Pass for SumExp<'_, T, U> {
+impl<T: Float, U: Update<T>> Part<T, U> {
+    /// The [`SumExp`] pass over this part.
+    pub fn sum_exp(&mut self, shift: f64) -> SumExp<'_, T> {
+        SumExp { theta: &self.theta, exps: &mut self.exps, shift }
+    }
+
+    /// The [`Measure`] pass over this part, for the normaliser `lse` of all the parts.
+    pub fn measure(&self, lse: f64) -> Measure<'_, T> {
+        Measure { theta: &self.theta, p: &self.p, log_p: &self.log_p, lse }
+    }
+}
+
+impl<T: Float> Pass for SumExp<'_, T> {
     type Output = (Sum, T);
 
     #[inline(always)]
     fn go<const FUSED: bool>(self) -> (Sum, T) {
         let (mut total, mut finite) = (Sum::default(), [T::ZERO; LANES]);
-        let part = self.part;
-        for theta in part.theta.chunks(BLOCK) {
-            let exps = &mut part.exps[..theta.len()];
+        for theta in self.theta.chunks(BLOCK) {
+            let exps = &mut self.exps[..theta.len()];
             for (e, t) in exps.iter_mut().zip(theta) {
                 *e = exp_f64::<FUSED>(t.to_f64() - self.shift);
             }
@@ -262,21 +275,23 @@ pub struct Measured {
 
 /// Measures a part: log q_i = θ_i − lse, CE = −Σ_S p log q, KL = Σ_S p (log p − log q).
 /// θ must be finite (every pass checks it; a θ that is not is measured by [`crate::measure`]).
-pub struct Measure<'a, T, U: Update<T>> {
-    pub part: &'a Part<T, U>,
+/// Generic over T only: SGD and Adam share it.
+pub struct Measure<'a, T> {
+    theta: &'a [T],
+    p: &'a [f64],
+    log_p: &'a [f64],
     /// ln Σ_j exp θ_j over all the categories (every part).
-    pub lse: f64,
+    lse: f64,
 }
 
-impl<T: Float, U: Update<T>> Pass for Measure<'_, T, U> {
+impl<T: Float> Pass for Measure<'_, T> {
     type Output = Measured;
 
     #[inline(always)]
     fn go<const FUSED: bool>(self) -> Measured {
-        let part = self.part;
         let mut out = Measured { cross_entropy: Sum::default(), kl_divergence: Sum::default(), min_log_q: f64::INFINITY };
         let mut min = [f64::INFINITY; LANES];
-        let blocks = part.theta.chunks(BLOCK).zip(part.p.chunks(BLOCK)).zip(part.log_p.chunks(BLOCK));
+        let blocks = self.theta.chunks(BLOCK).zip(self.p.chunks(BLOCK)).zip(self.log_p.chunks(BLOCK));
         for ((theta, p), log_p) in blocks {
             let (mut ce, mut kl) = ([0.0; LANES], [0.0; LANES]);
             let chunks = theta.chunks_exact(LANES).zip(p.chunks_exact(LANES)).zip(log_p.chunks_exact(LANES));
