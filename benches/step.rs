@@ -33,19 +33,23 @@ fn bench_step(c: &mut Criterion) {
         let p = probs(k);
         let entropy = -accurate_sum(p.iter().filter(|&&p| p > 0.0).map(|&p| p * p.ln()));
 
-        let mut engine = fused::engine(&p, entropy, &TrainConfig { engine: EngineKind::Fused, ..config.clone() }).unwrap();
+        let mut engine =
+            fused::engine(&p, entropy, &TrainConfig { engine: EngineKind::Fused, ..config.clone() }).unwrap();
         group.bench_function(BenchmarkId::new("fused", k), |b| b.iter(|| engine.step().unwrap()));
         drop(engine);
 
         let mut reference = reference_loop::Loop::new(&p);
         group.bench_function(BenchmarkId::new("reference_f32_exp", k), |b| b.iter(|| reference.step::<false>(1.0)));
-        group.bench_function(BenchmarkId::new("reference_f64_normaliser", k), |b| b.iter(|| reference.step::<true>(1.0)));
+        group.bench_function(BenchmarkId::new("reference_f64_normaliser", k), |b| {
+            b.iter(|| reference.step::<true>(1.0))
+        });
         drop(reference);
 
         if k <= 100_000 {
             let labels = (0..k).map(|i| i.to_string()).collect();
             let empirical = Empirical::from_whole_counts(labels, counts(k)).unwrap();
-            let model = Family::Logits.build(&empirical, &config.init, 0, DType::F32, &candle_core::Device::Cpu).unwrap();
+            let model =
+                Family::Logits.build(&empirical, &config.init, 0, DType::F32, &candle_core::Device::Cpu).unwrap();
             let mut engine = AutogradEngine::new(model.as_ref(), &empirical, &config).unwrap();
             group.bench_function(BenchmarkId::new("autograd", k), |b| b.iter(|| engine.step().unwrap()));
         }

@@ -52,7 +52,8 @@ fn assert_engines_agree(p: &Empirical, config: &TrainConfig, tolerance: f64) {
     let autograd = run(p, config, EngineKind::Autograd);
     let gap = worst_relative_gap(&fused, &autograd);
     assert!(gap <= tolerance, "K = {}, {config:?}: records differ by {gap:e} relative", p.k());
-    let q_gap = max_abs_diff(&fused.q_final, &autograd.q_final).max(max_abs_diff(&fused.q_initial, &autograd.q_initial));
+    let q_gap =
+        max_abs_diff(&fused.q_final, &autograd.q_final).max(max_abs_diff(&fused.q_initial, &autograd.q_initial));
     assert!(q_gap <= tolerance, "K = {}, {config:?}: q differs by {q_gap:e}", p.k());
 }
 
@@ -91,7 +92,11 @@ fn assert_f32_as_accurate_as_autograd(p: &Empirical, config: &TrainConfig) {
     let truth = run(p, &TrainConfig { dtype: DType::F64, ..config.clone() }, EngineKind::Autograd);
     let fused = worst_relative_gap(&run(p, config, EngineKind::Fused), &truth);
     let autograd = worst_relative_gap(&run(p, config, EngineKind::Autograd), &truth);
-    assert!(fused <= 2.0 * autograd + 1e-6, "K = {}, {config:?}: fused f32 is {fused:e} from f64, autograd f32 {autograd:e}", p.k());
+    assert!(
+        fused <= 2.0 * autograd + 1e-6,
+        "K = {}, {config:?}: fused f32 is {fused:e} from f64, autograd f32 {autograd:e}",
+        p.k()
+    );
 }
 
 #[test]
@@ -180,5 +185,3 @@ fn asking_for_the_fused_engine_where_it_does_not_apply_says_why() {
     assert!(message.contains("reverse-kl"), "{message}");
     assert!(matches!(reverse.validate(), Err(Error::Usage(_))));
 }
-
-

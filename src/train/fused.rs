@@ -19,15 +19,15 @@
 //! is measured by [`crate::measure`] itself, so a diverging run ends exactly as with the autograd
 //! engine.
 //!
-//! **Accuracy.** Every sum is in f64 and blocked (see [`pass`]), and the exponentials of the
-//! normaliser are f64 to about one ulp ([`float`]), so CE and KL agree with
+//! **Accuracy.** Every sum is in f64 and blocked (see `fused/pass.rs`), and the exponentials of the
+//! normaliser are f64 to about one ulp (`fused/float.rs`), so CE and KL agree with
 //! [`crate::measure::Meter`] to ~1e-15 relative at any K. The update follows candle-nn's
-//! formulas operation for operation ([`update`]).
+//! formulas operation for operation (`fused/update.rs`).
 //!
 //! **Speed.** The passes are plain loops over blocks of 256 categories, which the compiler turns
 //! into AVX2 code (chosen at run time where the CPU has it). From [`PARALLEL_FROM`] categories
 //! on, the categories are split in parts that this thread and a helper thread take in turn, the
-//! helper sleeping between passes ([`helper`]). The split depends on K only, so the results are
+//! helper sleeping between passes (`fused/helper.rs`). The split depends on K only, so the results are
 //! the same bits on one core or two.
 
 mod float;
@@ -44,7 +44,7 @@ use helper::Parts;
 use pass::{Part, Softmax, Step, Sum, LANES};
 use update::{Adam, Sgd, Update};
 
-/// The number of categories from which the work is split in [`PARTS`] parts shared with a helper
+/// The number of categories from which the work is split in 8 parts shared with a helper
 /// thread (where the machine has two cores). Below it, waking a thread costs more than it saves.
 pub const PARALLEL_FROM: usize = 1 << 16;
 
@@ -88,7 +88,12 @@ pub fn engine(probs: &[f64], entropy: f64, config: &TrainConfig) -> Result<Box<d
 
 /// [`engine`] for K categories whose probabilities are `p(0)`, ..., `p(K − 1)`: the engine
 /// keeps the only copy (`klfit bench` makes p this way, so that memory is the engine's alone).
-pub fn engine_from_fn(k: usize, p: impl Fn(usize) -> f64, entropy: f64, config: &TrainConfig) -> Result<Box<dyn Engine>> {
+pub fn engine_from_fn(
+    k: usize,
+    p: impl Fn(usize) -> f64,
+    entropy: f64,
+    config: &TrainConfig,
+) -> Result<Box<dyn Engine>> {
     if let Some(why) = unsupported(config) {
         return Err(Error::Usage(why));
     }
@@ -156,7 +161,11 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
 
     /// Runs `job` on every part (sharing them with the helper thread, if any) and hands the
     /// results to `fold` in part order.
-    fn each_part<R: Send + 'static>(&self, job: impl Fn(&mut Part<T, U>) -> R + Send + Sync + 'static, fold: impl FnMut(R)) {
+    fn each_part<R: Send + 'static>(
+        &self,
+        job: impl Fn(&mut Part<T, U>) -> R + Send + Sync + 'static,
+        fold: impl FnMut(R),
+    ) {
         self.parts.each(job, fold);
     }
 
@@ -195,7 +204,8 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
                 min_log_q = min_log_q.min(m.min_log_q);
             },
         );
-        let metrics = Metrics { cross_entropy: ce.value(), kl_divergence: kl.value(), entropy: self.entropy, reverse: None };
+        let metrics =
+            Metrics { cross_entropy: ce.value(), kl_divergence: kl.value(), entropy: self.entropy, reverse: None };
         Measurement { metrics, min_log_q }
     }
 
@@ -227,7 +237,10 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
         );
         let log_q = log_softmax(&theta);
         let observed = Observed::new(&probs);
-        Measurement { metrics: Metrics::measure(&log_q, &observed, self.entropy), min_log_q: observed.min_log_q(&log_q) }
+        Measurement {
+            metrics: Metrics::measure(&log_q, &observed, self.entropy),
+            min_log_q: observed.min_log_q(&log_q),
+        }
     }
 }
 
@@ -296,7 +309,9 @@ mod tests {
         let theta: Vec<f64> = (0..k).map(|i| ((i * 37) % 101) as f64 / 50.0 - 1.0).collect();
         let total: f64 = (0..k).map(|i| (i % 7) as f64).sum();
         let mut engine = FusedEngine::<f32, U>::with_helper(&theta, |i| (i % 7) as f64 / total, 1.0, 0.5, helper);
-        let bits = |m: Measurement| [m.metrics.cross_entropy.to_bits(), m.metrics.kl_divergence.to_bits(), m.min_log_q.to_bits()];
+        let bits = |m: Measurement| {
+            [m.metrics.cross_entropy.to_bits(), m.metrics.kl_divergence.to_bits(), m.min_log_q.to_bits()]
+        };
         let mut out = vec![bits(engine.measure().unwrap())];
         out.extend((0..6).map(|_| bits(engine.step().unwrap())));
         out

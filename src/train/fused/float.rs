@@ -126,7 +126,7 @@ pub fn exp_f64<const FUSED: bool>(x: f64) -> f64 {
     // ln 2 split in two: LN2_HI has 32 trailing zero bits, so n · LN2_HI is exact for |n| < 2^21.
     const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000); // 0.693147180369123816490
     const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76); // 1.90821492927058770002e-10
-    // Adding 1.5·2^52 rounds to an integer and leaves it in the low bits of the sum.
+                                                               // Adding 1.5·2^52 rounds to an integer and leaves it in the low bits of the sum.
     const ROUND: f64 = 6_755_399_441_055_744.0;
     // 1/k! for k = 0..=12.
     const C: [f64; 13] = [

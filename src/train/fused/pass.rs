@@ -1,10 +1,12 @@
-//! The passes over one part of the categories: each reads every category once, in chunks of
-//! [`LANES`] that the compiler turns into SIMD code, and sums in f64.
+//! The passes over one part of the categories, block by block (256 categories, in L1 cache).
+//! Within a block each stage is its own plain loop (the exponentials alone, then the update,
+//! then the sums), so that the compiler turns each into SIMD code at the full width of its type;
+//! [`run`] compiles every pass for AVX2 and FMA where the CPU has them.
 //!
-//! **Sums.** Each pass keeps [`LANES`] running f64 sums (one per SIMD lane) over a block of
-//! [`BLOCK`] categories, folds them pairwise, and adds the block's total to a compensated
-//! [`Sum`]. The error is then about 20 roundings of the block sums' magnitudes, whatever K is
-//! (a plain f64 loop over K = 1,000,000 terms loses ~1e-10 relative; f32 loses ~1e-4).
+//! **Sums.** Each pass keeps [`LANES`] running f64 sums (one per SIMD lane) over a block, folds
+//! them pairwise, and adds the block's total to a compensated [`Sum`]. The error is then about
+//! 20 roundings of the block sums' magnitudes, whatever K is (a plain f64 loop over
+//! K = 1,000,000 terms loses ~1e-10 relative; f32 loses ~1e-4).
 //!
 //! **Padding.** A part's arrays are padded to a whole number of chunks with categories that
 //! change nothing: θ = the lowest finite number (its exponential is 0), p = 0 (outside the
@@ -13,10 +15,10 @@
 use super::float::{exp_f64, Float};
 use super::update::Update;
 
-/// Categories handled together: 16 f64 or f32 lanes (4 or 2 AVX2 registers per quantity).
+/// Running sums per pass: 16 f64 lanes (4 AVX2 registers), enough to hide the adder's latency.
 pub const LANES: usize = 16;
 
-/// Categories summed in lanes before the block's total goes into a compensated sum.
+/// Categories per block: summed in lanes before the block's total goes into a compensated sum.
 pub const BLOCK: usize = 16 * LANES;
 
 /// A compensated (Neumaier) running sum, as [`crate::measure::accurate_sum`] keeps it.
@@ -289,7 +291,8 @@ impl<T: Float> Pass for Measure<'_, T> {
 
     #[inline(always)]
     fn go<const FUSED: bool>(self) -> Measured {
-        let mut out = Measured { cross_entropy: Sum::default(), kl_divergence: Sum::default(), min_log_q: f64::INFINITY };
+        let mut out =
+            Measured { cross_entropy: Sum::default(), kl_divergence: Sum::default(), min_log_q: f64::INFINITY };
         let mut min = [f64::INFINITY; LANES];
         let blocks = self.theta.chunks(BLOCK).zip(self.p.chunks(BLOCK)).zip(self.log_p.chunks(BLOCK));
         for ((theta, p), log_p) in blocks {
