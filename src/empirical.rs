@@ -195,28 +195,67 @@ fn all_zero() -> Error {
 }
 
 /// Counts labels in order of first appearance, in memory proportional to the number of distinct
-/// labels (not to the number of samples).
+/// labels (not to the number of samples), each label stored once.
 #[derive(Debug, Default)]
 pub struct Counter {
-    index: std::collections::HashMap<String, usize>,
-    labels: Vec<String>,
+    labels: LabelSet,
     counts: Vec<u64>,
 }
 
 impl Counter {
     /// Counts one more observation of `label`.
     pub fn add(&mut self, label: &str) {
-        if let Some(&i) = self.index.get(label) {
-            self.counts[i] += 1;
-        } else {
-            self.index.insert(label.to_owned(), self.labels.len());
-            self.labels.push(label.to_owned());
-            self.counts.push(1);
+        match self.labels.insert(label) {
+            Ok(_) => self.counts.push(1),
+            Err(i) => self.counts[i] += 1,
         }
     }
 
     /// The empirical distribution of everything counted so far.
     pub fn into_empirical(self) -> Result<Empirical> {
-        Empirical::from_whole_counts(self.labels, self.counts)
+        Empirical::from_whole_counts(self.labels.into_labels(), self.counts)
+    }
+}
+
+/// Distinct labels in order of first insertion, each stored once, found again through a hash
+/// table of their indices (foldhash: fast, and a file's labels are not an attacker's keys).
+#[derive(Debug, Default)]
+pub(crate) struct LabelSet {
+    labels: Vec<String>,
+    /// (index into `labels`, 32 bits of the label's hash): growing the table rehashes from the
+    /// stored bits, without reading the labels again.
+    index: hashbrown::HashTable<(u32, u32)>,
+    hasher: hashbrown::DefaultHashBuilder,
+}
+
+impl LabelSet {
+    /// Adds `label` at the end and returns its index, or returns `Err` with the index it already
+    /// has. At most 2^32 labels.
+    pub(crate) fn insert(&mut self, label: &str) -> std::result::Result<usize, usize> {
+        use std::hash::BuildHasher;
+        // The table's 64-bit hash, spread from the 32 stored bits (the same at insert and rehash).
+        let spread = |bits: u32| u64::from(bits).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let Self { labels, index, hasher } = self;
+        let bits = hasher.hash_one(label) as u32;
+        let same = |&(i, b): &(u32, u32)| b == bits && labels[i as usize] == label;
+        match index.entry(spread(bits), same, |&(_, b)| spread(b)) {
+            hashbrown::hash_table::Entry::Occupied(seen) => Err(seen.get().0 as usize),
+            hashbrown::hash_table::Entry::Vacant(slot) => {
+                let i = u32::try_from(labels.len()).expect("at most 2^32 labels");
+                slot.insert((i, bits));
+                labels.push(label.to_owned());
+                Ok(i as usize)
+            }
+        }
+    }
+
+    /// Whether no label has been added.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// The labels in order of insertion.
+    pub(crate) fn into_labels(self) -> Vec<String> {
+        self.labels
     }
 }

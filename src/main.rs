@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         Command::Info(args) => cli::info::run(&args).map(|()| Outcome::Done),
         Command::Divergence(args) => cli::divergence::run(&args).map(|()| Outcome::Done),
         Command::Datasets => cli::datasets::run().map(|()| Outcome::Done),
+        Command::Bench(args) => cli::bench::run(&args).map(|()| Outcome::Done),
     };
     match result {
         Ok(Outcome::Done) => ExitCode::SUCCESS,

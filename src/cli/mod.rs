@@ -8,8 +8,10 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use klfit::data::{self, Dataset, Source};
 use klfit::model::{Family, Init};
+use klfit::train::EngineKind;
 use klfit::{Objective, OptimizerKind, TrainConfig, Units};
 
+pub mod bench;
 pub mod datasets;
 pub mod divergence;
 pub mod info;
@@ -42,6 +44,8 @@ pub enum Command {
     Divergence(DivergenceArgs),
     /// List the built-in datasets with K, N and H(p).
     Datasets,
+    /// Time one training step (update and f64 record) for each K: one JSON line per K.
+    Bench(BenchArgs),
 }
 
 /// Where the data comes from: exactly one of these.
@@ -119,6 +123,9 @@ pub struct TrainArgs {
     /// Dtype of the parameters; metrics are always computed in f64.
     #[arg(long, value_name = "DTYPE", default_value = "f64", value_parser = dtype_parser())]
     pub dtype: DType,
+    /// Which engine computes the steps: auto (fused where it applies: free logits, ce or kl, sgd or adam), autograd (candle's graph, any model), or fused.
+    #[arg(long, value_enum, default_value_t)]
+    pub engine: EngineKind,
     /// Units for the console, the CSV files and the charts.
     #[arg(long, value_enum, default_value_t)]
     pub units: Units,
@@ -142,8 +149,28 @@ impl TrainArgs {
             model: self.model,
             init: self.init.clone(),
             dtype: self.dtype,
+            engine: self.engine,
         }
     }
+}
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Numbers of categories to time, comma-separated.
+    #[arg(long, value_name = "K,...", value_delimiter = ',', default_value = "11,1000,100000,1000000", value_parser = clap::value_parser!(u64).range(1..).map(|k| k as usize))]
+    pub categories: Vec<usize>,
+    /// How to step (with its default learning rate).
+    #[arg(long, value_enum, default_value_t)]
+    pub optimizer: OptimizerKind,
+    /// Dtype of the parameters; the record is always computed in f64.
+    #[arg(long, value_name = "DTYPE", default_value = "f32", value_parser = dtype_parser())]
+    pub dtype: DType,
+    /// Which engine to time (auto: the one `klfit train` would use).
+    #[arg(long, value_enum, default_value_t)]
+    pub engine: EngineKind,
+    /// Time each K for at least this many seconds, after a warm-up of 0.2 s.
+    #[arg(long, value_name = "S", default_value_t = 1.0, value_parser = positive_seconds)]
+    pub min_seconds: f64,
 }
 
 #[derive(Args)]
@@ -202,6 +229,14 @@ fn positive_finite(s: &str) -> Result<f64, String> {
         Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
         Ok(v) => Err(format!("{v} is not a finite number > 0 ({hint})")),
         Err(_) => Err(format!("'{}' is not a number ({hint})", klfit::text::shown(s, 40))),
+    }
+}
+
+/// Parses a duration in seconds: a finite number > 0.
+fn positive_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("'{}' is not a number of seconds > 0 (e.g. 1 or 0.5)", klfit::text::shown(s, 40))),
     }
 }
 

@@ -19,6 +19,7 @@ const ESTIMATE_ABOVE: Duration = Duration::from_secs(30);
 pub fn run(args: TrainArgs) -> klfit::Result<Outcome> {
     let source = args.data.source();
     let config = args.config();
+    config.validate()?; // before any output: e.g. --engine fused with a model it does not run
     let out_path = args.out.clone().unwrap_or_else(|| PathBuf::from("runs").join(source.slug()));
     refuse_overwriting_input(&source, &out_path)?;
     let out = OutputDir::open(&out_path)?; // fails now, not after training, if another run holds it

@@ -55,12 +55,11 @@
 
 mod lines;
 
-use std::collections::hash_map::{Entry, HashMap};
 use std::fs::File;
 use std::io::{self, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 
-use crate::empirical::Counter;
+use crate::empirical::{Counter, LabelSet};
 use crate::error::{Error, Result};
 use crate::measure::accurate_sum;
 use crate::text::quoted;
@@ -219,21 +218,21 @@ fn read_table(
     let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(LineTracker::new(input));
     let mut record = csv::ByteRecord::new();
     let mut header_seen = false;
-    let mut labels = Vec::new();
-    let mut first_line: HashMap<String, u64> = HashMap::new();
+    let mut labels = LabelSet::default();
+    let mut lines = Vec::new(); // the line of each category's row, for the duplicate's message
 
     while csv.read_byte_record(&mut record).map_err(|e| csv_error(name, e))? {
         let start = record.position().map_or(0, |p| p.byte());
         let end = csv.position().byte();
         let line = csv.get_mut().record_line(start, end);
-        let fields = utf8_fields(name, line, &record)?;
 
         if !header_seen {
-            check_header(name, line, &fields, value_column, &expected)?;
+            check_header(name, line, &utf8_fields(name, line, &record)?, value_column, &expected)?;
             header_seen = true;
             continue;
         }
-        let [category, value] = fields[..] else {
+        if record.len() != 2 {
+            let fields = utf8_fields(name, line, &record)?;
             let message = format!(
                 "has {} field(s), {}; expected 2: {expected} \
                  (quote a category that contains a comma, e.g. \"a, b\",3)",
@@ -241,25 +240,23 @@ fn read_table(
                 quoted(&fields.join(","))
             );
             return Err(Error::parse(name, line, message));
-        };
+        }
+        let (category, value) = (utf8(name, line, &record[0])?, utf8(name, line, &record[1])?);
         if category.is_empty() {
             let message = format!("the category is empty; each row needs a label, e.g. rain,{}", quoted(value));
             return Err(Error::parse(name, line, message));
         }
-        match first_line.entry(category.to_owned()) {
-            Entry::Occupied(earlier) => {
-                let message = format!(
-                    "category {} on line {line} already appeared on line {}; \
-                     each category must have exactly one row",
-                    quoted(category),
-                    earlier.get()
-                );
-                return Err(Error::parse(name, line, message));
-            }
-            Entry::Vacant(entry) => entry.insert(line),
-        };
+        if let Err(earlier) = labels.insert(category) {
+            let message = format!(
+                "category {} on line {line} already appeared on line {}; \
+                 each category must have exactly one row",
+                quoted(category),
+                lines[earlier]
+            );
+            return Err(Error::parse(name, line, message));
+        }
+        lines.push(line);
         on_row(line, value)?;
-        labels.push(category.to_owned());
     }
 
     if !header_seen {
@@ -269,7 +266,7 @@ fn read_table(
         let message = format!("has a header row but no data rows; expected one row {expected} per category");
         return Err(Error::parse(name, 0, message));
     }
-    Ok(labels)
+    Ok(labels.into_labels())
 }
 
 /// Checks that the header is `category,<value_column>`, allowing spaces around each name.

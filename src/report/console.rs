@@ -57,7 +57,7 @@ pub fn header(run: &RunInfo) -> String {
         format!("objective  minimize {}", c.objective.formula()),
         format!("model      {}", model_line(c.model, p.k())),
         format!(
-            "optimizer  {}, lr {}, {} steps, seed {}, init {}, dtype {}",
+            "optimizer  {}, lr {}, {} steps, seed {}, init {}, dtype {}, engine {}",
             c.optimizer.name(),
             short(c.lr),
             c.steps,
@@ -66,7 +66,8 @@ pub fn header(run: &RunInfo) -> String {
                 crate::model::Init::Default => format!("default ({})", c.model.default_start()),
                 ref init => init.to_string(),
             },
-            c.dtype.as_str()
+            c.dtype.as_str(),
+            c.engine_used().name()
         ),
         format!("units      {} (CE − KL − H is rounding error: it should be ~1e-15)", run.units.name()),
     ]

@@ -46,6 +46,7 @@ pub fn command(run: &RunInfo) -> String {
             ("--model", c.model.name().into()),
             ("--init", c.init.to_string()),
             ("--dtype", dtype_name(c.dtype).into()),
+            ("--engine", c.engine.name().into()),
             ("--units", run.units.name().into()),
         ]
         .into_iter()
@@ -94,6 +95,7 @@ pub fn write(out: &mut dyn Write, run: &RunInfo, history: &History) -> std::io::
         "model": c.model.name(),
         "parameters": history.final_parameters().into_iter().map(|(n, v)| (n.to_string(), number(v))).collect::<serde_json::Map<_, _>>(),
         "dtype": dtype_name(c.dtype),
+        "engine": c.engine_used().name(),
         "units": u.name(),
         "entropy": number(u.convert(m.entropy)),
         "final_cross_entropy": number(u.convert(m.cross_entropy)),

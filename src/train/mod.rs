@@ -2,11 +2,14 @@
 //!
 //! - [`autograd`]: the reference engine: forward → objective → `backward_step` on candle's graph
 //!   with candle-nn's optimizers, for any model
+//! - [`fused`]: free logits on CE or KL(p‖q) with SGD or Adam, written out by hand: one step in
+//!   two passes over memory (the default wherever it applies; see [`EngineKind`])
 //!
 //! An [`Engine`] owns the parameters and the optimizer state; [`fit`] only asks it to measure,
 //! to step, and records what it measures.
 
 pub mod autograd;
+pub mod fused;
 
 use std::ops::ControlFlow;
 
@@ -51,6 +54,29 @@ impl OptimizerKind {
     }
 }
 
+/// Which engine computes the steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum EngineKind {
+    /// The fused engine where it applies (free logits, CE or KL, SGD or Adam), else autograd.
+    #[default]
+    Auto,
+    /// candle's autograd and candle-nn's optimizers: any model and objective (the reference).
+    Autograd,
+    /// The fused engine (an error where it does not apply).
+    Fused,
+}
+
+impl EngineKind {
+    /// `auto`, `autograd` or `fused`.
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineKind::Auto => "auto",
+            EngineKind::Autograd => "autograd",
+            EngineKind::Fused => "fused",
+        }
+    }
+}
+
 /// Everything that decides a run. `Default` is the canonical demo's setting.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrainConfig {
@@ -71,6 +97,8 @@ pub struct TrainConfig {
     pub init: Init,
     /// Dtype of the parameters, F32 or F64 (default F64). Metrics are always measured in f64.
     pub dtype: DType,
+    /// Which engine computes the steps (default: auto, the fused engine where it applies).
+    pub engine: EngineKind,
 }
 
 impl Default for TrainConfig {
@@ -85,6 +113,7 @@ impl Default for TrainConfig {
             model: Family::Logits,
             init: Init::Default,
             dtype: DType::F64,
+            engine: EngineKind::Auto,
         }
     }
 }
@@ -103,7 +132,19 @@ impl TrainConfig {
         if !matches!(self.dtype, DType::F32 | DType::F64) {
             return Err(Error::InvalidConfig(format!("dtype {:?}; use f32 or f64", self.dtype)));
         }
+        if let (EngineKind::Fused, Some(why)) = (self.engine, fused::unsupported(self)) {
+            return Err(Error::Usage(why));
+        }
         Ok(())
+    }
+
+    /// The engine a run with this config uses: `auto` resolved to `fused` or `autograd`.
+    pub fn engine_used(&self) -> EngineKind {
+        match self.engine {
+            EngineKind::Auto if fused::unsupported(self).is_none() => EngineKind::Fused,
+            EngineKind::Auto => EngineKind::Autograd,
+            chosen => chosen,
+        }
     }
 }
 
@@ -126,9 +167,13 @@ impl Verdict for ControlFlow<()> {
     }
 }
 
-/// Fits a model of the family `config.model`, starting as `config.init` says, to `p`; see [`fit`].
+/// Fits a model of the family `config.model`, starting as `config.init` says, to `p`, with the
+/// engine `config.engine` picks ([`TrainConfig::engine_used`]); see [`fit`] and [`run`].
 pub fn train<V: Verdict>(p: &Empirical, config: &TrainConfig, observe: impl FnMut(&Record) -> V) -> Result<History> {
     config.validate()?;
+    if config.engine_used() == EngineKind::Fused {
+        return run(fused::engine(p.probs(), p.entropy(), config)?.as_mut(), config, observe);
+    }
     let model = config.model.build(p, &config.init, config.seed, config.dtype, &Device::Cpu)?;
     fit(model.as_ref(), p, config, observe)
 }

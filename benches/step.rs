@@ -1,0 +1,61 @@
+//! One training step at K = 11 to 1,000,000 categories (f32 logits, SGD, CE and KL recorded in
+//! f64): klfit's fused engine, its autograd engine (up to K = 100,000), and the reference loop
+//! beside them, measured in the same run so that their ratios mean something.
+//!
+//! Run: `cargo bench --bench step`.
+
+mod reference_loop;
+
+use candle_core::DType;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use klfit::measure::accurate_sum;
+use klfit::model::Family;
+use klfit::train::{fused, AutogradEngine, Engine, EngineKind};
+use klfit::{Empirical, TrainConfig};
+
+/// `klfit bench`'s data: counts ⌈10^6 / (i + 1)⌉, 0 for every tenth category.
+fn counts(k: usize) -> Vec<u64> {
+    (0..k).map(|i| if i % 10 == 9 { 0 } else { 1_000_000u64.div_ceil(i as u64 + 1) }).collect()
+}
+
+fn probs(k: usize) -> Vec<f64> {
+    let c = counts(k);
+    let total: u64 = c.iter().sum();
+    c.iter().map(|&c| c as f64 / total as f64).collect()
+}
+
+fn bench_step(c: &mut Criterion) {
+    let mut group = c.benchmark_group("step");
+    group.sample_size(20);
+    let config = TrainConfig { dtype: DType::F32, ..TrainConfig::default() };
+    for k in [11usize, 1_000, 100_000, 1_000_000] {
+        group.throughput(Throughput::Elements(k as u64));
+        let p = probs(k);
+        let entropy = -accurate_sum(p.iter().filter(|&&p| p > 0.0).map(|&p| p * p.ln()));
+
+        let mut engine =
+            fused::engine(&p, entropy, &TrainConfig { engine: EngineKind::Fused, ..config.clone() }).unwrap();
+        group.bench_function(BenchmarkId::new("fused", k), |b| b.iter(|| engine.step().unwrap()));
+        drop(engine);
+
+        let mut reference = reference_loop::Loop::new(&p);
+        group.bench_function(BenchmarkId::new("reference_f32_exp", k), |b| b.iter(|| reference.step::<false>(1.0)));
+        group.bench_function(BenchmarkId::new("reference_f64_normaliser", k), |b| {
+            b.iter(|| reference.step::<true>(1.0))
+        });
+        drop(reference);
+
+        if k <= 100_000 {
+            let labels = (0..k).map(|i| i.to_string()).collect();
+            let empirical = Empirical::from_whole_counts(labels, counts(k)).unwrap();
+            let model =
+                Family::Logits.build(&empirical, &config.init, 0, DType::F32, &candle_core::Device::Cpu).unwrap();
+            let mut engine = AutogradEngine::new(model.as_ref(), &empirical, &config).unwrap();
+            group.bench_function(BenchmarkId::new("autograd", k), |b| b.iter(|| engine.step().unwrap()));
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_step);
+criterion_main!(benches);

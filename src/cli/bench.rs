@@ -1,0 +1,115 @@
+//! `klfit bench`: the time of one training step, for each K asked, as one JSON line per K.
+//!
+//! Each step is what `klfit train` does per step: the engine's update and measurement (CE, KL
+//! and H in f64), the divergence check, and the record kept. The data is a fixed Zipf-like p
+//! with every tenth category unobserved. What `train` does once per run (reading the data,
+//! q before and after, writing files) is not timed.
+
+use std::time::{Duration, Instant};
+
+use klfit::measure::accurate_sum;
+use klfit::model::Family;
+use klfit::train::{self, fused, AutogradEngine, Engine, EngineKind};
+use klfit::{Empirical, Record, TrainConfig};
+use serde_json::json;
+
+use super::BenchArgs;
+
+/// How long each K runs untimed first (caches, page faults, the helper thread's first wake-up).
+const WARM_UP: Duration = Duration::from_millis(200);
+
+pub fn run(args: &BenchArgs) -> klfit::Result<()> {
+    for &k in &args.categories {
+        let config = TrainConfig {
+            optimizer: args.optimizer,
+            lr: args.optimizer.default_lr(),
+            dtype: args.dtype,
+            engine: args.engine,
+            ..TrainConfig::default()
+        };
+        config.validate()?;
+        let (steps, seconds) = time_steps(k, &config, args.min_seconds)?;
+        let line = json!({
+            "categories": k,
+            "optimizer": config.optimizer.name(),
+            "dtype": config.dtype.as_str(),
+            "engine": config.engine_used().name(),
+            "us_per_step": seconds / steps as f64 * 1e6,
+            "steps": steps,
+        });
+        println!("{line}");
+    }
+    Ok(())
+}
+
+/// The benchmark's data: count ⌈10^6 / (i + 1)⌉ for category i, 0 for every tenth one.
+fn count(i: usize) -> u64 {
+    if i % 10 == 9 {
+        0
+    } else {
+        1_000_000u64.div_ceil(i as u64 + 1)
+    }
+}
+
+/// The counts of the first K categories.
+fn synthetic_counts(k: usize) -> Vec<u64> {
+    (0..k).map(count).collect()
+}
+
+/// Runs steps of `config` on K categories for at least `min_seconds` after a warm-up; returns
+/// the number of steps timed and the seconds they took.
+fn time_steps(k: usize, config: &TrainConfig, min_seconds: f64) -> klfit::Result<(usize, f64)> {
+    let total: u64 = (0..k).map(count).sum();
+    let p = |i: usize| count(i) as f64 / total as f64;
+    match config.engine_used() {
+        EngineKind::Fused => {
+            // p made on the fly: the engine holds the only copy, so memory is the engine's alone.
+            let entropy = -accurate_sum((0..k).map(p).filter(|&p| p > 0.0).map(|p| p * p.ln()));
+            let mut engine = fused::engine_from_fn(k, p, entropy, config)?;
+            timed(engine.as_mut(), config, min_seconds)
+        }
+        _ => {
+            let labels = (0..k).map(|i| i.to_string()).collect();
+            let p = Empirical::from_whole_counts(labels, synthetic_counts(k))?;
+            let model = Family::Logits.build(&p, &config.init, config.seed, config.dtype, &candle_core::Device::Cpu)?;
+            let mut engine = AutogradEngine::new(model.as_ref(), &p, config)?;
+            timed(&mut engine, config, min_seconds)
+        }
+    }
+}
+
+/// Steps `engine` as [`train::run`] does (step, divergence check, record), untimed for
+/// [`WARM_UP`], then timed for at least `min_seconds`, in batches of about 10 ms whose records
+/// are cleared between batches (so memory stays bounded however fast a step is).
+fn timed(engine: &mut dyn Engine, config: &TrainConfig, min_seconds: f64) -> klfit::Result<(usize, f64)> {
+    let mut records = Vec::new();
+    let mut step = 0;
+    let mut batch = |engine: &mut dyn Engine, n: usize, records: &mut Vec<Record>| -> klfit::Result<()> {
+        records.clear();
+        for _ in 0..n {
+            step += 1;
+            let now = engine.step()?;
+            train::check(config, step, &now, records)?;
+            records.push(Record { step, metrics: now.metrics });
+        }
+        Ok(())
+    };
+    let initial = engine.measure()?;
+    records.push(Record { step: 0, metrics: initial.metrics });
+
+    // Warm up, learning how many steps make a batch of ~10 ms.
+    let (start, mut n, mut done) = (Instant::now(), 1, 0);
+    while start.elapsed() < WARM_UP {
+        batch(engine, n, &mut records)?;
+        done += n;
+        n = (n * 2).min((done as f64 * 0.01 / start.elapsed().as_secs_f64()).ceil() as usize).max(1);
+    }
+    let per_batch = ((done as f64 * 0.01 / start.elapsed().as_secs_f64()).ceil() as usize).max(1);
+
+    let (start, mut steps) = (Instant::now(), 0);
+    while steps == 0 || start.elapsed().as_secs_f64() < min_seconds {
+        batch(engine, per_batch, &mut records)?;
+        steps += per_batch;
+    }
+    Ok((steps, start.elapsed().as_secs_f64()))
+}

@@ -1,0 +1,327 @@
+//! The fused engine: free logits, CE or KL(p‖q), SGD or Adam, one step in two passes over the
+//! categories, with no graph, no allocation and no candle call per step.
+//!
+//! Free logits need no autograd: the gradient of CE and of KL(p‖q) is q − p (see
+//! [`crate::objective`]), so each step can be written out by hand.
+//!
+//! ```text
+//!   pass 1 (update):   q_i = exp(θ_i − shift)·(1/sum)      softmax of θ, normaliser from the last measurement
+//!                      θ_i ← SGD or Adam with gradient q_i − p_i           in place, in the parameters' dtype
+//!                      new max θ,  new sum = Σ exp(θ_i − new shift)        in f64
+//!   pass 2 (measure):  log q_i = θ_i − lse,  lse = new shift + ln(new sum)
+//!                      CE = −Σ_S p_i log q_i,  KL = Σ_S p_i (log p_i − log q_i),  min_S log q_i
+//! ```
+//!
+//! The new shift is the max θ *before* the update, known when the pass starts; a step moves θ
+//! so little that the sum stays well inside f64's range (a step that moves the max too far, say
+//! SGD with a huge learning rate, costs one more pass with the exact max). CE and KL are two
+//! separate sums, as in [`crate::measure`]; H(p) is given. Where θ stops being finite the step
+//! is measured by [`crate::measure`] itself, so a diverging run ends exactly as with the autograd
+//! engine.
+//!
+//! **Accuracy.** Every sum is in f64 and blocked (see `fused/pass.rs`), and the exponentials of the
+//! normaliser are f64 to about one ulp (`fused/float.rs`), so CE and KL agree with
+//! [`crate::measure::Meter`] to ~1e-15 relative at any K. The update follows candle-nn's
+//! formulas operation for operation (`fused/update.rs`).
+//!
+//! **Speed.** The passes are plain loops over blocks of 256 categories, which the compiler turns
+//! into AVX2 code (chosen at run time where the CPU has it). From [`PARALLEL_FROM`] categories
+//! on, the categories are split in parts that this thread and a helper thread take in turn, the
+//! helper sleeping between passes (`fused/helper.rs`). The split depends on K only, so the results are
+//! the same bits on one core or two.
+
+mod float;
+mod helper;
+mod pass;
+mod update;
+
+use super::{Engine, OptimizerKind, TrainConfig};
+use crate::error::{Error, Result};
+use crate::measure::{accurate_sum, log_softmax, Measurement, Metrics, Observed};
+use crate::model::Family;
+pub use float::Float;
+use helper::Parts;
+use pass::{Part, Softmax, Step, Sum, LANES};
+use update::{Adam, Sgd, Update};
+
+/// The number of categories from which the work is split in 8 parts shared with a helper
+/// thread (where the machine has two cores). Below it, waking a thread costs more than it saves.
+pub const PARALLEL_FROM: usize = 1 << 16;
+
+/// How many parts a large K is split into: enough that when the helper thread gets little CPU
+/// (a busy machine) this thread takes over most of them.
+const PARTS: usize = 8;
+
+/// How far (in nats) the max θ may move in one step before the normaliser is recomputed at the
+/// new max: up by 60 keeps exp(θ − shift) < e^60, far inside f32's range; down by 10 keeps the
+/// smallest exponentials, flushed to 0 below f32's normal range, ≥ e^77 times below q's largest.
+const DRIFT: std::ops::RangeInclusive<f64> = -10.0..=60.0;
+
+/// Why the fused engine cannot run `config` (`None` when it can): it trains free logits on CE or
+/// KL(p‖q), with SGD or Adam, in f32 or f64.
+pub fn unsupported(config: &TrainConfig) -> Option<String> {
+    if config.model != Family::Logits {
+        return Some(format!(
+            "the fused engine trains free logits only; the {} model needs --engine autograd (or auto)",
+            config.model.name()
+        ));
+    }
+    if config.objective.is_reverse() {
+        return Some(format!(
+            "the fused engine minimizes CE or KL(p‖q) only; {} needs --engine autograd (or auto)",
+            config.objective.name()
+        ));
+    }
+    if !matches!(config.dtype, candle_core::DType::F32 | candle_core::DType::F64) {
+        return Some(format!("the fused engine runs f32 or f64 parameters, not {:?}", config.dtype));
+    }
+    None
+}
+
+/// The fused engine for `config` on data with probabilities `probs` (length K ≥ 1, summing to
+/// 1) and entropy H(p) = `entropy`, starting from `config.init`'s free logits.
+///
+/// Errors if the fused engine does not apply to `config` (see [`unsupported`]).
+pub fn engine(probs: &[f64], entropy: f64, config: &TrainConfig) -> Result<Box<dyn Engine>> {
+    engine_from_fn(probs.len(), |i| probs[i], entropy, config)
+}
+
+/// [`engine`] for K categories whose probabilities are `p(0)`, ..., `p(K − 1)`: the engine
+/// keeps the only copy (`klfit bench` makes p this way, so that memory is the engine's alone).
+pub fn engine_from_fn(
+    k: usize,
+    p: impl Fn(usize) -> f64,
+    entropy: f64,
+    config: &TrainConfig,
+) -> Result<Box<dyn Engine>> {
+    if let Some(why) = unsupported(config) {
+        return Err(Error::Usage(why));
+    }
+    let theta = config.init.logits(k, config.seed)?;
+    let (lr, f32) = (config.lr, config.dtype == candle_core::DType::F32);
+    Ok(match (config.optimizer, f32) {
+        (OptimizerKind::Sgd, true) => Box::new(FusedEngine::<f32, Sgd<f32>>::new(&theta, p, entropy, lr)),
+        (OptimizerKind::Sgd, false) => Box::new(FusedEngine::<f64, Sgd<f64>>::new(&theta, p, entropy, lr)),
+        (OptimizerKind::Adam, true) => Box::new(FusedEngine::<f32, Adam<f32>>::new(&theta, p, entropy, lr)),
+        (OptimizerKind::Adam, false) => Box::new(FusedEngine::<f64, Adam<f64>>::new(&theta, p, entropy, lr)),
+    })
+}
+
+/// Free logits in dtype `T`, updated by `U` (SGD or Adam) in place.
+pub struct FusedEngine<T, U: Update<T>> {
+    /// The categories in parts (several from [`PARALLEL_FROM`] on, shared with a helper thread).
+    parts: Parts<Part<T, U>>,
+    lr: f64,
+    /// Updates applied so far (Adam's t).
+    updates: usize,
+    /// H(p) in nats.
+    entropy: f64,
+    /// The normaliser of the current θ, once known.
+    now: Option<Normaliser<T>>,
+}
+
+/// Σ exp(θ − shift) of the current θ, and its max (the next update's shift).
+#[derive(Debug, Clone, Copy)]
+struct Normaliser<T> {
+    shift: T,
+    sum: f64,
+    max: T,
+}
+
+impl<T: Float> Normaliser<T> {
+    /// lse(θ) = ln Σ exp θ = shift + ln(sum).
+    fn lse(&self) -> f64 {
+        self.shift.to_f64() + self.sum.ln()
+    }
+}
+
+impl<T: Float, U: Update<T>> FusedEngine<T, U> {
+    /// An engine starting at logits `theta` (length K ≥ 1, finite) for data p(0), ..., p(K − 1)
+    /// (summing to 1) with entropy `entropy`, learning rate `lr`.
+    pub fn new(theta: &[f64], p: impl Fn(usize) -> f64, entropy: f64, lr: f64) -> Self {
+        let two_cores = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
+        Self::with_helper(theta, p, entropy, lr, two_cores)
+    }
+
+    /// [`Self::new`], with a helper thread for large K only if `helper`.
+    fn with_helper(theta: &[f64], p: impl Fn(usize) -> f64, entropy: f64, lr: f64, helper: bool) -> Self {
+        let k = theta.len();
+        let parts = if k >= PARALLEL_FROM { PARTS } else { 1 };
+        let size = k.div_ceil(parts).div_ceil(LANES) * LANES;
+        let parts: Vec<_> = (0..k)
+            .step_by(size)
+            .map(|start| {
+                let end = (start + size).min(k);
+                Part::new(&theta[start..end], |i| p(start + i))
+            })
+            .collect();
+        let helper = parts.len() > 1 && helper;
+        Self { parts: Parts::new(parts, helper), lr, updates: 0, entropy, now: None }
+    }
+
+    /// Runs `job` on every part (sharing them with the helper thread, if any) and hands the
+    /// results to `fold` in part order.
+    fn each_part<R: Send + 'static>(
+        &self,
+        job: impl Fn(&mut Part<T, U>) -> R + Send + Sync + 'static,
+        fold: impl FnMut(R),
+    ) {
+        self.parts.each(job, fold);
+    }
+
+    /// The normaliser of the current θ, computed at its exact max if not known yet; `None` when
+    /// θ is not all finite.
+    fn normaliser(&mut self) -> Option<Normaliser<T>> {
+        if self.now.is_none() {
+            let mut max = T::LOWEST;
+            self.each_part(|part| part.max(), |m| max = if m > max { m } else { max });
+            let shift = max.to_f64();
+            let (mut sum, mut finite) = (Sum::default(), T::ZERO);
+            self.each_part(
+                move |part| pass::run(part.sum_exp(shift)),
+                |(s, f)| {
+                    sum.merge(s);
+                    finite = finite + f;
+                },
+            );
+            let sum = sum.value();
+            if shift.is_finite() && finite.to_f64().is_finite() && sum.is_finite() {
+                self.now = Some(Normaliser { shift: max, sum, max });
+            }
+        }
+        self.now
+    }
+
+    /// CE, KL and min log q of the current θ, whose normaliser is `now`.
+    fn measure_at(&mut self, now: Normaliser<T>) -> Measurement {
+        let lse = now.lse();
+        let (mut ce, mut kl, mut min_log_q) = (Sum::default(), Sum::default(), f64::INFINITY);
+        self.each_part(
+            move |part| pass::run(part.measure(lse)),
+            |m| {
+                ce.merge(m.cross_entropy);
+                kl.merge(m.kl_divergence);
+                min_log_q = min_log_q.min(m.min_log_q);
+            },
+        );
+        let metrics =
+            Metrics { cross_entropy: ce.value(), kl_divergence: kl.value(), entropy: self.entropy, reverse: None };
+        // Only called with a normaliser, which exists only while every θ is finite.
+        Measurement { metrics, min_log_q, finite_logits: true }
+    }
+
+    /// θ in f64, length K.
+    fn theta_f64(&mut self) -> Vec<f64> {
+        let mut theta = Vec::new();
+        self.each_part(
+            |part| {
+                let mut half = Vec::new();
+                part.theta_f64(&mut half);
+                half
+            },
+            |half| theta.extend(half),
+        );
+        theta
+    }
+
+    /// The measurement of [`crate::measure`] itself, for a θ that is not all finite.
+    fn reference_measurement(&mut self) -> Measurement {
+        let theta = self.theta_f64();
+        let mut probs = Vec::with_capacity(theta.len());
+        self.each_part(
+            |part| {
+                let mut p = Vec::new();
+                part.p(&mut p);
+                p
+            },
+            |p| probs.extend(p),
+        );
+        let log_q = log_softmax(&theta);
+        let observed = Observed::new(&probs);
+        Measurement {
+            metrics: Metrics::measure(&log_q, &observed, self.entropy),
+            min_log_q: observed.min_log_q(&log_q),
+            finite_logits: theta.iter().all(|t| t.is_finite()),
+        }
+    }
+}
+
+impl<T: Float, U: Update<T>> Engine for FusedEngine<T, U> {
+    fn measure(&mut self) -> Result<Measurement> {
+        Ok(match self.normaliser() {
+            Some(now) => self.measure_at(now),
+            None => self.reference_measurement(),
+        })
+    }
+
+    fn step(&mut self) -> Result<Measurement> {
+        let Some(before) = self.normaliser() else {
+            return Ok(self.reference_measurement()); // θ is not finite: nothing left to update
+        };
+        self.updates += 1;
+        let rule = U::at_step(self.lr, self.updates);
+        let softmax = Softmax { shift: before.shift, inv_sum: T::from_f64(1.0 / before.sum) };
+        let shift = before.max;
+        let (mut max, mut sum, mut finite) = (T::LOWEST, Sum::default(), T::ZERO);
+        self.each_part(
+            move |part| pass::run(Step { part, rule, softmax, shift: shift.to_f64() }),
+            |u| {
+                max = if u.max > max { u.max } else { max };
+                sum.merge(u.sum);
+                finite = finite + u.finite;
+            },
+        );
+        let sum = sum.value();
+        self.now = None;
+        if !finite.to_f64().is_finite() {
+            return Ok(self.reference_measurement());
+        }
+        if DRIFT.contains(&(max.to_f64() - shift.to_f64())) && sum.is_finite() {
+            self.now = Some(Normaliser { shift, sum, max });
+        }
+        Ok(match self.normaliser() {
+            Some(now) => self.measure_at(now),
+            None => self.reference_measurement(),
+        })
+    }
+
+    fn q(&mut self) -> Result<Vec<f64>> {
+        // exp(log_softmax(θ)) as crate::measure computes it, in one buffer.
+        let mut q = self.theta_f64();
+        let max = q.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let log_normaliser = accurate_sum(q.iter().map(|t| (t - max).exp())).ln();
+        for t in &mut q {
+            *t = ((*t - max) - log_normaliser).exp();
+        }
+        Ok(q)
+    }
+
+    fn parameters(&mut self) -> Result<Vec<(&'static str, f64)>> {
+        Ok(Vec::new()) // free logits have no named parameters
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Steps of an engine with `helper` or without, as (CE, KL, min log q) bits.
+    fn run<U: Update<f32>>(helper: bool) -> Vec<[u64; 3]> {
+        let k = PARALLEL_FROM + 1234;
+        let theta: Vec<f64> = (0..k).map(|i| ((i * 37) % 101) as f64 / 50.0 - 1.0).collect();
+        let total: f64 = (0..k).map(|i| (i % 7) as f64).sum();
+        let mut engine = FusedEngine::<f32, U>::with_helper(&theta, |i| (i % 7) as f64 / total, 1.0, 0.5, helper);
+        let bits = |m: Measurement| {
+            [m.metrics.cross_entropy.to_bits(), m.metrics.kl_divergence.to_bits(), m.min_log_q.to_bits()]
+        };
+        let mut out = vec![bits(engine.measure().unwrap())];
+        out.extend((0..6).map(|_| bits(engine.step().unwrap())));
+        out
+    }
+
+    #[test]
+    fn a_helper_thread_changes_no_bit_of_the_records() {
+        assert_eq!(run::<Sgd<f32>>(true), run::<Sgd<f32>>(false));
+        assert_eq!(run::<Adam<f32>>(true), run::<Adam<f32>>(false));
+    }
+}
