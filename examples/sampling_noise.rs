@@ -69,7 +69,7 @@ fn main() -> anyhow::Result<()> {
     let config = TrainConfig::default();
     let history = train(&p_hat, &config, |_| {})?;
     let truth_kl: Vec<(usize, f64)> =
-        history.frames.iter().map(|(s, q)| (*s, kl_of_probabilities(&TRUTH, q))).collect();
+        history.frames().into_iter().map(|(s, q)| (s, kl_of_probabilities(&TRUTH, q))).collect();
     let floor = kl_of_probabilities(&TRUTH, p_hat.probs());
     let last = history.last().metrics.kl_divergence;
     println!(

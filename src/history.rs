@@ -25,15 +25,25 @@ pub struct History {
     pub parameter_names: Vec<&'static str>,
     /// Their values at each record, one row per record in `records`' order.
     pub parameters: Vec<Vec<f64>>,
-    /// q at log-spaced steps (see [`crate::train::frame_steps`]), the first at step 0 and the
-    /// last at the last record's step: (step, q) pairs, for animations.
-    pub frames: Vec<(usize, Vec<f64>)>,
+    /// q at the log-spaced steps between the first and the last (see
+    /// [`crate::train::frame_steps`]) as (step, q) pairs; [`History::frames`] adds both ends.
+    pub between: Vec<(usize, Vec<f64>)>,
 }
 
 impl History {
     /// The last record (the final parameters). A history always holds the step-0 record.
     pub fn last(&self) -> &Record {
         &self.records[self.records.len() - 1]
+    }
+
+    /// q at every kept step, for animations: step 0 (`q_initial`), the steps in `between`, and
+    /// the last record's step (`q_final`); log-spaced, so the early steps, where q moves most,
+    /// get most frames.
+    pub fn frames(&self) -> Vec<(usize, &[f64])> {
+        let first = std::iter::once((0, &self.q_initial[..]));
+        let between = self.between.iter().map(|(s, q)| (*s, &q[..]));
+        let last = (self.last().step > 0).then_some((self.last().step, &self.q_final[..]));
+        first.chain(between).chain(last).collect()
     }
 
     /// The named parameters' values after the last step: `[("theta", 0.41)]`.

@@ -558,7 +558,7 @@ proptest! {
         let mut writer = csv::Writer::from_writer(Vec::new());
         writer.write_record(["category", "count"]).unwrap();
         for (label, count) in reference.labels().iter().zip(reference.counts()) {
-            writer.write_record([label.as_str(), &count.to_string()]).unwrap();
+            writer.write_record([label, &count.to_string()]).unwrap();
         }
         let counts_file = file_with(&writer.into_inner().unwrap());
         let from_counts = read_counts(counts_file.path()).unwrap();

@@ -53,7 +53,8 @@ fn the_animation_is_a_valid_gif_with_one_moving_frame_per_kept_step() {
     let (size, frames) = decode(&bytes);
     assert_eq!(size, (800, 500));
     assert!(frames.len() > 1, "{} frames", frames.len());
-    assert!(frames.len() <= history.frames.len(), "{} frames for {} kept steps", frames.len(), history.frames.len());
+    let kept = history.frames().len();
+    assert!(frames.len() <= kept, "{} frames for {kept} kept steps", frames.len());
     for pair in frames.windows(2) {
         assert_ne!(pair[0].0, pair[1].0, "a frame repeats the one before instead of lengthening it");
     }
@@ -81,7 +82,7 @@ fn the_animation_groups_many_categories_and_shows_a_run_of_no_steps() {
 #[test]
 fn the_animation_refuses_a_kept_q_of_the_wrong_length() {
     let (p, mut history) = income_run(5);
-    history.frames[1].1.pop();
+    history.between[0].1.pop(); // the q kept at step 1
     let error = plot::animation(&history, &p, Units::Nats, "broken").unwrap_err().to_string();
     assert!(error.contains("fit.gif") && error.contains("step 1") && error.contains("K = 10"), "{error}");
 }

@@ -253,15 +253,17 @@ fn an_oscillating_run_is_not_an_error() {
 #[test]
 fn a_history_keeps_q_at_log_spaced_steps_within_a_bounded_budget() {
     let h = run(&income(), &TrainConfig::default());
-    let steps: Vec<usize> = h.frames.iter().map(|(s, _)| *s).collect();
+    let frames = h.frames();
+    let steps: Vec<usize> = frames.iter().map(|(s, _)| *s).collect();
     assert_eq!((steps[0], *steps.last().unwrap()), (0, 500));
     assert!(steps.windows(2).all(|w| w[0] < w[1]) && (10..=klfit::train::MAX_FRAMES).contains(&steps.len()), "{steps:?}");
     assert!(steps.contains(&1) && steps.contains(&2), "early steps are where q moves most: {steps:?}");
-    for (step, q) in &h.frames {
+    for (step, q) in &frames {
         assert!((q.iter().sum::<f64>() - 1.0).abs() < 1e-12, "frame {step}");
     }
-    assert_eq!(h.frames[0].1, h.q_initial);
-    assert_eq!(h.frames.last().unwrap().1, h.q_final);
+    assert_eq!(frames[0].1, &h.q_initial[..]);
+    assert_eq!(frames.last().unwrap().1, &h.q_final[..]);
+    assert!(h.between.iter().all(|(s, _)| (1..500).contains(s)), "the ends are q_initial and q_final, not copies");
     // A million categories keep only the first and last q (8 MB each), not 60 of them.
     assert_eq!(klfit::train::frame_steps(500, 1_000_000), vec![0, 500]);
 }

@@ -10,6 +10,7 @@ use klfit::report::console::Console;
 use klfit::report::format::residual;
 use klfit::report::summary::{count, number};
 use klfit::text::{is_stdin, path as shown_path, quoted};
+use klfit::empirical::Labels;
 use klfit::Empirical;
 use serde_json::{json, Value};
 
@@ -68,17 +69,17 @@ pub fn run(args: &DivergenceArgs) -> klfit::Result<()> {
 
 /// One distribution as the arguments say: read, then smoothed with `--smoothing` (the pseudo-count
 /// is added to the counts, weights or probabilities before they are divided by their sum).
-fn read(path: &Path, args: &DivergenceArgs) -> klfit::Result<(Vec<String>, Vec<f64>)> {
+fn read(path: &Path, args: &DivergenceArgs) -> klfit::Result<(Labels, Vec<f64>)> {
     let Some(eps) = args.smoothing else { return read_distribution(path, args.counts, args.normalize) };
     let values = match args.counts {
         true => read_counts(path)?,
         false => {
             let (labels, values) = read_distribution(path, false, args.normalize)?;
-            Empirical::from_counts(labels, values)?
+            Empirical::weighted(labels, values)?
         }
     };
     let smoothed = values.smoothed(eps)?;
-    Ok((smoothed.labels().to_vec(), smoothed.probs().to_vec()))
+    Ok((smoothed.labels().clone(), smoothed.probs().to_vec()))
 }
 
 /// N of some data as a JSON integer (or number, for weights).
@@ -90,7 +91,7 @@ pub fn total_json(p: &Empirical) -> Value {
 }
 
 /// Says why a divergence is infinite: `b` is 0 on a category where `a` is positive.
-fn explain_infinity(labels: &[String], a: &[f64], b: &[f64], what: &str, b_name: &str, a_name: &str) -> Option<String> {
+fn explain_infinity(labels: &Labels, a: &[f64], b: &[f64], what: &str, b_name: &str, a_name: &str) -> Option<String> {
     let i = (0..a.len()).find(|&i| a[i] > 0.0 && b[i] == 0.0)?;
     Some(format!(
         "note           {what} = inf: {b_name} gives probability 0 to category {}, where {a_name} = {} > 0, so log {b_name} = −∞ there",
@@ -101,20 +102,20 @@ fn explain_infinity(labels: &[String], a: &[f64], b: &[f64], what: &str, b_name:
 
 /// q reordered to p's categories. Every category must appear in both files.
 fn match_categories(
-    p_labels: &[String],
-    (q_path, q_labels, q): (&Path, &[String], &[f64]),
+    p_labels: &Labels,
+    (q_path, q_labels, q): (&Path, &Labels, &[f64]),
     p_path: &Path,
 ) -> klfit::Result<Vec<f64>> {
-    let index: HashMap<&str, usize> = q_labels.iter().enumerate().map(|(i, l)| (l.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = q_labels.iter().enumerate().map(|(i, l)| (l, i)).collect();
     let mut out = Vec::with_capacity(p_labels.len());
     for label in p_labels {
-        match index.get(label.as_str()) {
+        match index.get(label) {
             Some(&i) => out.push(q[i]),
             None => return Err(missing(q_path, label, p_path)),
         }
     }
-    let p_set: HashSet<&str> = p_labels.iter().map(String::as_str).collect();
-    if let Some(label) = q_labels.iter().find(|l| !p_set.contains(l.as_str())) {
+    let p_set: HashSet<&str> = p_labels.iter().collect();
+    if let Some(label) = q_labels.iter().find(|l| !p_set.contains(l)) {
         return Err(missing(p_path, label, q_path));
     }
     Ok(out)

@@ -59,7 +59,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 
-use crate::empirical::{Counter, LabelSet};
+use crate::empirical::{Counter, Inserted, LabelSet, Labels};
 use crate::error::{Error, Result};
 use crate::measure::accurate_sum;
 use crate::text::quoted;
@@ -87,7 +87,7 @@ const SUM_TOLERANCE: f64 = 1e-9;
 /// [module documentation](crate::files).
 pub fn read_counts(path: &Path) -> Result<Empirical> {
     let table = read_count_table(path)?;
-    Empirical::from_whole_counts(table.labels, table.counts)
+    Empirical::whole(table.labels, table.counts)
 }
 
 /// Reads a samples file (`-` for standard input): one observed category label per line;
@@ -106,7 +106,7 @@ pub fn read_samples(path: &Path) -> Result<Empirical> {
             let message = "is empty; each line must hold one category label (remove blank lines)";
             return Err(Error::parse(&name, line, message));
         }
-        counter.add(utf8(&name, line, &label)?);
+        counter.add(utf8(&name, line, &label)?).map_err(|e| Error::parse(&name, line, e.to_string()))?;
         seen_any = true;
     }
     if !seen_any {
@@ -125,7 +125,7 @@ pub fn read_samples(path: &Path) -> Result<Empirical> {
 /// values are weights, as in scipy's `entropy`: finite, ≥ 0, not all 0, and divided by their
 /// (compensated) sum. `normalize` has no effect on counts, which are always divided by their
 /// total.
-pub fn read_distribution(path: &Path, counts: bool, normalize: bool) -> Result<(Vec<String>, Vec<f64>)> {
+pub fn read_distribution(path: &Path, counts: bool, normalize: bool) -> Result<(Labels, Vec<f64>)> {
     if counts {
         let table = read_count_table(path)?;
         let total = table.total as f64;
@@ -173,7 +173,7 @@ fn divided_by_sum(name: &Path, weights: &[f64]) -> Result<Vec<f64>> {
 
 /// The categories and whole-number counts of a counts file, and their total (> 0).
 struct CountTable {
-    labels: Vec<String>,
+    labels: Labels,
     counts: Vec<u64>,
     total: u64,
 }
@@ -213,7 +213,7 @@ fn read_table(
     input: impl Read,
     value_column: &str,
     mut on_row: impl FnMut(u64, &str) -> Result<()>,
-) -> Result<Vec<String>> {
+) -> Result<Labels> {
     let expected = format!("`category,{value_column}`");
     let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(LineTracker::new(input));
     let mut record = csv::ByteRecord::new();
@@ -246,7 +246,7 @@ fn read_table(
             let message = format!("the category is empty; each row needs a label, e.g. rain,{}", quoted(value));
             return Err(Error::parse(name, line, message));
         }
-        if let Err(earlier) = labels.insert(category) {
+        if let Inserted::Seen(earlier) = labels.insert(category).map_err(|e| Error::parse(name, line, e.to_string()))? {
             let message = format!(
                 "category {} on line {line} already appeared on line {}; \
                  each category must have exactly one row",

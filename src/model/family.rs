@@ -7,6 +7,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::{Init, Model};
 use crate::error::{Error, Result};
+use crate::empirical::Labels;
 use crate::text::quoted;
 
 /// `n` draws uniform in [lo, hi] from a ChaCha8 generator seeded with `seed` (the same numbers on
@@ -49,7 +50,7 @@ impl Binomial {
 
     /// A binomial model over categories labelled 0..n (any order, each once). Starts at θ = ½
     /// (default, zeros), at θ = sigmoid(a) with a uniform in [−1, 1] (random), or at `theta=…`.
-    pub fn new(labels: &[String], init: &Init, seed: u64, dtype: DType, device: &Device) -> Result<Self> {
+    pub fn new(labels: &Labels, init: &Init, seed: u64, dtype: DType, device: &Device) -> Result<Self> {
         let k = binomial_ks(labels)?;
         let n = labels.len() as u64 - 1;
         let log_choose: Vec<f64> = k.iter().map(|&k| ln_choose(n, k)).collect();
@@ -66,7 +67,7 @@ impl Binomial {
 
     /// θ* = Σ k p_k / n: the θ where KL(p‖Binomial(n, θ)) is smallest (maximum likelihood).
     /// `labels` as for [`Binomial::new`]; `probs`: p in the same order.
-    pub fn closed_form_theta(labels: &[String], probs: &[f64]) -> Result<f64> {
+    pub fn closed_form_theta(labels: &Labels, probs: &[f64]) -> Result<f64> {
         let k = binomial_ks(labels)?;
         let n = (labels.len() - 1).max(1) as f64;
         Ok(crate::measure::accurate_sum(k.iter().zip(probs).map(|(&k, p)| k as f64 * p)) / n)
@@ -88,7 +89,7 @@ impl Model for Binomial {
 }
 
 /// k for each label: the labels must be exactly 0, 1, …, n = K − 1, each once, in any order.
-fn binomial_ks(labels: &[String]) -> Result<Vec<u64>> {
+fn binomial_ks(labels: &Labels) -> Result<Vec<u64>> {
     let n = labels.len() as u64 - 1;
     let mut seen = vec![false; labels.len()];
     let mut ks = Vec::with_capacity(labels.len());
@@ -141,7 +142,7 @@ impl Gaussian {
     /// range and σ = a quarter of it (broad, over everything); (zeros) at μ = 0, σ = 1; (random)
     /// at μ uniform over the range and σ between 5 % and 50 % of it; or at `mu=…,sigma=…`
     /// (a name not given keeps its default).
-    pub fn new(labels: &[String], init: &Init, seed: u64, dtype: DType, device: &Device) -> Result<Self> {
+    pub fn new(labels: &Labels, init: &Init, seed: u64, dtype: DType, device: &Device) -> Result<Self> {
         let x = positions(labels);
         let (lo, hi) = x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
         let range = if hi > lo { hi - lo } else { 1.0 };
@@ -189,7 +190,7 @@ impl Model for Gaussian {
 
 /// Where each category sits on the axis: its label as a number when every label is a finite
 /// number, else its position 0, 1, …, K − 1.
-pub fn positions(labels: &[String]) -> Vec<f64> {
+pub fn positions(labels: &Labels) -> Vec<f64> {
     let numbers: Option<Vec<f64>> =
         labels.iter().map(|l| l.trim().parse::<f64>().ok().filter(|v| v.is_finite())).collect();
     numbers.unwrap_or_else(|| (0..labels.len()).map(|i| i as f64).collect())

@@ -100,10 +100,7 @@ impl Movie {
         if k > bars::MAX_BARS {
             labels.push(format!("other ({})", k - order.len()));
         }
-        let kept: Vec<(usize, &[f64])> = match history.frames.is_empty() {
-            true => vec![(0, &history.q_initial[..]), (history.last().step, &history.q_final[..])],
-            false => history.frames.iter().map(|(s, q)| (*s, &q[..])).collect(),
-        };
+        let kept = history.frames();
         let mut stills = Vec::with_capacity(kept.len());
         for (step, q) in kept {
             if q.len() != k {

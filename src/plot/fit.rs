@@ -9,7 +9,7 @@
 
 use super::bars::{draw_labels, label_layout, short_label, MAX_BARS};
 use super::marks::value;
-use super::ranks::per_column;
+use super::ranks::{per_column, rank_order, ranked_thinned};
 use super::*;
 use crate::model::family::positions;
 
@@ -101,11 +101,8 @@ pub(super) fn fit<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run) 
 /// baseline for the uniform model: for unordered data with many categories.
 fn by_rank<DB: DrawingBackend>(body: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
     let (p, k) = (run.p.probs(), run.p.k());
-    let mut order: Vec<usize> = (0..k).collect();
-    order.sort_by(|&a, &b| p[b].total_cmp(&p[a]));
-    let ranked =
-        |v: &[f64]| -> Vec<(f64, f64)> { order.iter().enumerate().map(|(r, &i)| ((r + 1) as f64, v[i])).collect() };
-    let (p_points, q_points) = (ranked(p), ranked(&run.history.q_final));
+    let order = rank_order(p);
+    let (p_points, q_points) = (ranked_thinned(&order, p), ranked_thinned(&order, &run.history.q_final));
     let names = Names::of(run);
     let rows = names.rows();
     let Names { p: p_name, q: q_name, uniform: uniform_name } = names;

@@ -10,19 +10,22 @@ use super::*;
 pub(super) fn ranks<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
     let (p, history) = (run.p, run.history);
     let k = p.k();
-    let mut order: Vec<usize> = (0..k).collect();
-    order.sort_by(|&a, &b| p.probs()[b].total_cmp(&p.probs()[a]));
-    let by_rank = |values: &[f64]| -> Vec<(f64, f64)> {
-        order.iter().enumerate().map(|(r, &i)| ((r + 1) as f64, values[i])).collect()
-    };
+    let order = rank_order(p.probs());
     let final_step = history.last().step;
+    let zeros = |values: &[f64]| values.iter().filter(|&&v| v == 0.0).count();
     // Drawn in this order: p last and thinnest, on top of the final q it should match.
     let series = [
-        (by_rank(&history.q_initial), DISTRIBUTION_COLORS[0], 4, "q at step 0".to_string()),
-        (by_rank(&history.q_final), DISTRIBUTION_COLORS[1], 6, format!("q at step {final_step} (final)")),
-        (by_rank(p.probs()), DISTRIBUTION_COLORS[2], 2, "p (data)".to_string()),
-    ];
-    let p_zeros: Vec<f64> = series[2].0.iter().filter(|&&(_, v)| v == 0.0).map(|&(r, _)| r).collect();
+        (&history.q_initial[..], DISTRIBUTION_COLORS[0], 4, "q at step 0".to_string()),
+        (&history.q_final[..], DISTRIBUTION_COLORS[1], 6, format!("q at step {final_step} (final)")),
+        (p.probs(), DISTRIBUTION_COLORS[2], 2, "p (data)".to_string()),
+    ]
+    .map(|(values, color, width, name)| (ranked_thinned(&order, values), zeros(values), color, width, name));
+    // p sorted by size puts its zeros last: ranks K − zeros + 1 ..= K.
+    let p_zeros = series[2].1;
+    let p_zeros: Vec<f64> = match p_zeros {
+        0 => Vec::new(),
+        n => vec![(k - n + 1) as f64, k as f64],
+    };
 
     let title = format!("p and q over all K = {k} categories, by rank of p (log–log axes)");
     let body = header(root, &title, &run.subtitle)?;
@@ -41,8 +44,7 @@ pub(super) fn ranks<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run
     let x_desc = "rank of the category by p (1 = largest p; log scale)";
     mesh(&mut chart, x_desc, "probability (log scale)").draw()?;
 
-    for (points, color, width, name) in series {
-        let zeros = points.iter().filter(|&&(_, v)| v == 0.0).count();
+    for (points, zeros, color, width, name) in series {
         let name = match zeros {
             0 => name,
             n if color == DISTRIBUTION_COLORS[2] => name + &format!("; p = 0 for {n} categories: on the bottom edge"),
@@ -65,6 +67,59 @@ pub(super) fn ranks<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run
         chart.draw_series(ends)?;
     }
     legend(&mut chart, position)
+}
+
+/// How many log-spaced bins of rank [`ranked_thinned`] keeps up to four points in: far more than
+/// a chart's pixel columns, far fewer than a million categories.
+const RANK_BINS: f64 = 4096.0;
+
+/// The categories in order of decreasing p (ties by index), as u32 indices.
+pub(super) fn rank_order(p: &[f64]) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..p.len() as u32).collect();
+    order.sort_by(|&a, &b| p[b as usize].total_cmp(&p[a as usize]));
+    order
+}
+
+/// `values` against the rank of their category by p (1 = largest p), thinned as a log–log chart
+/// needs them, without ever holding all K points: in each of [`RANK_BINS`] log-spaced bins of
+/// rank, the first, lowest, highest and last point, with positive and non-positive values kept
+/// apart (so a gap in a log line stays a gap). [`per_column`] then thins them to the chart's pixels.
+pub(super) fn ranked_thinned(order: &[u32], values: &[f64]) -> Vec<(f64, f64)> {
+    let span = (order.len() as f64 + 1.0).ln();
+    let key = |(r, v): (f64, f64)| ((r.ln() / span * RANK_BINS) as usize, v > 0.0);
+    let mut kept = Vec::new();
+    let mut group: Option<((usize, bool), [(f64, f64); 4])> = None; // first, lowest, highest, last
+    for (r, &i) in order.iter().enumerate() {
+        let point = ((r + 1) as f64, values[i as usize]);
+        match &mut group {
+            Some((k, g)) if *k == key(point) => {
+                if point.1 < g[1].1 {
+                    g[1] = point;
+                }
+                if point.1 > g[2].1 {
+                    g[2] = point;
+                }
+                g[3] = point;
+            }
+            _ => {
+                if let Some((_, g)) = group.replace((key(point), [point; 4])) {
+                    keep_in_order(&mut kept, g);
+                }
+            }
+        }
+    }
+    if let Some((_, g)) = group {
+        keep_in_order(&mut kept, g);
+    }
+    kept
+}
+
+/// Appends `picks` in rank order, each once.
+fn keep_in_order(kept: &mut Vec<(f64, f64)>, picks: [(f64, f64); 4]) {
+    let mut picks = picks.to_vec();
+    picks.sort_by(|a, b| a.0.total_cmp(&b.0));
+    picks.dedup();
+    kept.extend(picks);
 }
 
 /// The points of a line that change its picture: where many consecutive ranks share a pixel

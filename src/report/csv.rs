@@ -48,14 +48,22 @@ pub fn metrics_with_entropy_name(
 }
 
 /// `distribution.csv`: `category,count,p_data,q_initial,q_final`, one row per category; counts
-/// written exactly, probabilities in shortest round-trip form.
+/// written exactly, probabilities in shortest round-trip form. Fields are written one by one
+/// through reused buffers: a million rows should not cost millions of allocations.
 pub fn distribution(out: &mut dyn Write, history: &History, p: &Empirical) -> std::io::Result<()> {
+    use std::fmt::Write as _;
     let mut w = csv::Writer::from_writer(out);
     w.write_record(["category", "count", "p_data", "q_initial", "q_final"])?;
+    let mut field = String::new();
     for i in 0..p.k() {
-        let probs = [p.probs()[i], history.q_initial[i], history.q_final[i]];
-        let row = [p.labels()[i].clone(), p.count_text(i)].into_iter().chain(probs.iter().map(|v| v.to_string()));
-        w.write_record(row)?;
+        w.write_field(&p.labels()[i])?;
+        w.write_field(p.count_text(i))?;
+        for v in [p.probs()[i], history.q_initial[i], history.q_final[i]] {
+            field.clear();
+            let _ = write!(field, "{v}"); // writing to a String cannot fail
+            w.write_field(&field)?;
+        }
+        w.write_record(None::<&[u8]>)?;
     }
     w.flush()
 }

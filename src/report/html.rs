@@ -114,11 +114,11 @@ fn page_data(run: &RunInfo, history: &History) -> serde_json::Value {
     }
     let u = run.units;
     let frames: Vec<serde_json::Value> = history
-        .frames
-        .iter()
+        .frames()
+        .into_iter()
         .filter(|(_, q)| q.len() == k)
         .filter_map(|(step, q)| {
-            let m = history.records.iter().find(|r| r.step == *step)?.metrics;
+            let m = history.records.iter().find(|r| r.step == step)?.metrics;
             Some(json!({
                 "step": step,
                 "q": group(q),

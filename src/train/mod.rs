@@ -221,7 +221,7 @@ pub fn run<V: Verdict>(engine: &mut dyn Engine, config: &TrainConfig, mut observ
     let q_initial = engine.q()?;
     let names = engine.parameters()?.iter().map(|(name, _)| *name).collect();
     let frame_steps = frame_steps(config.steps, q_initial.len());
-    let mut frames = Vec::with_capacity(frame_steps.len());
+    let mut between = Vec::with_capacity(frame_steps.len());
     let mut parameters = Vec::new();
     let mut records = Vec::with_capacity(config.steps.saturating_add(1).min(1 << 20));
     for step in 0..=config.steps {
@@ -232,23 +232,15 @@ pub fn run<V: Verdict>(engine: &mut dyn Engine, config: &TrainConfig, mut observ
         let record = Record { step, metrics: now.metrics };
         records.push(record);
         parameters.push(engine.parameters()?.iter().map(|(_, v)| *v).collect());
-        if frame_steps.binary_search(&step).is_ok() {
-            frames.push((step, if step == 0 { q_initial.clone() } else { engine.q()? }));
+        if step > 0 && step < config.steps && frame_steps.binary_search(&step).is_ok() {
+            between.push((step, engine.q()?));
         }
         if observe(&record).stops() {
             break;
         }
     }
     let q_final = engine.q()?;
-    if frames.last().is_none_or(|(s, _)| *s != now_step(&records)) {
-        frames.push((now_step(&records), q_final.clone()));
-    }
-    Ok(History { records, q_initial, q_final, parameter_names: names, parameters, frames })
-}
-
-/// The step of the last record.
-fn now_step(records: &[Record]) -> usize {
-    records.last().map_or(0, |r| r.step)
+    Ok(History { records, q_initial, q_final, parameter_names: names, parameters, between })
 }
 
 /// The most frames of q a history keeps, and the most values all its frames hold together

@@ -1,6 +1,10 @@
 //! The empirical distribution p: category labels, their counts, and p_i = c_i / N.
 
+pub mod labels;
+
 use crate::error::{Error, Result};
+pub use labels::Labels;
+pub(crate) use labels::{Inserted, LabelSet};
 use crate::measure::{accurate_sum, accurate_sum_parts};
 use crate::text::quoted;
 
@@ -12,7 +16,7 @@ use crate::text::quoted;
 /// contributes nothing to any sum (0 · log 0 = 0).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Empirical {
-    labels: Vec<String>,
+    labels: Labels,
     counts: Counts,
     probs: Vec<f64>,
 }
@@ -29,6 +33,11 @@ pub enum Counts {
 impl Empirical {
     /// Builds p from one label and one whole count per category (same length K ≥ 1, not all 0).
     pub fn from_whole_counts(labels: Vec<String>, counts: Vec<u64>) -> Result<Self> {
+        Self::whole(labels.into(), counts)
+    }
+
+    /// [`Empirical::from_whole_counts`] with labels already in compact form.
+    pub fn whole(labels: Labels, counts: Vec<u64>) -> Result<Self> {
         check_shape(&labels, counts.len())?;
         let total: u128 = counts.iter().map(|&c| u128::from(c)).sum();
         if total == 0 {
@@ -44,6 +53,11 @@ impl Empirical {
     ///
     /// Errors: no categories, a length mismatch, a negative or non-finite count, or all counts 0.
     pub fn from_counts(labels: Vec<String>, counts: Vec<f64>) -> Result<Self> {
+        Self::weighted(labels.into(), counts)
+    }
+
+    /// [`Empirical::from_counts`] with labels already in compact form.
+    pub fn weighted(labels: Labels, counts: Vec<f64>) -> Result<Self> {
         check_shape(&labels, counts.len())?;
         if let Some((i, c)) = counts.iter().enumerate().find(|(_, c)| !c.is_finite() || **c < 0.0) {
             return Err(Error::InvalidDistribution(format!(
@@ -53,7 +67,7 @@ impl Empirical {
         }
         const EXACT: f64 = (1u64 << 53) as f64;
         if counts.iter().all(|&c| c.fract() == 0.0 && c <= EXACT) {
-            return Self::from_whole_counts(labels, counts.iter().map(|&c| c as u64).collect());
+            return Self::whole(labels, counts.iter().map(|&c| c as u64).collect());
         }
         let total = accurate_sum(counts.iter().copied());
         if !total.is_finite() {
@@ -77,7 +91,7 @@ impl Empirical {
     {
         let mut counter = Counter::default();
         for s in samples {
-            counter.add(s.as_ref());
+            counter.add(s.as_ref())?;
         }
         counter.into_empirical()
     }
@@ -89,7 +103,7 @@ impl Empirical {
             return Err(Error::Usage(format!("--smoothing {eps}: the pseudo-count must be a finite number ≥ 0, e.g. 0.5")));
         }
         let counts = (0..self.k()).map(|i| self.count(i) + eps).collect();
-        Self::from_counts(self.labels.clone(), counts)
+        Self::weighted(self.labels.clone(), counts)
     }
 
     /// Number of categories K.
@@ -125,7 +139,7 @@ impl Empirical {
     }
 
     /// Category labels, length K.
-    pub fn labels(&self) -> &[String] {
+    pub fn labels(&self) -> &Labels {
         &self.labels
     }
 
@@ -177,7 +191,7 @@ impl Empirical {
     }
 }
 
-fn check_shape(labels: &[String], k: usize) -> Result<()> {
+fn check_shape(labels: &Labels, k: usize) -> Result<()> {
     if k == 0 {
         return Err(Error::InvalidDistribution("no categories (K = 0); at least one category is needed".into()));
     }
@@ -204,58 +218,16 @@ pub struct Counter {
 
 impl Counter {
     /// Counts one more observation of `label`.
-    pub fn add(&mut self, label: &str) {
-        match self.labels.insert(label) {
-            Ok(_) => self.counts.push(1),
-            Err(i) => self.counts[i] += 1,
+    pub fn add(&mut self, label: &str) -> Result<()> {
+        match self.labels.insert(label)? {
+            Inserted::New => self.counts.push(1),
+            Inserted::Seen(i) => self.counts[i] += 1,
         }
+        Ok(())
     }
 
     /// The empirical distribution of everything counted so far.
     pub fn into_empirical(self) -> Result<Empirical> {
-        Empirical::from_whole_counts(self.labels.into_labels(), self.counts)
-    }
-}
-
-/// Distinct labels in order of first insertion, each stored once, found again through a hash
-/// table of their indices (foldhash: fast, and a file's labels are not an attacker's keys).
-#[derive(Debug, Default)]
-pub(crate) struct LabelSet {
-    labels: Vec<String>,
-    /// (index into `labels`, 32 bits of the label's hash): growing the table rehashes from the
-    /// stored bits, without reading the labels again.
-    index: hashbrown::HashTable<(u32, u32)>,
-    hasher: hashbrown::DefaultHashBuilder,
-}
-
-impl LabelSet {
-    /// Adds `label` at the end and returns its index, or returns `Err` with the index it already
-    /// has. At most 2^32 labels.
-    pub(crate) fn insert(&mut self, label: &str) -> std::result::Result<usize, usize> {
-        use std::hash::BuildHasher;
-        // The table's 64-bit hash, spread from the 32 stored bits (the same at insert and rehash).
-        let spread = |bits: u32| u64::from(bits).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        let Self { labels, index, hasher } = self;
-        let bits = hasher.hash_one(label) as u32;
-        let same = |&(i, b): &(u32, u32)| b == bits && labels[i as usize] == label;
-        match index.entry(spread(bits), same, |&(_, b)| spread(b)) {
-            hashbrown::hash_table::Entry::Occupied(seen) => Err(seen.get().0 as usize),
-            hashbrown::hash_table::Entry::Vacant(slot) => {
-                let i = u32::try_from(labels.len()).expect("at most 2^32 labels");
-                slot.insert((i, bits));
-                labels.push(label.to_owned());
-                Ok(i as usize)
-            }
-        }
-    }
-
-    /// Whether no label has been added.
-    pub(crate) fn is_empty(&self) -> bool {
-        self.labels.is_empty()
-    }
-
-    /// The labels in order of insertion.
-    pub(crate) fn into_labels(self) -> Vec<String> {
-        self.labels
+        Empirical::whole(self.labels.into_labels(), self.counts)
     }
 }
