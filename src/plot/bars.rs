@@ -25,7 +25,7 @@ pub(super) fn short_label(label: &str) -> String {
 pub(super) fn distributions<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
     let (p, history) = (run.p, run.history);
     let values = [&history.q_initial[..], &history.q_final[..], p.probs()];
-    let labels: Vec<String> = p.labels().iter().map(|l| short_label(l)).collect();
+    let labels: Vec<String> = p.labels().iter().map(short_label).collect();
     let n = labels.len();
     let body = header(root, "Model q before and after training, against the data p", &run.subtitle)?;
 

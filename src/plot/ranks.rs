@@ -88,7 +88,7 @@ pub(super) fn ranked_thinned(order: &[u32], values: &[f64]) -> Vec<(f64, f64)> {
     let span = (order.len() as f64 + 1.0).ln();
     let key = |(r, v): (f64, f64)| ((r.ln() / span * RANK_BINS) as usize, v > 0.0);
     let mut kept = Vec::new();
-    let mut group: Option<((usize, bool), [(f64, f64); 4])> = None; // first, lowest, highest, last
+    let mut group: Option<(BinKey, [(f64, f64); 4])> = None; // first, lowest, highest, last
     for (r, &i) in order.iter().enumerate() {
         let point = ((r + 1) as f64, values[i as usize]);
         match &mut group {
@@ -113,6 +113,9 @@ pub(super) fn ranked_thinned(order: &[u32], values: &[f64]) -> Vec<(f64, f64)> {
     }
     kept
 }
+
+/// A rank bin of [`ranked_thinned`]: its number, and whether its values are positive.
+type BinKey = (usize, bool);
 
 /// Appends `picks` in rank order, each once.
 fn keep_in_order(kept: &mut Vec<(f64, f64)>, picks: [(f64, f64); 4]) {
