@@ -24,6 +24,7 @@ pub fn run(args: TrainArgs) -> klfit::Result<Outcome> {
     refuse_overwriting_input(&source, &out_path)?;
     let out = OutputDir::open(&out_path)?; // fails now, not after training, if another run holds it
     let p = args.smoothing.apply(source.load()?)?;
+    klfit::train::preflight(&p, &config)?; // before any output: a run that cannot start says only why
     signals::install()?;
 
     let mut console = Console::new(args.quiet);

@@ -260,6 +260,17 @@ pub fn frame_steps(steps: usize, len: usize) -> Vec<usize> {
     out
 }
 
+/// Checks, without training, that `config` can run on `p`: the settings, reverse KL's need for
+/// p > 0 everywhere, and the model family's demands (binomial labels 0..n, named starts). A
+/// command calls it before printing anything, so that a run that cannot start says only why.
+pub fn preflight(p: &Empirical, config: &TrainConfig) -> Result<()> {
+    config.validate()?;
+    if config.objective.is_reverse() {
+        refuse_zeros_for_reverse_kl(p)?;
+    }
+    config.model.build(p, &config.init, config.seed, config.dtype, &Device::Cpu).map(drop)
+}
+
 /// KL(q‖p) = Σ q (log q − log p) is +∞ wherever p_i = 0 < q_i, and a softmax has every q_i > 0.
 fn refuse_zeros_for_reverse_kl(p: &Empirical) -> Result<()> {
     let zeros: Vec<usize> = (0..p.k()).filter(|&i| p.probs()[i] == 0.0).collect();
