@@ -59,6 +59,11 @@ pub enum Error {
     )]
     Busy { dir: PathBuf },
 
+    /// The compute device cannot be used (a GPU without a working driver, an ordinal past the
+    /// last GPU).
+    #[error("cannot use {device}: {message}")]
+    Device { device: String, message: String },
+
     /// An error from the tensor library.
     #[error(transparent)]
     Candle(#[from] candle_core::Error),

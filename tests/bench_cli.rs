@@ -1,5 +1,6 @@
 //! The command line's side of the engines: `klfit bench` prints one JSON line per K, and
-//! `--engine fused` where it does not apply is a usage error that says why.
+//! `--engine fused` where it does not apply is a usage error that says why; so is a `--device`
+//! this klfit cannot use.
 
 use assert_cmd::Command;
 
@@ -50,4 +51,33 @@ fn train_with_engine_fused_on_a_restricted_family_is_a_usage_error_that_says_why
         .code(2);
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     assert!(stderr.contains("free logits") && stderr.contains("--engine autograd"), "{stderr}");
+}
+
+#[test]
+fn an_unknown_device_is_a_usage_error_that_lists_the_devices() {
+    for command in ["train", "bench"] {
+        let assert = klfit().args([command, "--device", "gpu"]).assert().code(2);
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+        assert!(stderr.contains("--device") && stderr.contains("cpu, cuda or cuda:N"), "{stderr}");
+    }
+}
+
+/// Without the `cuda` feature, asking for the GPU says how to get one and writes nothing.
+#[cfg(not(feature = "cuda"))]
+#[test]
+fn device_cuda_in_a_klfit_built_without_cuda_is_a_usage_error_that_says_how_to_rebuild() {
+    let dir = tempfile::tempdir().unwrap();
+    let counts = dir.path().join("counts.csv");
+    std::fs::write(&counts, "category,count\na,1\nb,3\n").unwrap();
+    let out = dir.path().join("run");
+    let train = klfit().args(["train", "--device", "cuda", "--counts"]).arg(&counts).arg("--out").arg(&out).assert();
+    let bench = klfit().args(["bench", "--categories", "11", "--device", "cuda:1"]).assert();
+    for assert in [train, bench] {
+        let output = assert.code(2).get_output().clone();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("built without CUDA") && stderr.contains("--features cuda"), "{stderr}");
+        assert!(output.stdout.is_empty(), "{}", String::from_utf8_lossy(&output.stdout));
+    }
+    assert!(!out.exists(), "a refused run created its output folder");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "only the counts file");
 }

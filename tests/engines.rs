@@ -1,7 +1,7 @@
 //! The fused engine against the autograd engine (the reference): the same records step by step
 //! on random data, for SGD and Adam, in f32 and f64, with zeros in p, K = 1, ties, K that is not
 //! a multiple of the vector width, and K large enough for the helper thread; and the choice of
-//! engine itself.
+//! engine itself, with the device it runs on.
 
 mod common;
 
@@ -9,32 +9,12 @@ use candle_core::DType;
 use common::*;
 use klfit::model::{Family, Init};
 use klfit::train::fused;
-use klfit::train::EngineKind;
+use klfit::train::{Compute, EngineKind};
 use klfit::{train, Empirical, Error, History, Objective, OptimizerKind, TrainConfig};
 use proptest::prelude::*;
 
 fn run(p: &Empirical, config: &TrainConfig, engine: EngineKind) -> History {
     train(p, &TrainConfig { engine, ..config.clone() }, |_| {}).unwrap()
-}
-
-/// Largest relative difference of CE and of KL between two runs, over every step.
-///
-/// Each measured sum has terms of size p_i |log q_i|, so its rounding is ~1e-16 × CE whatever
-/// its value: a KL of 1e-4 × CE is only known to ~1e-12 relative. Differences are therefore
-/// taken relative to max(|a|, |b|, 1e-2 × CE), not to a KL that has gone to ~0.
-fn worst_relative_gap(a: &History, b: &History) -> f64 {
-    assert_eq!(a.records.len(), b.records.len());
-    let mut worst = 0.0f64;
-    for (a, b) in a.records.iter().zip(&b.records) {
-        let (a, b) = (a.metrics, b.metrics);
-        let floor = 1e-2 * a.cross_entropy.abs();
-        for (x, y) in [(a.cross_entropy, b.cross_entropy), (a.kl_divergence, b.kl_divergence)] {
-            if x != y {
-                worst = worst.max((x - y).abs() / x.abs().max(y.abs()).max(floor));
-            }
-        }
-    }
-    worst
 }
 
 /// Counts over K = 1..=40 categories with zeros, none far larger than the others (the f32 runs on
@@ -184,4 +164,29 @@ fn asking_for_the_fused_engine_where_it_does_not_apply_says_why() {
     let message = reverse.validate().unwrap_err().to_string();
     assert!(message.contains("reverse-kl"), "{message}");
     assert!(matches!(reverse.validate(), Err(Error::Usage(_))));
+}
+
+#[test]
+fn on_a_gpu_auto_picks_autograd_and_the_fused_engine_is_refused() {
+    let gpu = TrainConfig { device: Compute::Cuda(0), ..TrainConfig::default() };
+    assert_eq!(gpu.engine_used(), EngineKind::Autograd);
+    let fused = TrainConfig { engine: EngineKind::Fused, ..gpu };
+    let message = fused.validate().unwrap_err().to_string();
+    assert!(message.contains("CPU only") && message.contains("--engine autograd"), "{message}");
+    assert!(matches!(fused.validate(), Err(Error::Usage(_))));
+}
+
+#[test]
+fn devices_parse_as_cpu_cuda_or_cuda_n_and_print_back() {
+    for (text, device, shown) in
+        [("cpu", Compute::Cpu, "cpu"), ("cuda", Compute::Cuda(0), "cuda:0"), ("cuda:1", Compute::Cuda(1), "cuda:1")]
+    {
+        assert_eq!(text.parse::<Compute>(), Ok(device));
+        assert_eq!(device.to_string(), shown);
+    }
+    for bad in ["gpu", "cuda:", "cuda:-1", "cuda:x", "CPU"] {
+        let message = bad.parse::<Compute>().unwrap_err();
+        assert!(message.contains("cpu, cuda or cuda:N"), "{bad}: {message}");
+    }
+    assert_eq!(TrainConfig::default().device, Compute::Cpu);
 }

@@ -3,7 +3,9 @@
 //! Each step is what `klfit train` does per step: the engine's update and measurement (CE, KL
 //! and H in f64), the divergence check, and the record kept. The data is a fixed Zipf-like p
 //! with every tenth category unobserved. What `train` does once per run (reading the data,
-//! q before and after, writing files) is not timed.
+//! q before and after, writing files) is not timed. With `--device cuda` the autograd engine
+//! steps on the GPU and each record still copies the logits back and measures them in f64 on the
+//! host, as `train` does; those lines add `"device"`.
 
 use std::time::{Duration, Instant};
 
@@ -25,11 +27,12 @@ pub fn run(args: &BenchArgs) -> klfit::Result<()> {
             lr: args.optimizer.default_lr(),
             dtype: args.dtype,
             engine: args.engine,
+            device: args.device,
             ..TrainConfig::default()
         };
         config.validate()?;
         let (steps, seconds) = time_steps(k, &config, args.min_seconds)?;
-        let line = json!({
+        let mut line = json!({
             "categories": k,
             "optimizer": config.optimizer.name(),
             "dtype": config.dtype.as_str(),
@@ -37,6 +40,9 @@ pub fn run(args: &BenchArgs) -> klfit::Result<()> {
             "us_per_step": seconds / steps as f64 * 1e6,
             "steps": steps,
         });
+        if !config.device.is_cpu() {
+            line["device"] = config.device.to_string().into(); // CPU lines stay as they were
+        }
         println!("{line}");
     }
     Ok(())
@@ -71,7 +77,7 @@ fn time_steps(k: usize, config: &TrainConfig, min_seconds: f64) -> klfit::Result
         _ => {
             let labels = (0..k).map(|i| i.to_string()).collect();
             let p = Empirical::from_whole_counts(labels, synthetic_counts(k))?;
-            let model = Family::Logits.build(&p, &config.init, config.seed, config.dtype, &candle_core::Device::Cpu)?;
+            let model = Family::Logits.build(&p, &config.init, config.seed, config.dtype, &config.device.device()?)?;
             let mut engine = AutogradEngine::new(model.as_ref(), &p, config)?;
             timed(&mut engine, config, min_seconds)
         }

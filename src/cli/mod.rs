@@ -8,7 +8,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use klfit::data::{self, Dataset, Source};
 use klfit::model::{Family, Init};
-use klfit::train::EngineKind;
+use klfit::train::{Compute, EngineKind};
 use klfit::{Objective, OptimizerKind, TrainConfig, Units};
 
 pub mod bench;
@@ -126,6 +126,9 @@ pub struct TrainArgs {
     /// Which engine computes the steps: auto (fused where it applies: free logits, ce or kl, sgd or adam), autograd (candle's graph, any model), or fused.
     #[arg(long, value_enum, default_value_t)]
     pub engine: EngineKind,
+    /// Where autograd computes: cpu, or cuda[:N] for a GPU (needs a klfit built with `--features cuda`; the fused engine is CPU-only).
+    #[arg(long, value_name = "DEVICE", default_value = "cpu")]
+    pub device: Compute,
     /// Units for the console, the CSV files and the charts.
     #[arg(long, value_enum, default_value_t)]
     pub units: Units,
@@ -150,6 +153,7 @@ impl TrainArgs {
             init: self.init.clone(),
             dtype: self.dtype,
             engine: self.engine,
+            device: self.device,
         }
     }
 }
@@ -168,6 +172,9 @@ pub struct BenchArgs {
     /// Which engine to time (auto: the one `klfit train` would use).
     #[arg(long, value_enum, default_value_t)]
     pub engine: EngineKind,
+    /// Where autograd computes: cpu, or cuda[:N] for a GPU (needs a klfit built with `--features cuda`).
+    #[arg(long, value_name = "DEVICE", default_value = "cpu")]
+    pub device: Compute,
     /// Time each K for at least this many seconds, after a warm-up of 0.2 s.
     #[arg(long, value_name = "S", default_value_t = 1.0, value_parser = positive_seconds)]
     pub min_seconds: f64,

@@ -67,11 +67,20 @@ pub fn header(run: &RunInfo) -> String {
                 ref init => init.to_string(),
             },
             c.dtype.as_str(),
-            c.engine_used().name()
+            engine_name(c)
         ),
         format!("units      {} (CE − KL − H is rounding error: it should be ~1e-15)", run.units.name()),
     ]
     .join("\n")
+}
+
+/// The engine a run uses, and the device when it is not the CPU: `fused`, `autograd`,
+/// `autograd on cuda:0`.
+pub fn engine_name(c: &crate::TrainConfig) -> String {
+    match c.device {
+        crate::train::Compute::Cpu => c.engine_used().name().to_string(),
+        device => format!("{} on {device}", c.engine_used().name()),
+    }
 }
 
 /// What the model line of the header says about a family.

@@ -50,6 +50,7 @@ pub fn command(run: &RunInfo) -> String {
             ("--units", run.units.name().into()),
         ]
         .into_iter()
+        .chain((!c.device.is_cpu()).then(|| ("--device", c.device.to_string())))
         .flat_map(|(k, v)| [k.to_string(), v]),
     );
     args.join(" ")
@@ -104,6 +105,9 @@ pub fn write(out: &mut dyn Write, run: &RunInfo, history: &History) -> std::io::
         "max_abs_residual": number(u.convert(history.max_abs_residual())),
     });
     let mut summary = summary;
+    if !c.device.is_cpu() {
+        summary["device"] = c.device.to_string().into(); // CPU runs' summaries stay as they were
+    }
     if let Some(theta) = super::closed_form_theta(run) {
         summary["closed_form"] = json!({ "theta": number(theta) });
     }

@@ -33,18 +33,20 @@ pub struct AutogradEngine<'a> {
 }
 
 impl<'a> AutogradEngine<'a> {
-    /// An engine fitting `model` (one without input) to data `p` with `config`'s objective,
-    /// optimizer and dtype.
+    /// An engine fitting `model` (one without input, its parameters on `config.device`) to data
+    /// `p` with `config`'s objective, optimizer and dtype.
     pub fn new(model: &'a dyn Model, p: &Empirical, config: &TrainConfig) -> Result<Self> {
-        let device = Device::Cpu;
+        let device = config.device.device()?;
         let target = Target::new(p.probs(), p.entropy(), config.dtype, &device)?;
         let meter = if config.objective.is_reverse() { Meter::with_reverse(p) } else { Meter::new(p) };
-        Self::build(model, no_input(&device)?, target, meter, None, config)
+        // The empty input stays on the host: a model without input never reads it, and an
+        // allocation of zero bytes is an error on some CUDA drivers.
+        Self::build(model, no_input(&Device::Cpu)?, target, meter, None, config)
     }
 
-    /// An engine fitting a conditional `model` to `examples`: each step one mini-batch of
-    /// `batch_size` examples (drawn with `config.seed`; all of them when `None`); every record
-    /// measures the whole set.
+    /// An engine fitting a conditional `model` (its parameters on `config.device`) to `examples`:
+    /// each step one mini-batch of `batch_size` examples (drawn with `config.seed`; all of them
+    /// when `None`); every record measures the whole set.
     pub fn for_examples(
         model: &'a dyn Model,
         examples: &Examples,
@@ -54,7 +56,7 @@ impl<'a> AutogradEngine<'a> {
         if config.objective.is_reverse() {
             return Err(Error::InvalidConfig("reverse KL is for one distribution; use ce or kl with examples".into()));
         }
-        let device = Device::Cpu;
+        let device = config.device.device()?;
         let inputs = Tensor::from_slice(&examples.inputs, (examples.len(), examples.dims), &device)?;
         let meter = Meter::for_rows(&examples.targets, examples.classes);
         let target =
@@ -94,7 +96,7 @@ impl Engine for AutogradEngine<'_> {
                 None => self.objective.loss(&self.model.logits(&self.inputs)?, &self.target)?,
                 Some((size, rng)) => {
                     let rows: Vec<u32> = sample(rng, examples, *size).iter().map(|i| i as u32).collect();
-                    let index = Tensor::new(rows.as_slice(), &Device::Cpu)?;
+                    let index = Tensor::new(rows.as_slice(), self.inputs.device())?;
                     let logits = self.model.logits(&self.inputs.index_select(&index, 0)?)?;
                     self.objective.loss(&logits, &self.target.select(&index)?)?
                 }

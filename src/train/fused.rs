@@ -58,8 +58,14 @@ const PARTS: usize = 8;
 const DRIFT: std::ops::RangeInclusive<f64> = -10.0..=60.0;
 
 /// Why the fused engine cannot run `config` (`None` when it can): it trains free logits on CE or
-/// KL(p‖q), with SGD or Adam, in f32 or f64.
+/// KL(p‖q), with SGD or Adam, in f32 or f64, on the CPU.
 pub fn unsupported(config: &TrainConfig) -> Option<String> {
+    if !config.device.is_cpu() {
+        return Some(format!(
+            "the fused engine runs on the CPU only; --device {} needs --engine autograd (or auto)",
+            config.device
+        ));
+    }
     if config.model != Family::Logits {
         return Some(format!(
             "the fused engine trains free logits only; the {} model needs --engine autograd (or auto)",

@@ -4,16 +4,18 @@
 //!   with candle-nn's optimizers, for any model
 //! - [`fused`]: free logits on CE or KL(p‖q) with SGD or Adam, written out by hand: one step in
 //!   two passes over memory (the default wherever it applies; see [`EngineKind`])
+//! - [`compute`]: where autograd computes, the CPU or a CUDA GPU ([`Compute`])
 //!
 //! An [`Engine`] owns the parameters and the optimizer state; [`fit`] only asks it to measure,
 //! to step, and records what it measures.
 
 pub mod autograd;
+pub mod compute;
 pub mod fused;
 
 use std::ops::ControlFlow;
 
-use candle_core::{DType, Device};
+use candle_core::DType;
 
 use crate::empirical::Empirical;
 use crate::error::{Error, Result};
@@ -23,6 +25,7 @@ use crate::model::{Family, Init, Model};
 use crate::objective::Objective;
 use crate::report::format::number;
 pub use autograd::AutogradEngine;
+pub use compute::Compute;
 
 /// Which optimizer updates the logits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -99,6 +102,9 @@ pub struct TrainConfig {
     pub dtype: DType,
     /// Which engine computes the steps (default: auto, the fused engine where it applies).
     pub engine: EngineKind,
+    /// Where the autograd engine computes (default: the CPU). A GPU needs the autograd engine
+    /// (auto picks it) and a klfit built with `--features cuda`.
+    pub device: Compute,
 }
 
 impl Default for TrainConfig {
@@ -114,12 +120,14 @@ impl Default for TrainConfig {
             init: Init::Default,
             dtype: DType::F64,
             engine: EngineKind::Auto,
+            device: Compute::Cpu,
         }
     }
 }
 
 impl TrainConfig {
-    /// Checks the learning rate and dtype.
+    /// Checks the learning rate, the dtype, the engine against the model and the device, and that
+    /// this build can use the device.
     pub fn validate(&self) -> Result<()> {
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return Err(Error::InvalidConfig(format!(
@@ -135,7 +143,7 @@ impl TrainConfig {
         if let (EngineKind::Fused, Some(why)) = (self.engine, fused::unsupported(self)) {
             return Err(Error::Usage(why));
         }
-        Ok(())
+        self.device.validate()
     }
 
     /// The engine a run with this config uses: `auto` resolved to `fused` or `autograd`.
@@ -174,7 +182,7 @@ pub fn train<V: Verdict>(p: &Empirical, config: &TrainConfig, observe: impl FnMu
     if config.engine_used() == EngineKind::Fused {
         return run(fused::engine(p.probs(), p.entropy(), config)?.as_mut(), config, observe);
     }
-    let model = config.model.build(p, &config.init, config.seed, config.dtype, &Device::Cpu)?;
+    let model = config.model.build(p, &config.init, config.seed, config.dtype, &config.device.device()?)?;
     fit(model.as_ref(), p, config, observe)
 }
 
@@ -195,7 +203,8 @@ pub trait Engine {
 }
 
 /// Fits any `model` to `p` with the autograd engine: `config.steps` updates of
-/// `config.optimizer` on `config.objective`; see [`run`].
+/// `config.optimizer` on `config.objective`; see [`run`]. The model's parameters live on
+/// `config.device`.
 pub fn fit<V: Verdict>(
     model: &dyn Model,
     p: &Empirical,
@@ -261,14 +270,15 @@ pub fn frame_steps(steps: usize, len: usize) -> Vec<usize> {
 }
 
 /// Checks, without training, that `config` can run on `p`: the settings, reverse KL's need for
-/// p > 0 everywhere, and the model family's demands (binomial labels 0..n, named starts). A
-/// command calls it before printing anything, so that a run that cannot start says only why.
+/// p > 0 everywhere, the model family's demands (binomial labels 0..n, named starts), and that
+/// the device opens. A command calls it before printing anything, so that a run that cannot
+/// start says only why.
 pub fn preflight(p: &Empirical, config: &TrainConfig) -> Result<()> {
     config.validate()?;
     if config.objective.is_reverse() {
         refuse_zeros_for_reverse_kl(p)?;
     }
-    config.model.build(p, &config.init, config.seed, config.dtype, &Device::Cpu).map(drop)
+    config.model.build(p, &config.init, config.seed, config.dtype, &config.device.device()?).map(drop)
 }
 
 /// KL(q‖p) = Σ q (log q − log p) is +∞ wherever p_i = 0 < q_i, and a softmax has every q_i > 0.

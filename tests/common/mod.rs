@@ -1,8 +1,9 @@
-//! Shared test helpers: random distributions and logits, and an independent reference
-//! implementation of softmax written with plain f64 loops (no candle).
+//! Shared test helpers: random distributions and logits, an independent reference
+//! implementation of softmax written with plain f64 loops (no candle), and how far apart two
+//! runs' records are.
 #![allow(dead_code)]
 
-use klfit::Empirical;
+use klfit::{Empirical, History};
 use proptest::prelude::*;
 
 /// Counts over K = 1..=40 categories, with zeros likely, at least one positive.
@@ -67,4 +68,24 @@ pub fn log_softmax_ref(theta: &[f64]) -> Vec<f64> {
 pub fn max_abs_diff(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len());
     a.iter().zip(b).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max)
+}
+
+/// Largest relative difference of CE and of KL between two runs, over every step.
+///
+/// Each measured sum has terms of size p_i |log q_i|, so its rounding is ~1e-16 × CE whatever
+/// its value: a KL of 1e-4 × CE is only known to ~1e-12 relative. Differences are therefore
+/// taken relative to max(|a|, |b|, 1e-2 × CE), not to a KL that has gone to ~0.
+pub fn worst_relative_gap(a: &History, b: &History) -> f64 {
+    assert_eq!(a.records.len(), b.records.len());
+    let mut worst = 0.0f64;
+    for (a, b) in a.records.iter().zip(&b.records) {
+        let (a, b) = (a.metrics, b.metrics);
+        let floor = 1e-2 * a.cross_entropy.abs();
+        for (x, y) in [(a.cross_entropy, b.cross_entropy), (a.kl_divergence, b.kl_divergence)] {
+            if x != y {
+                worst = worst.max((x - y).abs() / x.abs().max(y.abs()).max(floor));
+            }
+        }
+    }
+    worst
 }
