@@ -45,7 +45,10 @@ use pass::{Part, Softmax, Step, Sum, LANES};
 use update::{Adam, Sgd, Update};
 
 /// The number of categories from which the work is split in 8 parts shared with a helper
-/// thread (where the machine has two cores). Below it, waking a thread costs more than it saves.
+/// thread (where the machine has two cores). Below it, waking a thread costs more than it saves,
+/// and the arrays fit in cache: the exponentials of one pass are kept for the next (one
+/// exponential per category and step); from it on, a step is bound by memory and recomputing
+/// them costs less than storing them.
 pub const PARALLEL_FROM: usize = 1 << 16;
 
 /// How many parts a large K is split into: enough that when the helper thread gets little CPU
@@ -158,7 +161,7 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
             .step_by(size)
             .map(|start| {
                 let end = (start + size).min(k);
-                Part::new(&theta[start..end], |i| p(start + i))
+                Part::new(&theta[start..end], |i| p(start + i), parts == 1)
             })
             .collect();
         let helper = parts.len() > 1 && helper;
@@ -198,7 +201,9 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
         self.now
     }
 
-    /// CE, KL and min log q of the current θ, whose normaliser is `now`.
+    /// CE, KL and min log q of the current θ, whose normaliser is `now`: measured in one pass,
+    /// or by [`crate::measure`] where that pass's sums are not finite (θ − lse overflowed
+    /// somewhere, which the measurement over the support alone may survive).
     fn measure_at(&mut self, now: Normaliser<T>) -> Measurement {
         let lse = now.lse();
         let (mut ce, mut kl, mut min_log_q) = (Sum::default(), Sum::default(), f64::INFINITY);
@@ -210,8 +215,11 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
                 min_log_q = min_log_q.min(m.min_log_q);
             },
         );
-        let metrics =
-            Metrics { cross_entropy: ce.value(), kl_divergence: kl.value(), entropy: self.entropy, reverse: None };
+        let (cross_entropy, kl_divergence) = (ce.value(), kl.value());
+        if !(cross_entropy.is_finite() && kl_divergence.is_finite()) {
+            return self.reference_measurement();
+        }
+        let metrics = Metrics { cross_entropy, kl_divergence, entropy: self.entropy, reverse: None };
         // Only called with a normaliser, which exists only while every θ is finite.
         Measurement { metrics, min_log_q, finite_logits: true }
     }
@@ -323,6 +331,15 @@ mod tests {
         let mut out = vec![bits(engine.measure().unwrap())];
         out.extend((0..6).map(|_| bits(engine.step().unwrap())));
         out
+    }
+
+    #[test]
+    fn an_unobserved_category_whose_log_q_overflows_adds_nothing() {
+        // q = (1, 0) to f64's precision and p = (1, 0): CE = KL = 0 exactly. log q_1 = −∞, so
+        // the pass's 0·log q_1 is NaN; the measurement over the support alone is what counts.
+        let mut engine = FusedEngine::<f64, Sgd<f64>>::new(&[1.7e308, -1.7e308], |i| [1.0, 0.0][i], 0.0, 1.0);
+        let m = engine.measure().unwrap();
+        assert_eq!((m.metrics.cross_entropy, m.metrics.kl_divergence, m.min_log_q), (0.0, 0.0, 0.0));
     }
 
     #[test]

@@ -80,12 +80,18 @@ pub struct Part<T, U: Update<T>> {
     /// Room for one block of exponentials in f64 and of q in T, reused by every pass.
     exps: Vec<f64>,
     qs: Vec<T>,
+    /// exp(θ_i − shift) of the current θ, rounded to T: the terms of the last normaliser, kept
+    /// so that the next update takes q from them instead of computing a second exponential.
+    /// Empty where the part is too large to keep them (see [`Part::new`]).
+    kept: Vec<T>,
 }
 
 impl<T: Float, U: Update<T>> Part<T, U> {
     /// A part with logits `theta` (converted to T) and probabilities `p(0)`, ..., `p(len − 1)`,
-    /// each array allocated once at its padded length.
-    pub fn new(theta: &[f64], p: impl Fn(usize) -> f64) -> Self {
+    /// each array allocated once at its padded length. `keep`: keep the exponentials between
+    /// passes (one exponential per category and step instead of two; worth it while the part
+    /// fits in cache, where a step costs arithmetic rather than memory).
+    pub fn new(theta: &[f64], p: impl Fn(usize) -> f64, keep: bool) -> Self {
         let (len, padded) = (theta.len(), theta.len().div_ceil(LANES) * LANES);
         let p: Vec<f64> = (0..padded).map(|i| if i < len { p(i) } else { 0.0 }).collect();
         Self {
@@ -97,6 +103,7 @@ impl<T: Float, U: Update<T>> Part<T, U> {
             p,
             exps: vec![0.0; padded.min(BLOCK)],
             qs: vec![T::ZERO; padded.min(BLOCK)],
+            kept: if keep { vec![T::ZERO; padded] } else { Vec::new() },
         }
     }
 
@@ -144,6 +151,17 @@ fn run_avx2<P: Pass>(pass: P) -> P::Output {
     pass.go::<true>()
 }
 
+/// Keeps a block of exponentials, starting at category `start`, rounded to T (nothing where
+/// `kept` is empty).
+#[inline(always)]
+fn keep<T: Float>(kept: &mut [T], start: usize, exps: &[f64]) {
+    if let Some(kept) = kept.get_mut(start..start + exps.len()) {
+        for (k, &e) in kept.iter_mut().zip(exps) {
+            *k = T::from_f64(e);
+        }
+    }
+}
+
 /// Σ values (a whole number of chunks) in [`LANES`] running sums, folded pairwise.
 #[inline(always)]
 fn lane_sum(values: &[f64]) -> f64 {
@@ -156,18 +174,19 @@ fn lane_sum(values: &[f64]) -> f64 {
     fold(lanes)
 }
 
-/// Σ exp(θ − shift) over a part's θ, in f64, and Σ 0·θ (0 when every θ is finite, NaN otherwise).
-/// Generic over T only: SGD and Adam share it.
+/// Σ exp(θ − shift) over a part's θ, in f64, and Σ 0·θ (0 when every θ is finite, NaN otherwise);
+/// keeps the exponentials where the part does. Generic over T only: SGD and Adam share it.
 pub struct SumExp<'a, T> {
     theta: &'a [T],
     exps: &'a mut [f64],
+    kept: &'a mut [T],
     shift: f64,
 }
 
 impl<T: Float, U: Update<T>> Part<T, U> {
     /// The [`SumExp`] pass over this part.
     pub fn sum_exp(&mut self, shift: f64) -> SumExp<'_, T> {
-        SumExp { theta: &self.theta, exps: &mut self.exps, shift }
+        SumExp { theta: &self.theta, exps: &mut self.exps, kept: &mut self.kept, shift }
     }
 
     /// The [`Measure`] pass over this part, for the normaliser `lse` of all the parts.
@@ -182,11 +201,12 @@ impl<T: Float> Pass for SumExp<'_, T> {
     #[inline(always)]
     fn go<const FUSED: bool>(self) -> (Sum, T) {
         let (mut total, mut finite) = (Sum::default(), [T::ZERO; LANES]);
-        for theta in self.theta.chunks(BLOCK) {
+        for (start, theta) in (0..).step_by(BLOCK).zip(self.theta.chunks(BLOCK)) {
             let exps = &mut self.exps[..theta.len()];
             for (e, t) in exps.iter_mut().zip(theta) {
                 *e = exp_f64::<FUSED>(t.to_f64() - self.shift);
             }
+            keep(self.kept, start, exps);
             total.add(lane_sum(exps));
             for chunk in theta.chunks_exact(LANES) {
                 for j in 0..LANES {
@@ -199,7 +219,8 @@ impl<T: Float> Pass for SumExp<'_, T> {
 }
 
 /// The softmax of the parameters before an update, as the gradient needs it:
-/// q_i = exp(θ_i − shift) · inv_sum, in the parameters' dtype.
+/// q_i = exp(θ_i − shift) · inv_sum, in the parameters' dtype (the exponential taken from the
+/// ones kept by the last pass where the part keeps them).
 #[derive(Debug, Clone, Copy)]
 pub struct Softmax<T> {
     pub shift: T,
@@ -236,22 +257,27 @@ impl<T: Float, U: Update<T>> Pass for Step<'_, T, U> {
         let mut sum = Sum::default();
         let (mut max, mut finite) = ([T::LOWEST; LANES], [T::ZERO; LANES]);
         let blocks = part.theta.chunks_mut(BLOCK).zip(part.m.chunks_mut(BLOCK)).zip(part.v.chunks_mut(BLOCK));
-        for (((theta, m), v), p) in blocks.zip(part.p.chunks(BLOCK)) {
-            // q from the last normaliser, in the parameters' dtype (a loop of exponentials alone,
-            // so that it vectorises at the full width of T)...
+        for ((start, ((theta, m), v)), p) in (0..).step_by(BLOCK).zip(blocks).zip(part.p.chunks(BLOCK)) {
+            // q from the last normaliser, in the parameters' dtype: from the kept exponentials,
+            // or else from a loop of exponentials alone (so that it vectorises at the full width
+            // of T)...
             let qs = &mut part.qs[..theta.len()];
-            for (q, &t) in qs.iter_mut().zip(theta.iter()) {
-                *q = (t - old_shift).exp::<FUSED>() * inv_sum;
+            match part.kept.get(start..start + theta.len()) {
+                Some(kept) => qs.iter_mut().zip(kept).for_each(|(q, &e)| *q = e * inv_sum),
+                None => qs.iter_mut().zip(theta.iter()).for_each(|(q, &t)| *q = (t - old_shift).exp::<FUSED>() * inv_sum),
             }
             // ...then the update with the gradient q − p.
-            for ((((theta, m), v), &p), &q) in theta.iter_mut().zip(m).zip(v).zip(p).zip(qs.iter()) {
-                *theta = self.rule.apply(*theta, q - T::from_f64(p), m, v);
+            let n = theta.len();
+            let (m, v, p, qs) = (&mut m[..n], &mut v[..n], &p[..n], &qs[..n]);
+            for i in 0..n {
+                theta[i] = self.rule.apply(theta[i], qs[i] - T::from_f64(p[i]), &mut m[i], &mut v[i]);
             }
             // The new θ: its exponentials in f64, its max, and whether it is finite.
             let exps = &mut part.exps[..theta.len()];
             for (e, t) in exps.iter_mut().zip(theta.iter()) {
                 *e = exp_f64::<FUSED>(t.to_f64() - self.shift);
             }
+            keep(&mut part.kept, start, exps);
             sum.add(lane_sum(exps));
             for chunk in theta.chunks_exact(LANES) {
                 for j in 0..LANES {
@@ -276,7 +302,8 @@ pub struct Measured {
 }
 
 /// Measures a part: log q_i = θ_i − lse, CE = −Σ_S p log q, KL = Σ_S p (log p − log q).
-/// θ must be finite (every pass checks it; a θ that is not is measured by [`crate::measure`]).
+/// θ must be finite (every pass checks it; a θ that is not is measured by [`crate::measure`]);
+/// the terms outside the support S are 0·log q, exactly 0 while log q is finite.
 /// Generic over T only: SGD and Adam share it.
 pub struct Measure<'a, T> {
     theta: &'a [T],
@@ -300,13 +327,15 @@ impl<T: Float> Pass for Measure<'_, T> {
             let chunks = theta.chunks_exact(LANES).zip(p.chunks_exact(LANES)).zip(log_p.chunks_exact(LANES));
             for ((theta, p), log_p) in chunks {
                 for j in 0..LANES {
-                    // Outside the support (p = log p = 0) log q is taken as 0, so both terms are 0
-                    // even where θ − lse overflows (a padding θ minus a huge lse).
-                    let observed = p[j] > 0.0;
-                    let log_q = if observed { theta[j].to_f64() - self.lse } else { 0.0 };
+                    // Outside the support p = log p = 0, so both terms are 0 as long as log q is
+                    // finite; where it is not (θ − lse overflowing, only for |θ| near f64's
+                    // limit) a sum comes out NaN or infinite and the caller measures otherwise.
+                    let log_q = theta[j].to_f64() - self.lse;
                     ce[j] += -(p[j] * log_q);
                     kl[j] += p[j] * (log_p[j] - log_q);
-                    min[j] = min[j].min(if observed { log_q } else { f64::INFINITY });
+                    // A compare-and-select (one vminpd), not f64::min's NaN handling.
+                    let observed = if p[j] > 0.0 { log_q } else { f64::INFINITY };
+                    min[j] = if observed < min[j] { observed } else { min[j] };
                 }
             }
             out.cross_entropy.add(fold(ce));
