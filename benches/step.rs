@@ -38,6 +38,7 @@ fn bench_step(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("fused", k), |b| b.iter(|| engine.step().unwrap()));
         drop(engine);
 
+        reference_loop::Loop::check(&p);
         let mut reference = reference_loop::Loop::new(&p);
         group.bench_function(BenchmarkId::new("reference_f32_exp", k), |b| b.iter(|| reference.step::<false>(1.0)));
         group.bench_function(BenchmarkId::new("reference_f64_normaliser", k), |b| {
