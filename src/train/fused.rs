@@ -12,6 +12,11 @@
 //!                      CE = −Σ_S p_i log q_i,  KL = Σ_S p_i (log p_i − log q_i),  min_S log q_i
 //! ```
 //!
+//! Below [`KEEP_BELOW`] categories the pass keeps exp(θ_i − new shift) (rounded to the
+//! parameters' dtype) for the next update's q, so that a step takes one exponential per category,
+//! in f64; from it on, where a step is bound by memory rather than arithmetic, q's exponential is
+//! computed again in the parameters' dtype instead of being stored and read back.
+//!
 //! The new shift is the max θ *before* the update, known when the pass starts; a step moves θ
 //! so little that the sum stays well inside f64's range (a step that moves the max too far, say
 //! SGD with a huge learning rate, costs one more pass with the exact max). CE and KL are two
@@ -45,11 +50,15 @@ use pass::{Part, Softmax, Step, Sum, LANES};
 use update::{Adam, Sgd, Update};
 
 /// The number of categories from which the work is split in 8 parts shared with a helper
-/// thread (where the machine has two cores). Below it, waking a thread costs more than it saves,
-/// and the arrays fit in cache: the exponentials of one pass are kept for the next (one
-/// exponential per category and step); from it on, a step is bound by memory and recomputing
-/// them costs less than storing them.
+/// thread (where the machine has two cores). Below it, waking a thread costs more than it saves.
 pub const PARALLEL_FROM: usize = 1 << 16;
+
+/// The number of categories below which the exponentials of one pass are kept for the next (one
+/// exponential per category and step, for 4 or 8 more bytes per category): the arrays (~2.5 MB
+/// at this size in f32) still sit in cache, where a step costs arithmetic. From it on a step is
+/// bound by memory, and computing q's exponential again costs less than storing it and reading
+/// it back (and `klfit bench` at a million categories stays under 32 MiB).
+pub const KEEP_BELOW: usize = 1 << 18;
 
 /// How many parts a large K is split into: enough that when the helper thread gets little CPU
 /// (a busy machine) this thread takes over most of them.
@@ -149,11 +158,12 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
     /// (summing to 1) with entropy `entropy`, learning rate `lr`.
     pub fn new(theta: &[f64], p: impl Fn(usize) -> f64, entropy: f64, lr: f64) -> Self {
         let two_cores = std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2);
-        Self::with_helper(theta, p, entropy, lr, two_cores)
+        Self::with(theta, p, entropy, lr, two_cores, theta.len() < KEEP_BELOW)
     }
 
-    /// [`Self::new`], with a helper thread for large K only if `helper`.
-    fn with_helper(theta: &[f64], p: impl Fn(usize) -> f64, entropy: f64, lr: f64, helper: bool) -> Self {
+    /// [`Self::new`], with a helper thread for large K only if `helper`, keeping the
+    /// exponentials between passes only if `keep`.
+    fn with(theta: &[f64], p: impl Fn(usize) -> f64, entropy: f64, lr: f64, helper: bool, keep: bool) -> Self {
         let k = theta.len();
         let parts = if k >= PARALLEL_FROM { PARTS } else { 1 };
         let size = k.div_ceil(parts).div_ceil(LANES) * LANES;
@@ -161,7 +171,7 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
             .step_by(size)
             .map(|start| {
                 let end = (start + size).min(k);
-                Part::new(&theta[start..end], |i| p(start + i), parts == 1)
+                Part::new(&theta[start..end], |i| p(start + i), keep)
             })
             .collect();
         let helper = parts.len() > 1 && helper;
@@ -319,12 +329,13 @@ impl<T: Float, U: Update<T>> Engine for FusedEngine<T, U> {
 mod tests {
     use super::*;
 
-    /// Steps of an engine with `helper` or without, as (CE, KL, min log q) bits.
-    fn run<U: Update<f32>>(helper: bool) -> Vec<[u64; 3]> {
+    /// Steps of an engine with `helper` or without, keeping its exponentials or not, as
+    /// (CE, KL, min log q) bits.
+    fn run<T: Float, U: Update<T>>(helper: bool, keep: bool) -> Vec<[u64; 3]> {
         let k = PARALLEL_FROM + 1234;
         let theta: Vec<f64> = (0..k).map(|i| ((i * 37) % 101) as f64 / 50.0 - 1.0).collect();
         let total: f64 = (0..k).map(|i| (i % 7) as f64).sum();
-        let mut engine = FusedEngine::<f32, U>::with_helper(&theta, |i| (i % 7) as f64 / total, 1.0, 0.5, helper);
+        let mut engine = FusedEngine::<T, U>::with(&theta, |i| (i % 7) as f64 / total, 1.0, 0.5, helper, keep);
         let bits = |m: Measurement| {
             [m.metrics.cross_entropy.to_bits(), m.metrics.kl_divergence.to_bits(), m.min_log_q.to_bits()]
         };
@@ -344,7 +355,14 @@ mod tests {
 
     #[test]
     fn a_helper_thread_changes_no_bit_of_the_records() {
-        assert_eq!(run::<Sgd<f32>>(true), run::<Sgd<f32>>(false));
-        assert_eq!(run::<Adam<f32>>(true), run::<Adam<f32>>(false));
+        assert_eq!(run::<f32, Sgd<f32>>(true, true), run::<f32, Sgd<f32>>(false, true));
+        assert_eq!(run::<f32, Adam<f32>>(true, false), run::<f32, Adam<f32>>(false, false));
+    }
+
+    #[test]
+    fn in_f64_keeping_the_exponentials_changes_no_bit_of_the_records() {
+        // Kept or computed again, q's exponential is exp_f64 of the same f64 difference.
+        assert_eq!(run::<f64, Sgd<f64>>(true, true), run::<f64, Sgd<f64>>(true, false));
+        assert_eq!(run::<f64, Adam<f64>>(true, true), run::<f64, Adam<f64>>(true, false));
     }
 }
