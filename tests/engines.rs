@@ -51,10 +51,12 @@ proptest! {
         assert_engines_agree(&empirical(&c), &config(optimizer, DType::F64, 40, seed), 1e-12);
     }
 
-    /// Typically within 1e-6. Adam's normalised step turns a one-ulp difference in a
-    /// near-zero gradient into a visible step, so a few runs in a thousand (small K, Adam) reach
-    /// ~3e-6; what must hold everywhere is that the fused run is as close to the f64 truth as
-    /// candle's own f32 run.
+    /// Typically within 1e-7 (median 5e-8). In 5,000 random runs per optimizer like these (40
+    /// steps, K ≤ 40) the gap passed 1e-6 in 17 SGD runs (at most 3.4e-6) and in 1 Adam run
+    /// (1.1e-6), all at small K, where one ulp of an f32 logit moves CE visibly. candle's own f32
+    /// run is as far from the f64 truth in the same runs (up to 4.3e-6, past 1e-6 in 50 of them),
+    /// so 1e-6 is the noise floor of f32 parameters here, not a fault of either engine; what must
+    /// hold everywhere is that the fused run is as close to the f64 truth as candle's own f32 run.
     #[test]
     fn fused_and_autograd_records_agree_to_1e_5_in_f32(c in moderate_counts(), seed in 0u64..1000, adam in any::<bool>()) {
         let optimizer = if adam { OptimizerKind::Adam } else { OptimizerKind::Sgd };
@@ -99,6 +101,16 @@ fn engines_agree_on_edge_cases_in_both_dtypes_and_optimizers() {
                 assert_f32_as_accurate_as_autograd(&p, &TrainConfig { dtype: DType::F32, ..config });
             }
         }
+    }
+}
+
+#[test]
+fn engines_agree_where_the_fused_engine_computes_q_again_instead_of_keeping_it() {
+    let k = fused::KEEP_BELOW + 1234;
+    let p = empirical(&(0..k).map(|i| if i % 10 == 9 { 0.0 } else { (1 + (i * 7) % 19) as f64 }).collect::<Vec<_>>());
+    for optimizer in [OptimizerKind::Sgd, OptimizerKind::Adam] {
+        assert_engines_agree(&p, &config(optimizer, DType::F64, 4, 1), 1e-12);
+        assert_engines_agree(&p, &config(optimizer, DType::F32, 4, 1), 1e-6);
     }
 }
 
