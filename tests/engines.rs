@@ -104,24 +104,23 @@ fn engines_agree_on_edge_cases_in_both_dtypes_and_optimizers() {
     }
 }
 
-#[test]
-fn engines_agree_where_the_fused_engine_computes_q_again_instead_of_keeping_it() {
-    let k = fused::KEEP_BELOW + 1234;
+/// Both optimizers in both dtypes agree for `steps` steps on K = `k` categories (zeros in p).
+fn assert_engines_agree_on_k_categories(k: usize, steps: usize) {
     let p = empirical(&(0..k).map(|i| if i % 10 == 9 { 0.0 } else { (1 + (i * 7) % 19) as f64 }).collect::<Vec<_>>());
     for optimizer in [OptimizerKind::Sgd, OptimizerKind::Adam] {
-        assert_engines_agree(&p, &config(optimizer, DType::F64, 4, 1), 1e-12);
-        assert_engines_agree(&p, &config(optimizer, DType::F32, 4, 1), 1e-6);
+        assert_engines_agree(&p, &config(optimizer, DType::F64, steps, 1), 1e-12);
+        assert_engines_agree(&p, &config(optimizer, DType::F32, steps, 1), 1e-6);
     }
 }
 
 #[test]
+fn engines_agree_where_the_fused_engine_computes_q_again_instead_of_keeping_it() {
+    assert_engines_agree_on_k_categories(fused::KEEP_BELOW + 1234, 4);
+}
+
+#[test]
 fn engines_agree_where_the_fused_engine_uses_a_helper_thread() {
-    let k = fused::PARALLEL_FROM + 1234;
-    let p = empirical(&(0..k).map(|i| if i % 10 == 9 { 0.0 } else { (1 + (i * 7) % 19) as f64 }).collect::<Vec<_>>());
-    for optimizer in [OptimizerKind::Sgd, OptimizerKind::Adam] {
-        assert_engines_agree(&p, &config(optimizer, DType::F64, 8, 1), 1e-12);
-        assert_engines_agree(&p, &config(optimizer, DType::F32, 8, 1), 1e-6);
-    }
+    assert_engines_agree_on_k_categories(fused::PARALLEL_FROM + 1234, 8);
 }
 
 #[test]
