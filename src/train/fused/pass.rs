@@ -53,17 +53,21 @@ impl Sum {
     }
 }
 
-/// Folds lane sums pairwise, always in the same order.
+/// Folds 16 lanes pairwise with `op`, always in the same order: lane j with lane j + 8, then
+/// j with j + 4, j with j + 2, and the last two (each level written out, so that the values stay in
+/// registers: a loop over the widths went through the stack and stalled there).
 #[inline(always)]
-fn fold(mut lanes: [f64; LANES]) -> f64 {
-    let mut width = LANES / 2;
-    while width > 0 {
-        for j in 0..width {
-            lanes[j] += lanes[j + width];
-        }
-        width /= 2;
-    }
-    lanes[0]
+fn fold<T: Copy>(lanes: [T; LANES], op: impl Fn(T, T) -> T) -> T {
+    const _: () = assert!(LANES == 16);
+    let eight: [T; 8] = std::array::from_fn(|j| op(lanes[j], lanes[j + 8]));
+    let four: [T; 4] = std::array::from_fn(|j| op(eight[j], eight[j + 4]));
+    op(op(four[0], four[2]), op(four[1], four[3]))
+}
+
+/// [`fold`] by addition.
+#[inline(always)]
+fn fold_sum<T: Copy + std::ops::Add<Output = T>>(lanes: [T; LANES]) -> T {
+    fold(lanes, |a, b| a + b)
 }
 
 /// The categories of one part: the parameters, the optimizer's moments (none for SGD) and p.
@@ -171,7 +175,7 @@ fn lane_sum(values: &[f64]) -> f64 {
             lanes[j] += chunk[j];
         }
     }
-    fold(lanes)
+    fold_sum(lanes)
 }
 
 /// Σ exp(θ − shift) over a part's θ, in f64, and Σ 0·θ (0 when every θ is finite, NaN otherwise);
@@ -214,7 +218,7 @@ impl<T: Float> Pass for SumExp<'_, T> {
                 }
             }
         }
-        (total, finite.into_iter().fold(T::ZERO, |a, b| a + b))
+        (total, fold_sum(finite))
     }
 }
 
@@ -286,8 +290,8 @@ impl<T: Float, U: Update<T>> Pass for Step<'_, T, U> {
                 }
             }
         }
-        let max = max.into_iter().fold(T::LOWEST, |a, b| if b > a { b } else { a });
-        let finite = finite.into_iter().fold(T::ZERO, |a, b| a + b);
+        let max = fold(max, |a, b| if b > a { b } else { a });
+        let finite = fold_sum(finite);
         Updated { max, sum, finite }
     }
 }
@@ -338,10 +342,10 @@ impl<T: Float> Pass for Measure<'_, T> {
                     min[j] = if observed < min[j] { observed } else { min[j] };
                 }
             }
-            out.cross_entropy.add(fold(ce));
-            out.kl_divergence.add(fold(kl));
+            out.cross_entropy.add(fold_sum(ce));
+            out.kl_divergence.add(fold_sum(kl));
         }
-        out.min_log_q = min.into_iter().fold(f64::INFINITY, f64::min);
+        out.min_log_q = fold(min, |a, b| if b < a { b } else { a });
         out
     }
 }
