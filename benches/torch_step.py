@@ -8,22 +8,16 @@ CE and KL as two sums, read back as Python floats. Prints one JSON line per K, l
 """
 import json
 import sys
-import time
 
 import torch
 
-
-def counts(k):
-    """`klfit bench`'s data: ⌈10^6 / (i + 1)⌉ for category i, 0 for every tenth one."""
-    i = torch.arange(k, dtype=torch.float64)
-    c = torch.ceil(1e6 / (i + 1))
-    c[9::10] = 0
-    return c
+from timing import counts, microseconds_per_step
 
 
-def microseconds_per_step(k, seconds=2.0):
-    c = counts(k)
-    p = c / c.sum()
+def step_for(k):
+    """One step on K categories of `klfit bench`'s data, from θ = 0."""
+    p = torch.tensor(counts(k), dtype=torch.float64)
+    p = p / p.sum()
     observed = p > 0
     log_p = torch.where(observed, p.log(), torch.zeros_like(p))
     p32 = p.float()
@@ -41,13 +35,7 @@ def microseconds_per_step(k, seconds=2.0):
             kl = (p[observed] * (log_p[observed] - log_q[observed])).sum()
             return ce.item(), kl.item()
 
-    for _ in range(10):
-        step()
-    n, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        step()
-        n += 1
-    return (time.perf_counter() - start) / n * 1e6, n
+    return step
 
 
 args = sys.argv[1:]
@@ -55,6 +43,6 @@ if args[:1] == ["--threads"]:
     torch.set_num_threads(int(args[1]))
     args = args[2:]
 for k in map(int, args or ["11", "1000", "100000", "1000000"]):
-    us, n = microseconds_per_step(k)
+    us, n = microseconds_per_step(step_for(k))
     engine = f"torch {torch.__version__} eager, {torch.get_num_threads()} threads"
     print(json.dumps({"categories": k, "optimizer": "sgd", "dtype": "f32", "engine": engine, "us_per_step": us, "steps": n}))
