@@ -97,6 +97,11 @@ fn stops_and_writes_what_was_done(signal: libc::c_int) {
     let rows = steps(&text(files["metrics.csv"].as_ref().unwrap()));
     assert_eq!(rows, (0..=done).collect::<Vec<_>>(), "metrics.csv rows are not steps 0..={done}");
     assert!(interrupted[0].contains(&format!("at step {done} of 100000000")), "{stderr}");
+    // The charts' subtitle (here in the SVG and the page) says how far the run got.
+    let said = format!("{done} of 100000000 steps (interrupted)");
+    for name in ["losses.svg", "index.html"] {
+        assert!(text(files[name].as_ref().unwrap()).contains(&said), "{name} does not say {said:?}");
+    }
 }
 
 #[test]

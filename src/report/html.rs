@@ -66,7 +66,7 @@ pub fn write(out: &mut dyn Write, run: &RunInfo, history: &History, charts: &[(S
     }
     let page = PAGE
         .replace("{{TITLE}}", &escape(&format!("klfit: {}", run.data_name())))
-        .replace("{{SUBTITLE}}", &escape(&run.subtitle()))
+        .replace("{{SUBTITLE}}", &escape(&run.subtitle(history)))
         .replace("{{NUMBERS}}", &numbers(run, history))
         .replace("{{FIGURES}}", &figures)
         .replace("{{DATA}}", &data);

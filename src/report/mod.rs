@@ -63,22 +63,27 @@ pub struct RunInfo<'a> {
 }
 
 impl RunInfo<'_> {
-    /// One line for chart subtitles: "income · K = 10 · N = 5000 · minimize CE · sgd lr 1 · 500 steps".
-    pub fn subtitle(&self) -> String {
+    /// One line for chart subtitles: "income · K = 10 · N = 5000 · minimize CE · sgd lr 1 · 500 steps"
+    /// ("106 of 500 steps (interrupted)" for a run stopped early by a signal, whose `history`
+    /// ends at its last record).
+    pub fn subtitle(&self, history: &History) -> String {
         let c = self.config;
+        let steps = match (self.interrupted, history.records.last()) {
+            (true, Some(last)) => format!("{} of {} steps (interrupted)", last.step, c.steps),
+            _ => format!("{} steps", c.steps),
+        };
         let model = match c.model {
             crate::model::Family::Logits => String::new(),
             family => format!(" · {} model", family.name()),
         };
         format!(
-            "{} · K = {} · N = {} · minimize {}{model} · {} lr {} · {} steps",
+            "{} · K = {} · N = {} · minimize {}{model} · {} lr {} · {steps}",
             crate::text::shown(&self.data_name(), 40),
             self.p.k(),
             self.p.total_text(),
             c.objective.symbol(),
             c.optimizer.name(),
             format::short(c.lr),
-            c.steps
         )
     }
 
@@ -102,8 +107,8 @@ pub fn closed_form_theta(run: &RunInfo) -> Option<f64> {
 pub fn write_run(mut out: OutputDir, run: &RunInfo, history: &History) -> Result<Vec<PathBuf>> {
     out.stage("metrics.csv", |w| csv::metrics(w, history, run.units))?;
     out.stage("distribution.csv", |w| csv::distribution(w, history, run.p))?;
-    let mut charts = crate::plot::charts(history, run.p, run.config.model, run.units, &run.subtitle())?;
-    charts.push(("fit.gif".into(), crate::plot::animation(history, run.p, run.units, &run.subtitle())?));
+    let mut charts = crate::plot::charts(history, run.p, run.config.model, run.units, &run.subtitle(history))?;
+    charts.push(("fit.gif".into(), crate::plot::animation(history, run.p, run.units, &run.subtitle(history))?));
     for (name, bytes) in &charts {
         out.stage(name, |w| w.write_all(bytes))?;
     }
