@@ -53,7 +53,7 @@ pub(super) struct Axis {
 
 impl Axis {
     /// Steps 0..=`end` on the log(1 + t) scale: ticks 0, 1, 2, 5, 10, 20, 50, ... (every step when
-    /// `end` ≤ 10), grid lines at the steps between them. A run of 0 steps gets a linear axis
+    /// `end` ≤ 10, powers of ten only when `end` > 10^4), grid lines at the steps between them. A run of 0 steps gets a linear axis
     /// from −1 to 1 with step 0 in the middle.
     pub(super) fn log_steps(end: usize) -> Self {
         if end == 0 {
@@ -68,7 +68,14 @@ impl Axis {
                 if v > end {
                     break;
                 }
-                match end <= 10.0 || matches!(m, 1 | 2 | 5) {
+                // 1, 2 and 5 per decade up to 10^4 steps; beyond, only powers of ten are labelled
+                // (the labels of seven-digit steps would run into one another).
+                let labelled = match end {
+                    e if e <= 10.0 => true,
+                    e if e <= 1e4 => matches!(m, 1 | 2 | 5),
+                    _ => m == 1,
+                };
+                match labelled {
                     true => ticks.push(v),
                     false => minor.push(v),
                 }
@@ -269,6 +276,7 @@ mod tests {
         assert_eq!(labels(&Axis::log_steps(5)), ["0", "1", "2", "3", "4", "5"]);
         assert_eq!(labels(&Axis::log_steps(500)), ["0", "1", "2", "5", "10", "20", "50", "100", "200", "500"]);
         assert_eq!(labels(&Axis::log_steps(0)), ["0"]);
+        assert_eq!(labels(&Axis::log_steps(1_391_048)), ["0", "1", "10", "100", "1000", "10000", "100000", "1000000"]);
         assert_eq!(labels(&Axis::linear_steps(500)), ["0", "100", "200", "300", "400", "500"]);
         assert_eq!(labels(&Axis::linear_steps(3)), ["0", "1", "2", "3"]);
     }
