@@ -8,6 +8,12 @@
 //! 20 roundings of the block sums' magnitudes, whatever K is (a plain f64 loop over
 //! K = 1,000,000 terms loses ~1e-10 relative; f32 loses ~1e-4).
 //!
+//! **Loops.** Every loop here is over indices (whole blocks, whole chunks of [`LANES`]), with no
+//! iterator adapters: inside [`run`]'s AVX2 variant LLVM refuses to inline `Zip::next` whenever
+//! klfit is split into several codegen units ("conflicting attributes"), and a step then took
+//! twice the instructions. Written this way the passes are as fast in 16 units as in one, so
+//! klfit builds in parallel (cold start; see `Cargo.toml`).
+//!
 //! **Padding.** A part's arrays are padded to a whole number of chunks with categories that
 //! change nothing: θ = the lowest finite number (its exponential is 0), p = 0 (outside the
 //! support), moments 0 (its gradient is 0, so it never moves).
@@ -57,11 +63,48 @@ impl Sum {
 /// j with j + 4, j with j + 2, and the last two (each level written out, so that the values stay in
 /// registers: a loop over the widths went through the stack and stalled there).
 #[inline(always)]
-fn fold<T: Copy>(lanes: [T; LANES], op: impl Fn(T, T) -> T) -> T {
+fn fold<T: Copy>(l: [T; LANES], op: impl Fn(T, T) -> T) -> T {
     const _: () = assert!(LANES == 16);
-    let eight: [T; 8] = std::array::from_fn(|j| op(lanes[j], lanes[j + 8]));
-    let four: [T; 4] = std::array::from_fn(|j| op(eight[j], eight[j + 4]));
-    op(op(four[0], four[2]), op(four[1], four[3]))
+    let e = [
+        op(l[0], l[8]),
+        op(l[1], l[9]),
+        op(l[2], l[10]),
+        op(l[3], l[11]),
+        op(l[4], l[12]),
+        op(l[5], l[13]),
+        op(l[6], l[14]),
+        op(l[7], l[15]),
+    ];
+    let f = [op(e[0], e[4]), op(e[1], e[5]), op(e[2], e[6]), op(e[3], e[7])];
+    op(op(f[0], f[2]), op(f[1], f[3]))
+}
+
+/// Chunk number `c` of `x`: its [`LANES`] values from index c·LANES.
+#[inline(always)]
+fn chunk<T>(x: &[T], c: usize) -> &[T] {
+    &x[c * LANES..(c + 1) * LANES]
+}
+
+/// The block of `x` (at most [`BLOCK`] values) that starts at index `start`.
+#[inline(always)]
+fn block<T>(x: &[T], start: usize) -> &[T] {
+    &x[start..x.len().min(start + BLOCK)]
+}
+
+/// [`block`], mutable.
+#[inline(always)]
+fn block_mut<T>(x: &mut [T], start: usize) -> &mut [T] {
+    let end = x.len().min(start + BLOCK);
+    &mut x[start..end]
+}
+
+/// `out[i] = f(x[i])` for every i of `out` (`x` at least as long).
+#[inline(always)]
+fn map<X: Copy, Y>(out: &mut [Y], x: &[X], f: impl Fn(X) -> Y) {
+    let x = &x[..out.len()];
+    for i in 0..out.len() {
+        out[i] = f(x[i]);
+    }
 }
 
 /// [`fold`] by addition.
@@ -160,9 +203,7 @@ fn run_avx2<P: Pass>(pass: P) -> P::Output {
 #[inline(always)]
 fn keep<T: Float>(kept: &mut [T], start: usize, exps: &[f64]) {
     if let Some(kept) = kept.get_mut(start..start + exps.len()) {
-        for (k, &e) in kept.iter_mut().zip(exps) {
-            *k = T::from_f64(e);
-        }
+        map(kept, exps, T::from_f64);
     }
 }
 
@@ -170,9 +211,10 @@ fn keep<T: Float>(kept: &mut [T], start: usize, exps: &[f64]) {
 #[inline(always)]
 fn lane_sum(values: &[f64]) -> f64 {
     let mut lanes = [0.0; LANES];
-    for chunk in values.chunks_exact(LANES) {
+    for c in 0..values.len() / LANES {
+        let values = chunk(values, c);
         for j in 0..LANES {
-            lanes[j] += chunk[j];
+            lanes[j] += values[j];
         }
     }
     fold_sum(lanes)
@@ -205,16 +247,16 @@ impl<T: Float> Pass for SumExp<'_, T> {
     #[inline(always)]
     fn go<const FUSED: bool>(self) -> (Sum, T) {
         let (mut total, mut finite) = (Sum::default(), [T::ZERO; LANES]);
-        for (start, theta) in (0..).step_by(BLOCK).zip(self.theta.chunks(BLOCK)) {
+        for start in (0..self.theta.len()).step_by(BLOCK) {
+            let theta = block(self.theta, start);
             let exps = &mut self.exps[..theta.len()];
-            for (e, t) in exps.iter_mut().zip(theta) {
-                *e = exp_f64::<FUSED>(t.to_f64() - self.shift);
-            }
+            map(exps, theta, |t| exp_f64::<FUSED>(t.to_f64() - self.shift));
             keep(self.kept, start, exps);
             total.add(lane_sum(exps));
-            for chunk in theta.chunks_exact(LANES) {
+            for c in 0..theta.len() / LANES {
+                let theta = chunk(theta, c);
                 for j in 0..LANES {
-                    finite[j] = finite[j] + chunk[j] * T::ZERO;
+                    finite[j] = finite[j] + theta[j] * T::ZERO;
                 }
             }
         }
@@ -260,33 +302,32 @@ impl<T: Float, U: Update<T>> Pass for Step<'_, T, U> {
         let part = self.part;
         let mut sum = Sum::default();
         let (mut max, mut finite) = ([T::LOWEST; LANES], [T::ZERO; LANES]);
-        let blocks = part.theta.chunks_mut(BLOCK).zip(part.m.chunks_mut(BLOCK)).zip(part.v.chunks_mut(BLOCK));
-        for ((start, ((theta, m), v)), p) in (0..).step_by(BLOCK).zip(blocks).zip(part.p.chunks(BLOCK)) {
+        for start in (0..part.theta.len()).step_by(BLOCK) {
+            let theta = block_mut(&mut part.theta, start);
+            let n = theta.len();
             // q from the last normaliser, in the parameters' dtype: from the kept exponentials,
             // or else from a loop of exponentials alone (so that it vectorises at the full width
             // of T)...
-            let qs = &mut part.qs[..theta.len()];
-            match part.kept.get(start..start + theta.len()) {
-                Some(kept) => qs.iter_mut().zip(kept).for_each(|(q, &e)| *q = e * inv_sum),
-                None => qs.iter_mut().zip(theta.iter()).for_each(|(q, &t)| *q = (t - old_shift).exp::<FUSED>() * inv_sum),
+            let qs = &mut part.qs[..n];
+            match part.kept.get(start..start + n) {
+                Some(kept) => map(qs, kept, |e| e * inv_sum),
+                None => map(qs, theta, |t| (t - old_shift).exp::<FUSED>() * inv_sum),
             }
             // ...then the update with the gradient q − p.
-            let n = theta.len();
-            let (m, v, p, qs) = (&mut m[..n], &mut v[..n], &p[..n], &qs[..n]);
+            let (m, v, p) = (&mut part.m[start..start + n], &mut part.v[start..start + n], &part.p[start..start + n]);
             for i in 0..n {
                 theta[i] = self.rule.apply(theta[i], qs[i] - T::from_f64(p[i]), &mut m[i], &mut v[i]);
             }
             // The new θ: its exponentials in f64, its max, and whether it is finite.
-            let exps = &mut part.exps[..theta.len()];
-            for (e, t) in exps.iter_mut().zip(theta.iter()) {
-                *e = exp_f64::<FUSED>(t.to_f64() - self.shift);
-            }
+            let exps = &mut part.exps[..n];
+            map(exps, theta, |t| exp_f64::<FUSED>(t.to_f64() - self.shift));
             keep(&mut part.kept, start, exps);
             sum.add(lane_sum(exps));
-            for chunk in theta.chunks_exact(LANES) {
+            for c in 0..n / LANES {
+                let theta = chunk(theta, c);
                 for j in 0..LANES {
-                    max[j] = if chunk[j] > max[j] { chunk[j] } else { max[j] };
-                    finite[j] = finite[j] + chunk[j] * T::ZERO;
+                    max[j] = if theta[j] > max[j] { theta[j] } else { max[j] };
+                    finite[j] = finite[j] + theta[j] * T::ZERO;
                 }
             }
         }
@@ -325,11 +366,11 @@ impl<T: Float> Pass for Measure<'_, T> {
         let mut out =
             Measured { cross_entropy: Sum::default(), kl_divergence: Sum::default(), min_log_q: f64::INFINITY };
         let mut min = [f64::INFINITY; LANES];
-        let blocks = self.theta.chunks(BLOCK).zip(self.p.chunks(BLOCK)).zip(self.log_p.chunks(BLOCK));
-        for ((theta, p), log_p) in blocks {
+        for start in (0..self.theta.len()).step_by(BLOCK) {
+            let (theta, p, log_p) = (block(self.theta, start), block(self.p, start), block(self.log_p, start));
             let (mut ce, mut kl) = ([0.0; LANES], [0.0; LANES]);
-            let chunks = theta.chunks_exact(LANES).zip(p.chunks_exact(LANES)).zip(log_p.chunks_exact(LANES));
-            for ((theta, p), log_p) in chunks {
+            for c in 0..theta.len() / LANES {
+                let (theta, p, log_p) = (chunk(theta, c), chunk(p, c), chunk(log_p, c));
                 for j in 0..LANES {
                     // Outside the support p = log p = 0, so both terms are 0 as long as log q is
                     // finite; where it is not (θ − lse overflowing, only for |θ| near f64's
