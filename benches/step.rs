@@ -35,7 +35,7 @@ fn bench_step(c: &mut Criterion) {
 
         let mut engine =
             fused::engine(&p, entropy, &TrainConfig { engine: EngineKind::Fused, ..config.clone() }).unwrap();
-        group.bench_function(BenchmarkId::new("fused", k), |b| b.iter(|| engine.step().unwrap()));
+        group.bench_function(BenchmarkId::new("fused", k), |b| b.iter(|| engine.measure_and_step().unwrap()));
         drop(engine);
 
         reference_loop::Loop::check(&p);
@@ -52,7 +52,7 @@ fn bench_step(c: &mut Criterion) {
             let model =
                 Family::Logits.build(&empirical, &config.init, 0, DType::F32, &candle_core::Device::Cpu).unwrap();
             let mut engine = AutogradEngine::new(model.as_ref(), &empirical, &config).unwrap();
-            group.bench_function(BenchmarkId::new("autograd", k), |b| b.iter(|| engine.step().unwrap()));
+            group.bench_function(BenchmarkId::new("autograd", k), |b| b.iter(|| engine.measure_and_step().unwrap()));
         }
     }
     group.finish();

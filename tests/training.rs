@@ -30,6 +30,47 @@ fn default_run_drives_kl_below_one_micro_nat_with_rounding_level_residuals() {
 }
 
 #[test]
+fn a_run_its_observer_stops_ends_one_record_later_exactly_like_a_run_that_long() {
+    // The engine measures a step's parameters in the pass that updates them, so when the observer
+    // stops the run at step 3 the update to step 4 is made already: it is recorded, and the run
+    // ends there. Reference: a run of 4 steps, bit for bit (records, q, named parameters).
+    use klfit::model::Family;
+    use klfit::train::EngineKind;
+    use std::ops::ControlFlow;
+    let p = income();
+    let binomial = data::dataset("clinic-visits").unwrap().sample().unwrap();
+    for (p, config) in [
+        (&p, TrainConfig { engine: EngineKind::Fused, ..TrainConfig::default() }),
+        (
+            &p,
+            TrainConfig {
+                engine: EngineKind::Autograd,
+                optimizer: OptimizerKind::Adam,
+                lr: 0.1,
+                ..TrainConfig::default()
+            },
+        ),
+        (&binomial, TrainConfig { model: Family::Binomial, ..TrainConfig::default() }),
+    ] {
+        let mut seen = Vec::new();
+        let stopped = train(p, &TrainConfig { steps: 10, ..config.clone() }, |record| {
+            seen.push(record.step);
+            if record.step == 3 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+        .unwrap();
+        let short = run(p, &TrainConfig { steps: 4, ..config });
+        assert_eq!(seen, [0, 1, 2, 3, 4]);
+        assert_eq!(stopped.records, short.records);
+        assert_eq!(stopped.q_final, short.q_final);
+        assert_eq!(stopped.parameters, short.parameters);
+    }
+}
+
+#[test]
 fn step_zero_records_the_initial_uniform_model() {
     let p = income();
     let h = run(&p, &TrainConfig { steps: 0, ..TrainConfig::default() });
@@ -256,7 +297,10 @@ fn a_history_keeps_q_at_log_spaced_steps_within_a_bounded_budget() {
     let frames = h.frames();
     let steps: Vec<usize> = frames.iter().map(|(s, _)| *s).collect();
     assert_eq!((steps[0], *steps.last().unwrap()), (0, 500));
-    assert!(steps.windows(2).all(|w| w[0] < w[1]) && (10..=klfit::train::MAX_FRAMES).contains(&steps.len()), "{steps:?}");
+    assert!(
+        steps.windows(2).all(|w| w[0] < w[1]) && (10..=klfit::train::MAX_FRAMES).contains(&steps.len()),
+        "{steps:?}"
+    );
     assert!(steps.contains(&1) && steps.contains(&2), "early steps are where q moves most: {steps:?}");
     for (step, q) in &frames {
         assert!((q.iter().sum::<f64>() - 1.0).abs() < 1e-12, "frame {step}");

@@ -84,7 +84,7 @@ fn time_steps(k: usize, config: &TrainConfig, min_seconds: f64) -> klfit::Result
     }
 }
 
-/// Steps `engine` as [`train::run`] does (step, divergence check, record), untimed for
+/// Steps `engine` as [`train::run`] does (record and update, divergence check), untimed for
 /// [`WARM_UP`], then timed for at least `min_seconds`, in batches of about 10 ms whose records
 /// are cleared between batches (so memory stays bounded however fast a step is).
 fn timed(engine: &mut dyn Engine, config: &TrainConfig, min_seconds: f64) -> klfit::Result<(usize, f64)> {
@@ -93,15 +93,15 @@ fn timed(engine: &mut dyn Engine, config: &TrainConfig, min_seconds: f64) -> klf
     let mut batch = |engine: &mut dyn Engine, n: usize, records: &mut Vec<Record>| -> klfit::Result<()> {
         records.clear();
         for _ in 0..n {
-            step += 1;
-            let now = engine.step()?;
-            train::check(config, step, &now, records)?;
+            let now = engine.measure_and_step()?;
+            if step > 0 {
+                train::check(config, step, &now, records)?;
+            }
             records.push(Record { step, metrics: now.metrics });
+            step += 1;
         }
         Ok(())
     };
-    let initial = engine.measure()?;
-    records.push(Record { step: 0, metrics: initial.metrics });
 
     // Warm up, learning how many steps make a batch of ~10 ms.
     let (start, mut n, mut done) = (Instant::now(), 1, 0);

@@ -89,7 +89,8 @@ impl Engine for AutogradEngine<'_> {
         Ok(self.meter.measure_logits(&self.logits()?))
     }
 
-    fn step(&mut self) -> Result<Measurement> {
+    fn measure_and_step(&mut self) -> Result<Measurement> {
+        let before = self.measure()?;
         if !self.vars.is_empty() {
             let examples = self.inputs.dims()[0];
             let loss = match &mut self.batch {
@@ -103,7 +104,7 @@ impl Engine for AutogradEngine<'_> {
             };
             self.optimizer.backward_step(&loss)?;
         }
-        self.measure()
+        Ok(before)
     }
 
     fn q(&mut self) -> Result<Vec<f64>> {

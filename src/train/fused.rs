@@ -1,15 +1,16 @@
-//! The fused engine: free logits, CE or KL(p‖q), SGD or Adam, one step in two passes over the
+//! The fused engine: free logits, CE or KL(p‖q), SGD or Adam, one step in one pass over the
 //! categories, with no graph, no allocation and no candle call per step.
 //!
 //! Free logits need no autograd: the gradient of CE and of KL(p‖q) is q − p (see
-//! [`crate::objective`]), so each step can be written out by hand.
+//! [`crate::objective`]), so each step can be written out by hand. A step records θ and then
+//! updates it ([`Engine::measure_and_step`]), both in the same pass, block by block:
 //!
 //! ```text
-//!   pass 1 (update):   q_i = exp(θ_i − shift)·(1/sum)      softmax of θ, normaliser from the last measurement
-//!                      θ_i ← SGD or Adam with gradient q_i − p_i           in place, in the parameters' dtype
-//!                      new max θ,  new sum = Σ exp(θ_i − new shift)        in f64
-//!   pass 2 (measure):  log q_i = θ_i − lse,  lse = new shift + ln(new sum)
-//!                      CE = −Σ_S p_i log q_i,  KL = Σ_S p_i (log p_i − log q_i),  min_S log q_i
+//!   record:   log q_i = θ_i − lse,  lse = shift + ln(sum)        normaliser from the last pass
+//!             CE = −Σ_S p_i log q_i,  KL = Σ_S p_i (log p_i − log q_i),  min_S log q_i
+//!   update:   q_i = exp(θ_i − shift)·(1/sum)                     softmax of θ
+//!             θ_i ← SGD or Adam with gradient q_i − p_i          in place, in the parameters' dtype
+//!   next:     new min and max θ,  new sum = Σ exp(θ_i − new shift)   in f64
 //! ```
 //!
 //! Below [`KEEP_BELOW`] categories the pass keeps exp(θ_i − new shift) (rounded to the
@@ -46,7 +47,7 @@ use crate::measure::{accurate_sum, log_softmax, Measurement, Metrics, Observed};
 use crate::model::Family;
 pub use float::Float;
 use helper::Parts;
-use pass::{Part, Softmax, Step, Sum, LANES};
+use pass::{Measured, Part, Softmax, Step, Sum, LANES};
 use update::{Adam, Sgd, Update};
 
 /// The number of categories from which the work is split in 8 parts shared with a helper
@@ -138,12 +139,13 @@ pub struct FusedEngine<T, U: Update<T>> {
     now: Option<Normaliser<T>>,
 }
 
-/// Σ exp(θ − shift) of the current θ, and its max (the next update's shift).
+/// Σ exp(θ − shift) of the current θ, its max (the next update's shift) and its min.
 #[derive(Debug, Clone, Copy)]
 struct Normaliser<T> {
     shift: T,
     sum: f64,
     max: T,
+    min: T,
 }
 
 impl<T: Float> Normaliser<T> {
@@ -192,8 +194,14 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
     /// θ is not all finite.
     fn normaliser(&mut self) -> Option<Normaliser<T>> {
         if self.now.is_none() {
-            let mut max = T::LOWEST;
-            self.each_part(|part| part.max(), |m| max = if m > max { m } else { max });
+            let (mut min, mut max) = (T::HIGHEST, T::LOWEST);
+            self.each_part(
+                |part| part.extent(),
+                |(lo, hi)| {
+                    min = if lo < min { lo } else { min };
+                    max = if hi > max { hi } else { max };
+                },
+            );
             let shift = max.to_f64();
             let (mut sum, mut finite) = (Sum::default(), T::ZERO);
             self.each_part(
@@ -205,7 +213,7 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
             );
             let sum = sum.value();
             if shift.is_finite() && finite.to_f64().is_finite() && sum.is_finite() {
-                self.now = Some(Normaliser { shift: max, sum, max });
+                self.now = Some(Normaliser { shift: max, sum, max, min });
             }
         }
         self.now
@@ -216,22 +224,47 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
     /// somewhere, which the measurement over the support alone may survive).
     fn measure_at(&mut self, now: Normaliser<T>) -> Measurement {
         let lse = now.lse();
-        let (mut ce, mut kl, mut min_log_q) = (Sum::default(), Sum::default(), f64::INFINITY);
-        self.each_part(
-            move |part| pass::run(part.measure(lse)),
-            |m| {
-                ce.merge(m.cross_entropy);
-                kl.merge(m.kl_divergence);
-                min_log_q = min_log_q.min(m.min_log_q);
-            },
-        );
-        let (cross_entropy, kl_divergence) = (ce.value(), kl.value());
-        if !(cross_entropy.is_finite() && kl_divergence.is_finite()) {
+        let mut measured = Measured::default();
+        self.each_part(move |part| pass::run(part.measure(lse)), |m| measured.merge(m));
+        let measurement = self.measurement(measured);
+        if !(measurement.metrics.cross_entropy.is_finite() && measurement.metrics.kl_divergence.is_finite()) {
             return self.reference_measurement();
         }
+        measurement
+    }
+
+    /// The record of sums measured over every part (of a θ that has a normaliser, so is finite).
+    fn measurement(&self, measured: Measured) -> Measurement {
+        let (cross_entropy, kl_divergence) = (measured.cross_entropy.value(), measured.kl_divergence.value());
         let metrics = Metrics { cross_entropy, kl_divergence, entropy: self.entropy, reverse: None };
-        // Only called with a normaliser, which exists only while every θ is finite.
-        Measurement { metrics, min_log_q, finite_logits: true }
+        Measurement { metrics, min_log_q: measured.min_log_q, finite_logits: true }
+    }
+
+    /// Updates θ (whose normaliser is `before`) in one pass, measuring it in the same pass for
+    /// the normaliser `lse` if given (else the measurement returned is empty); keeps the new
+    /// θ's normaliser where the pass found it.
+    fn update(&mut self, before: Normaliser<T>, lse: Option<f64>) -> Measured {
+        self.updates += 1;
+        let rule = U::at_step(self.lr, self.updates);
+        let softmax = Softmax { shift: before.shift, inv_sum: T::from_f64(1.0 / before.sum) };
+        let shift = before.max;
+        let mut measured = Measured::default();
+        let (mut min, mut max, mut sum, mut finite) = (T::HIGHEST, T::LOWEST, Sum::default(), T::ZERO);
+        self.each_part(
+            move |part| pass::run(Step { part, rule, softmax, shift: shift.to_f64(), lse }),
+            |(m, u)| {
+                measured.merge(m);
+                min = if u.min < min { u.min } else { min };
+                max = if u.max > max { u.max } else { max };
+                sum.merge(u.sum);
+                finite = finite + u.finite;
+            },
+        );
+        let sum = sum.value();
+        // Without a normaliser the next step computes one at the exact max, or finds θ not finite.
+        let kept = finite.to_f64().is_finite() && DRIFT.contains(&(max.to_f64() - shift.to_f64())) && sum.is_finite();
+        self.now = kept.then_some(Normaliser { shift, sum, max, min });
+        measured
     }
 
     /// θ in f64, length K.
@@ -278,35 +311,21 @@ impl<T: Float, U: Update<T>> Engine for FusedEngine<T, U> {
         })
     }
 
-    fn step(&mut self) -> Result<Measurement> {
-        let Some(before) = self.normaliser() else {
-            return Ok(self.reference_measurement()); // θ is not finite: nothing left to update
+    fn measure_and_step(&mut self) -> Result<Measurement> {
+        let Some(now) = self.normaliser() else {
+            return Ok(self.reference_measurement()); // θ is not finite: the run ends here (train::check)
         };
-        self.updates += 1;
-        let rule = U::at_step(self.lr, self.updates);
-        let softmax = Softmax { shift: before.shift, inv_sum: T::from_f64(1.0 / before.sum) };
-        let shift = before.max;
-        let (mut max, mut sum, mut finite) = (T::LOWEST, Sum::default(), T::ZERO);
-        self.each_part(
-            move |part| pass::run(Step { part, rule, softmax, shift: shift.to_f64() }),
-            |u| {
-                max = if u.max > max { u.max } else { max };
-                sum.merge(u.sum);
-                finite = finite + u.finite;
-            },
-        );
-        let sum = sum.value();
-        self.now = None;
-        if !finite.to_f64().is_finite() {
-            return Ok(self.reference_measurement());
+        let lse = now.lse();
+        // Every θ_i − lse is finite (so is every term of the record) when the smallest one is:
+        // then θ is measured in the update's own pass. Otherwise (|θ| near f64's limit) it is
+        // measured by crate::measure first, which may find the record finite all the same.
+        if !(now.min.to_f64() - lse).is_finite() {
+            let before = self.reference_measurement();
+            self.update(now, None);
+            return Ok(before);
         }
-        if DRIFT.contains(&(max.to_f64() - shift.to_f64())) && sum.is_finite() {
-            self.now = Some(Normaliser { shift, sum, max });
-        }
-        Ok(match self.normaliser() {
-            Some(now) => self.measure_at(now),
-            None => self.reference_measurement(),
-        })
+        let measured = self.update(now, Some(lse));
+        Ok(self.measurement(measured))
     }
 
     fn q(&mut self) -> Result<Vec<f64>> {
@@ -340,7 +359,7 @@ mod tests {
             [m.metrics.cross_entropy.to_bits(), m.metrics.kl_divergence.to_bits(), m.min_log_q.to_bits()]
         };
         let mut out = vec![bits(engine.measure().unwrap())];
-        out.extend((0..6).map(|_| bits(engine.step().unwrap())));
+        out.extend((0..6).map(|_| bits(engine.measure_and_step().unwrap())));
         out
     }
 
@@ -351,6 +370,13 @@ mod tests {
         let mut engine = FusedEngine::<f64, Sgd<f64>>::new(&[1.7e308, -1.7e308], |i| [1.0, 0.0][i], 0.0, 1.0);
         let m = engine.measure().unwrap();
         assert_eq!((m.metrics.cross_entropy, m.metrics.kl_divergence, m.min_log_q), (0.0, 0.0, 0.0));
+        // A step's record, taken before its update (by crate::measure here, as the update's pass
+        // would find the same NaN); the gradient q − p = 0 leaves θ where it was.
+        for _ in 0..2 {
+            let m = engine.measure_and_step().unwrap();
+            assert_eq!((m.metrics.cross_entropy, m.metrics.kl_divergence, m.min_log_q), (0.0, 0.0, 0.0));
+        }
+        assert_eq!(engine.theta_f64(), [1.7e308, -1.7e308]);
     }
 
     #[test]

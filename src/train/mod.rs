@@ -2,12 +2,12 @@
 //!
 //! - [`autograd`]: the reference engine: forward → objective → `backward_step` on candle's graph
 //!   with candle-nn's optimizers, for any model
-//! - [`fused`]: free logits on CE or KL(p‖q) with SGD or Adam, written out by hand: one step in
-//!   two passes over memory (the default wherever it applies; see [`EngineKind`])
+//! - [`fused`]: free logits on CE or KL(p‖q) with SGD or Adam, written out by hand: a step's
+//!   record and update in one pass over memory (the default wherever it applies; see [`EngineKind`])
 //! - [`compute`]: where autograd computes, the CPU or a CUDA GPU ([`Compute`])
 //!
-//! An [`Engine`] owns the parameters and the optimizer state; [`fit`] only asks it to measure,
-//! to step, and records what it measures.
+//! An [`Engine`] owns the parameters and the optimizer state; [`run`] only asks it to measure
+//! (and step), and records what it measures.
 
 pub mod autograd;
 pub mod compute;
@@ -157,7 +157,9 @@ impl TrainConfig {
 }
 
 /// What an observer of the records may answer: `()` (go on) or a [`ControlFlow`], whose `Break`
-/// stops the run after the record just made (it then ends as if it had been that long).
+/// stops the run at the next record: the engine has already made the step after the record just
+/// seen (see [`Engine::measure_and_step`]), so that step is recorded and observed too, and the
+/// run ends there as if it had been that long.
 pub trait Verdict {
     /// Whether the run should stop now.
     fn stops(self) -> bool;
@@ -192,8 +194,10 @@ pub trait Engine {
     /// Measures the current parameters.
     fn measure(&mut self) -> Result<Measurement>;
 
-    /// Applies one update, then measures the new parameters.
-    fn step(&mut self) -> Result<Measurement>;
+    /// Measures the current parameters, then applies one update; returns the measurement of the
+    /// parameters *before* the update (a step's record and the next update read the same
+    /// parameters, so the fused engine does both in one pass over memory).
+    fn measure_and_step(&mut self) -> Result<Measurement>;
 
     /// q = softmax(θ) of the current parameters in f64, length K.
     fn q(&mut self) -> Result<Vec<f64>>;
@@ -225,28 +229,39 @@ pub fn fit<V: Verdict>(
 /// view) and may stop the run early (see [`Verdict`]).
 ///
 /// Errors with [`Error::Diverged`] as soon as the run stops meaning anything (see [`check`]).
-pub fn run<V: Verdict>(engine: &mut dyn Engine, config: &TrainConfig, mut observe: impl FnMut(&Record) -> V) -> Result<History> {
-    let mut now = engine.measure()?;
+pub fn run<V: Verdict>(
+    engine: &mut dyn Engine,
+    config: &TrainConfig,
+    mut observe: impl FnMut(&Record) -> V,
+) -> Result<History> {
     let q_initial = engine.q()?;
     let names = engine.parameters()?.iter().map(|(name, _)| *name).collect();
     let frame_steps = frame_steps(config.steps, q_initial.len());
     let mut between = Vec::with_capacity(frame_steps.len());
     let mut parameters = Vec::new();
     let mut records = Vec::with_capacity(config.steps.saturating_add(1).min(1 << 20));
-    for step in 0..=config.steps {
+    let (mut step, mut last) = (0, config.steps);
+    loop {
+        // The parameters after `step` updates: q (for the animation) and named values first...
+        if step > 0 && step < config.steps && frame_steps.binary_search(&step).is_ok() {
+            between.push((step, engine.q()?));
+        }
+        parameters.push(engine.parameters()?.iter().map(|(_, v)| *v).collect());
+        // ...then their record, measured with the next update where there is one.
+        let now = if step < last { engine.measure_and_step()? } else { engine.measure()? };
         if step > 0 {
-            now = engine.step()?;
             check(config, step, &now, &records)?;
         }
         let record = Record { step, metrics: now.metrics };
         records.push(record);
-        parameters.push(engine.parameters()?.iter().map(|(_, v)| *v).collect());
-        if step > 0 && step < config.steps && frame_steps.binary_search(&step).is_ok() {
-            between.push((step, engine.q()?));
-        }
-        if observe(&record).stops() {
+        let stops = observe(&record).stops();
+        if step == last {
             break;
         }
+        if stops {
+            last = step + 1; // the engine has made that update already: record it, then stop
+        }
+        step += 1;
     }
     let q_final = engine.q()?;
     Ok(History { records, q_initial, q_final, parameter_names: names, parameters, between })
@@ -262,9 +277,8 @@ const MAX_FRAME_VALUES: usize = 1 << 20;
 /// them and at most 1 Mi values in all; the last step is always kept.
 pub fn frame_steps(steps: usize, len: usize) -> Vec<usize> {
     let count = (MAX_FRAME_VALUES / len.max(1)).clamp(2, MAX_FRAMES);
-    let mut out: Vec<usize> = (0..count)
-        .map(|j| ((steps as f64 + 1.0).powf(j as f64 / (count - 1) as f64) - 1.0).round() as usize)
-        .collect();
+    let mut out: Vec<usize> =
+        (0..count).map(|j| ((steps as f64 + 1.0).powf(j as f64 / (count - 1) as f64) - 1.0).round() as usize).collect();
     out.dedup();
     out
 }

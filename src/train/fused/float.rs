@@ -32,6 +32,8 @@ pub trait Float:
     const ZERO: Self;
     /// The most negative finite number (a starting point for a running maximum).
     const LOWEST: Self;
+    /// The largest finite number (a starting point for a running minimum).
+    const HIGHEST: Self;
 
     /// The nearest value of this type (`as`).
     fn from_f64(x: f64) -> Self;
@@ -48,6 +50,7 @@ impl Float for f64 {
     const DTYPE: DType = DType::F64;
     const ZERO: Self = 0.0;
     const LOWEST: Self = f64::MIN;
+    const HIGHEST: Self = f64::MAX;
 
     #[inline(always)]
     fn from_f64(x: f64) -> Self {
@@ -74,6 +77,7 @@ impl Float for f32 {
     const DTYPE: DType = DType::F32;
     const ZERO: Self = 0.0;
     const LOWEST: Self = f32::MIN;
+    const HIGHEST: Self = f32::MAX;
 
     #[inline(always)]
     fn from_f64(x: f64) -> Self {

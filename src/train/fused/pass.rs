@@ -164,9 +164,14 @@ impl<T: Float, U: Update<T>> Part<T, U> {
         out.extend_from_slice(&self.p[..self.len]);
     }
 
-    /// max θ (the lowest finite number for an empty part).
-    pub fn max(&self) -> T {
-        self.theta.iter().fold(T::LOWEST, |max, &t| if t > max { t } else { max })
+    /// (min θ, max θ), padding included (min θ is then the lowest finite number).
+    pub fn extent(&self) -> (T, T) {
+        let (mut min, mut max) = (T::HIGHEST, T::LOWEST);
+        for &t in &self.theta {
+            min = if t < min { t } else { min };
+            max = if t > max { t } else { max };
+        }
+        (min, max)
     }
 }
 
@@ -276,7 +281,8 @@ pub struct Softmax<T> {
 /// What an update pass found out about the new parameters.
 #[derive(Debug, Clone, Copy)]
 pub struct Updated<T> {
-    /// max θ.
+    /// min θ (padding included) and max θ.
+    pub min: T,
     pub max: T,
     /// Σ exp(θ − shift) in f64, for the shift the pass was given.
     pub sum: Sum,
@@ -284,28 +290,38 @@ pub struct Updated<T> {
     pub finite: T,
 }
 
-/// One update of every θ in a part by the gradient q − p, and the normaliser of the new θ.
+/// One step of a part, block by block: the measurement of θ (where `lse` is given), then the
+/// update of every θ by the gradient q − p, and the normaliser of the new θ. Each block is read
+/// once for both, while it is in L1 cache.
 pub struct Step<'a, T, U: Update<T>> {
     pub part: &'a mut Part<T, U>,
     pub rule: U,
     pub softmax: Softmax<T>,
     /// The shift of the new normaliser: a number near the new max θ (the old max).
     pub shift: f64,
+    /// ln Σ_j exp θ_j of the θ before the update, over all the parts: measure that θ (`None`:
+    /// do not measure; the measurement returned is then empty).
+    pub lse: Option<f64>,
 }
 
 impl<T: Float, U: Update<T>> Pass for Step<'_, T, U> {
-    type Output = Updated<T>;
+    type Output = (Measured, Updated<T>);
 
     #[inline(always)]
-    fn go<const FUSED: bool>(self) -> Updated<T> {
+    fn go<const FUSED: bool>(self) -> (Measured, Updated<T>) {
         let Softmax { shift: old_shift, inv_sum } = self.softmax;
         let part = self.part;
+        let mut tally = Tally::default();
         let mut sum = Sum::default();
-        let (mut max, mut finite) = ([T::LOWEST; LANES], [T::ZERO; LANES]);
+        let (mut min, mut max, mut finite) = ([T::HIGHEST; LANES], [T::LOWEST; LANES], [T::ZERO; LANES]);
         for start in (0..part.theta.len()).step_by(BLOCK) {
             let theta = block_mut(&mut part.theta, start);
             let n = theta.len();
-            // q from the last normaliser, in the parameters' dtype: from the kept exponentials,
+            // The record of θ before the update...
+            if let Some(lse) = self.lse {
+                tally.block(theta, &part.p[start..start + n], &part.log_p[start..start + n], lse);
+            }
+            // ...q from the last normaliser, in the parameters' dtype: from the kept exponentials,
             // or else from a loop of exponentials alone (so that it vectorises at the full width
             // of T)...
             let qs = &mut part.qs[..n];
@@ -318,7 +334,7 @@ impl<T: Float, U: Update<T>> Pass for Step<'_, T, U> {
             for i in 0..n {
                 theta[i] = self.rule.apply(theta[i], qs[i] - T::from_f64(p[i]), &mut m[i], &mut v[i]);
             }
-            // The new θ: its exponentials in f64, its max, and whether it is finite.
+            // The new θ: its exponentials in f64, its extent, and whether it is finite.
             let exps = &mut part.exps[..n];
             map(exps, theta, |t| exp_f64::<FUSED>(t.to_f64() - self.shift));
             keep(&mut part.kept, start, exps);
@@ -326,14 +342,16 @@ impl<T: Float, U: Update<T>> Pass for Step<'_, T, U> {
             for c in 0..n / LANES {
                 let theta = chunk(theta, c);
                 for j in 0..LANES {
+                    min[j] = if theta[j] < min[j] { theta[j] } else { min[j] };
                     max[j] = if theta[j] > max[j] { theta[j] } else { max[j] };
                     finite[j] = finite[j] + theta[j] * T::ZERO;
                 }
             }
         }
+        let min = fold(min, |a, b| if b < a { b } else { a });
         let max = fold(max, |a, b| if b > a { b } else { a });
         let finite = fold_sum(finite);
-        Updated { max, sum, finite }
+        (tally.finish(), Updated { min, max, sum, finite })
     }
 }
 
@@ -346,9 +364,72 @@ pub struct Measured {
     pub min_log_q: f64,
 }
 
-/// Measures a part: log q_i = θ_i − lse, CE = −Σ_S p log q, KL = Σ_S p (log p − log q).
-/// θ must be finite (every pass checks it; a θ that is not is measured by [`crate::measure`]);
-/// the terms outside the support S are 0·log q, exactly 0 while log q is finite.
+impl Measured {
+    /// Adds the measurement of the next part.
+    pub fn merge(&mut self, other: Measured) {
+        self.cross_entropy.merge(other.cross_entropy);
+        self.kl_divergence.merge(other.kl_divergence);
+        self.min_log_q = self.min_log_q.min(other.min_log_q);
+    }
+}
+
+impl Default for Measured {
+    /// Nothing measured yet: empty sums, min log q = +∞.
+    fn default() -> Self {
+        Self { cross_entropy: Sum::default(), kl_divergence: Sum::default(), min_log_q: f64::INFINITY }
+    }
+}
+
+/// The running measurement of a pass, block by block: log q_i = θ_i − lse,
+/// CE = −Σ_S p log q, KL = Σ_S p (log p − log q), min_S log q. θ must be finite (every pass checks
+/// it; a θ that is not is measured by [`crate::measure`]); the terms outside the support S are
+/// 0·log q, exactly 0 while log q is finite.
+struct Tally {
+    cross_entropy: Sum,
+    kl_divergence: Sum,
+    min: [f64; LANES],
+}
+
+impl Default for Tally {
+    fn default() -> Self {
+        Self { cross_entropy: Sum::default(), kl_divergence: Sum::default(), min: [f64::INFINITY; LANES] }
+    }
+}
+
+impl Tally {
+    /// Measures one block (at most [`BLOCK`] categories, whole chunks) for the normaliser `lse`.
+    #[inline(always)]
+    fn block<T: Float>(&mut self, theta: &[T], p: &[f64], log_p: &[f64], lse: f64) {
+        let (mut ce, mut kl) = ([0.0; LANES], [0.0; LANES]);
+        for c in 0..theta.len() / LANES {
+            let (theta, p, log_p) = (chunk(theta, c), chunk(p, c), chunk(log_p, c));
+            for j in 0..LANES {
+                // Outside the support p = log p = 0, so both terms are 0 as long as log q is
+                // finite (the callers make sure that θ − lse cannot overflow).
+                let log_q = theta[j].to_f64() - lse;
+                ce[j] += -(p[j] * log_q);
+                kl[j] += p[j] * (log_p[j] - log_q);
+                // A compare-and-select (one vminpd), not f64::min's NaN handling.
+                let observed = if p[j] > 0.0 { log_q } else { f64::INFINITY };
+                self.min[j] = if observed < self.min[j] { observed } else { self.min[j] };
+            }
+        }
+        self.cross_entropy.add(fold_sum(ce));
+        self.kl_divergence.add(fold_sum(kl));
+    }
+
+    /// The measurement of the blocks seen.
+    #[inline(always)]
+    fn finish(self) -> Measured {
+        Measured {
+            cross_entropy: self.cross_entropy,
+            kl_divergence: self.kl_divergence,
+            min_log_q: fold(self.min, |a, b| if b < a { b } else { a }),
+        }
+    }
+}
+
+/// Measures a part without updating it (a run's first and last records; see [`Tally`]).
 /// Generic over T only: SGD and Adam share it.
 pub struct Measure<'a, T> {
     theta: &'a [T],
@@ -363,30 +444,10 @@ impl<T: Float> Pass for Measure<'_, T> {
 
     #[inline(always)]
     fn go<const FUSED: bool>(self) -> Measured {
-        let mut out =
-            Measured { cross_entropy: Sum::default(), kl_divergence: Sum::default(), min_log_q: f64::INFINITY };
-        let mut min = [f64::INFINITY; LANES];
+        let mut tally = Tally::default();
         for start in (0..self.theta.len()).step_by(BLOCK) {
-            let (theta, p, log_p) = (block(self.theta, start), block(self.p, start), block(self.log_p, start));
-            let (mut ce, mut kl) = ([0.0; LANES], [0.0; LANES]);
-            for c in 0..theta.len() / LANES {
-                let (theta, p, log_p) = (chunk(theta, c), chunk(p, c), chunk(log_p, c));
-                for j in 0..LANES {
-                    // Outside the support p = log p = 0, so both terms are 0 as long as log q is
-                    // finite; where it is not (θ − lse overflowing, only for |θ| near f64's
-                    // limit) a sum comes out NaN or infinite and the caller measures otherwise.
-                    let log_q = theta[j].to_f64() - self.lse;
-                    ce[j] += -(p[j] * log_q);
-                    kl[j] += p[j] * (log_p[j] - log_q);
-                    // A compare-and-select (one vminpd), not f64::min's NaN handling.
-                    let observed = if p[j] > 0.0 { log_q } else { f64::INFINITY };
-                    min[j] = if observed < min[j] { observed } else { min[j] };
-                }
-            }
-            out.cross_entropy.add(fold_sum(ce));
-            out.kl_divergence.add(fold_sum(kl));
+            tally.block(block(self.theta, start), block(self.p, start), block(self.log_p, start), self.lse);
         }
-        out.min_log_q = fold(min, |a, b| if b < a { b } else { a });
-        out
+        tally.finish()
     }
 }
