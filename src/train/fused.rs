@@ -249,7 +249,7 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
         let softmax = Softmax { shift: before.shift, inv_sum: T::from_f64(1.0 / before.sum) };
         let shift = before.max;
         let mut measured = Measured::default();
-        let (mut min, mut max, mut sum, mut finite) = (T::HIGHEST, T::LOWEST, Sum::default(), T::ZERO);
+        let (mut min, mut max, mut sum) = (T::HIGHEST, T::LOWEST, Sum::default());
         self.each_part(
             move |part| pass::run(Step { part, rule, softmax, shift: shift.to_f64(), lse }),
             |(m, u)| {
@@ -257,12 +257,13 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
                 min = if u.min < min { u.min } else { min };
                 max = if u.max > max { u.max } else { max };
                 sum.merge(u.sum);
-                finite = finite + u.finite;
             },
         );
         let sum = sum.value();
         // Without a normaliser the next step computes one at the exact max, or finds θ not finite.
-        let kept = finite.to_f64().is_finite() && DRIFT.contains(&(max.to_f64() - shift.to_f64())) && sum.is_finite();
+        // The new θ is finite if its extent is (a NaN is in no extent, but makes the sum NaN).
+        let finite = min.to_f64().is_finite() && max.to_f64().is_finite() && sum.is_finite();
+        let kept = finite && DRIFT.contains(&(max.to_f64() - shift.to_f64()));
         self.now = kept.then_some(Normaliser { shift, sum, max, min });
         measured
     }

@@ -284,10 +284,9 @@ pub struct Updated<T> {
     /// min θ (padding included) and max θ.
     pub min: T,
     pub max: T,
-    /// Σ exp(θ − shift) in f64, for the shift the pass was given.
+    /// Σ exp(θ − shift) in f64, for the shift the pass was given. With the extent it tells
+    /// whether θ is finite: a NaN makes the sum NaN, and ±∞ shows in the extent.
     pub sum: Sum,
-    /// Σ 0·θ: 0 when every θ is finite, NaN otherwise.
-    pub finite: T,
 }
 
 /// One step of a part, block by block: the measurement of θ (where `lse` is given), then the
@@ -313,7 +312,7 @@ impl<T: Float, U: Update<T>> Pass for Step<'_, T, U> {
         let part = self.part;
         let mut tally = Tally::default();
         let mut sum = Sum::default();
-        let (mut min, mut max, mut finite) = ([T::HIGHEST; LANES], [T::LOWEST; LANES], [T::ZERO; LANES]);
+        let (mut min, mut max) = ([T::HIGHEST; LANES], [T::LOWEST; LANES]);
         for start in (0..part.theta.len()).step_by(BLOCK) {
             let theta = block_mut(&mut part.theta, start);
             let n = theta.len();
@@ -334,7 +333,7 @@ impl<T: Float, U: Update<T>> Pass for Step<'_, T, U> {
             for i in 0..n {
                 theta[i] = self.rule.apply(theta[i], qs[i] - T::from_f64(p[i]), &mut m[i], &mut v[i]);
             }
-            // The new θ: its exponentials in f64, its extent, and whether it is finite.
+            // The new θ: its exponentials in f64 and its extent.
             let exps = &mut part.exps[..n];
             map(exps, theta, |t| exp_f64::<FUSED>(t.to_f64() - self.shift));
             keep(&mut part.kept, start, exps);
@@ -344,14 +343,12 @@ impl<T: Float, U: Update<T>> Pass for Step<'_, T, U> {
                 for j in 0..LANES {
                     min[j] = if theta[j] < min[j] { theta[j] } else { min[j] };
                     max[j] = if theta[j] > max[j] { theta[j] } else { max[j] };
-                    finite[j] = finite[j] + theta[j] * T::ZERO;
                 }
             }
         }
         let min = fold(min, |a, b| if b < a { b } else { a });
         let max = fold(max, |a, b| if b > a { b } else { a });
-        let finite = fold_sum(finite);
-        (tally.finish(), Updated { min, max, sum, finite })
+        (tally.finish(), Updated { min, max, sum })
     }
 }
 
