@@ -98,12 +98,22 @@ fn block_mut<T>(x: &mut [T], start: usize) -> &mut [T] {
     &mut x[start..end]
 }
 
-/// `out[i] = f(x[i])` for every i of `out` (`x` at least as long).
+/// [`chunk`], mutable.
+#[inline(always)]
+fn chunk_mut<T>(x: &mut [T], c: usize) -> &mut [T] {
+    &mut x[c * LANES..(c + 1) * LANES]
+}
+
+/// `out[i] = f(x[i])` for every i of `out` (whole chunks; `x` at least as long), chunk by chunk:
+/// a loop of unknown length would end in a scalar loop of up to 31 values, which at K = 11 was
+/// most of a pass.
 #[inline(always)]
 fn map<X: Copy, Y>(out: &mut [Y], x: &[X], f: impl Fn(X) -> Y) {
-    let x = &x[..out.len()];
-    for i in 0..out.len() {
-        out[i] = f(x[i]);
+    for c in 0..out.len() / LANES {
+        let (out, x) = (chunk_mut(out, c), chunk(x, c));
+        for j in 0..LANES {
+            out[j] = f(x[j]);
+        }
     }
 }
 
