@@ -1,7 +1,8 @@
 //! The passes over one part of the categories, block by block (256 categories, in L1 cache).
-//! Within a block each stage is its own plain loop (the exponentials alone, then the update,
-//! then the sums), so that the compiler turns each into SIMD code at the full width of its type;
-//! [`run`] compiles every pass for AVX2 and FMA where the CPU has them.
+//! Within a block each stage is its own plain loop (a step's [`Step`]: the record of θ, q's
+//! exponentials, the update, the new θ's exponentials, their sum), so that the compiler turns
+//! each into SIMD code at the full width of its type; [`run`] compiles every pass for AVX2 and
+//! FMA where the CPU has them.
 //!
 //! **Sums.** Each pass keeps [`LANES`] running f64 sums (one per SIMD lane) over a block, folds
 //! them pairwise, and adds the block's total to a compensated [`Sum`]. The error is then about
