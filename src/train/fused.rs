@@ -183,7 +183,7 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
     /// Runs `job` on every part (sharing them with the helper thread, if any) and hands the
     /// results to `fold` in part order.
     fn each_part<R: Send + 'static>(
-        &self,
+        &mut self,
         job: impl Fn(&mut Part<T, U>) -> R + Send + Sync + 'static,
         fold: impl FnMut(R),
     ) {

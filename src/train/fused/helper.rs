@@ -8,6 +8,9 @@
 //! parts: a step is never slower than on one thread by more than a wake-up. The results come
 //! back in part order, whoever computed them, so the sums are the same bits on one core or two.
 //!
+//! With one part, or without a helper thread, this thread works on the parts directly: no
+//! locks, no channel.
+//!
 //! Starting a thread costs ~0.1 ms on a small VM, so the helper is started once per engine.
 
 use std::sync::mpsc::{channel, Sender};
@@ -51,31 +54,39 @@ impl<P: Send, R: Send, J: Fn(&mut P) -> R + Send + Sync> Share for Pass<P, R, J>
 /// The helper thread and the channel that wakes it with a pass.
 type Helper = (Sender<Arc<dyn Share>>, JoinHandle<()>);
 
-/// Parts of type `P`, worked on by this thread and, when there is one, a helper thread.
-pub struct Parts<P> {
-    parts: Arc<[Mutex<P>]>,
-    helper: Option<Helper>,
+/// Parts of type `P`, worked on by this thread alone or shared with a helper thread.
+pub struct Parts<P>(Work<P>);
+
+enum Work<P> {
+    /// This thread alone (one part, or no helper thread): no locks, no channel.
+    Alone(Vec<P>),
+    /// With a helper thread (`None` once it has been stopped).
+    Shared(Arc<[Mutex<P>]>, Option<Helper>),
 }
 
 impl<P: Send + 'static> Parts<P> {
-    /// `parts`, shared with a helper thread if `helper` is true and the system gives one.
+    /// `parts`, shared with a helper thread if `helper` is true, there are several, and the system
+    /// gives a thread.
     pub fn new(parts: Vec<P>, helper: bool) -> Self {
-        let parts: Arc<[Mutex<P>]> = parts.into_iter().map(Mutex::new).collect();
-        let helper = helper.then(spawn_helper).flatten();
-        Self { parts, helper }
+        Parts(match (helper && parts.len() > 1).then(spawn_helper).flatten() {
+            Some(helper) => Work::Shared(parts.into_iter().map(Mutex::new).collect(), Some(helper)),
+            None => Work::Alone(parts),
+        })
     }
 
     /// Runs `job` on every part and hands the results to `fold` in part order.
-    pub fn each<R: Send + 'static>(&self, job: impl Fn(&mut P) -> R + Send + Sync + 'static, mut fold: impl FnMut(R)) {
-        if self.helper.is_none() {
-            for part in self.parts.iter() {
-                fold(job(&mut part.lock().unwrap_or_else(PoisonError::into_inner)));
-            }
-            return;
-        }
-        let results = self.parts.iter().map(|_| Mutex::new(Slot::Empty)).collect();
-        let pass = Arc::new(Pass { parts: Arc::clone(&self.parts), job, results });
-        if let Some((helper, _)) = &self.helper {
+    pub fn each<R: Send + 'static>(
+        &mut self,
+        job: impl Fn(&mut P) -> R + Send + Sync + 'static,
+        mut fold: impl FnMut(R),
+    ) {
+        let (parts, helper) = match &mut self.0 {
+            Work::Alone(parts) => return parts.iter_mut().for_each(|part| fold(job(part))),
+            Work::Shared(parts, helper) => (parts, helper),
+        };
+        let results = parts.iter().map(|_| Mutex::new(Slot::Empty)).collect();
+        let pass = Arc::new(Pass { parts: Arc::clone(parts), job, results });
+        if let Some((helper, _)) = helper {
             let _ = helper.send(Arc::clone(&pass) as Arc<dyn Share>);
         }
         pass.share();
@@ -104,9 +115,11 @@ fn spawn_helper() -> Option<Helper> {
 impl<P> Drop for Parts<P> {
     /// Closes the channel, which ends the helper's loop, and waits for the thread to finish.
     fn drop(&mut self) {
-        if let Some((passes, thread)) = self.helper.take() {
-            drop(passes);
-            let _ = thread.join();
+        if let Work::Shared(_, helper) = &mut self.0 {
+            if let Some((passes, thread)) = helper.take() {
+                drop(passes);
+                let _ = thread.join();
+            }
         }
     }
 }
