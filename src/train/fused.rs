@@ -149,9 +149,23 @@ struct Normaliser<T> {
 }
 
 impl<T: Float> Normaliser<T> {
+    /// The normaliser of a θ with extent [min, max] and Σ exp(θ − shift) = `sum`, if that θ is
+    /// finite: ±∞ shows in the extent, and a NaN (in no extent) makes the sum NaN.
+    fn of(shift: T, sum: f64, min: T, max: T) -> Option<Self> {
+        let finite = min.to_f64().is_finite() && max.to_f64().is_finite() && sum.is_finite();
+        finite.then_some(Self { shift, sum, max, min })
+    }
+
     /// lse(θ) = ln Σ exp θ = shift + ln(sum).
     fn lse(&self) -> f64 {
         self.shift.to_f64() + self.sum.ln()
+    }
+
+    /// Whether a pass can measure θ: every θ_i − lse is finite (so is every term of the record)
+    /// when the smallest one is, as rounding is monotone. Only a θ near f64's limit fails this,
+    /// and is measured by [`crate::measure`] instead, which may find its record finite all the same.
+    fn measurable(&self) -> bool {
+        (self.min.to_f64() - self.lse()).is_finite()
     }
 }
 
@@ -202,35 +216,23 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
                     max = if hi > max { hi } else { max };
                 },
             );
-            let shift = max.to_f64();
-            let (mut sum, mut finite) = (Sum::default(), T::ZERO);
-            self.each_part(
-                move |part| pass::run(part.sum_exp(shift)),
-                |(s, f)| {
-                    sum.merge(s);
-                    finite = finite + f;
-                },
-            );
-            let sum = sum.value();
-            if shift.is_finite() && finite.to_f64().is_finite() && sum.is_finite() {
-                self.now = Some(Normaliser { shift: max, sum, max, min });
-            }
+            let (shift, mut sum) = (max.to_f64(), Sum::default());
+            self.each_part(move |part| pass::run(part.sum_exp(shift)), |s| sum.merge(s));
+            self.now = Normaliser::of(max, sum.value(), min, max);
         }
         self.now
     }
 
-    /// CE, KL and min log q of the current θ, whose normaliser is `now`: measured in one pass,
-    /// or by [`crate::measure`] where that pass's sums are not finite (θ − lse overflowed
-    /// somewhere, which the measurement over the support alone may survive).
+    /// CE, KL and min log q of the current θ, whose normaliser is `now`: measured in one pass
+    /// where it can be ([`Normaliser::measurable`]), else by [`crate::measure`].
     fn measure_at(&mut self, now: Normaliser<T>) -> Measurement {
+        if !now.measurable() {
+            return self.reference_measurement();
+        }
         let lse = now.lse();
         let mut measured = Measured::default();
         self.each_part(move |part| pass::run(part.measure(lse)), |m| measured.merge(m));
-        let measurement = self.measurement(measured);
-        if !(measurement.metrics.cross_entropy.is_finite() && measurement.metrics.kl_divergence.is_finite()) {
-            return self.reference_measurement();
-        }
-        measurement
+        self.measurement(measured)
     }
 
     /// The record of sums measured over every part (of a θ that has a normaliser, so is finite).
@@ -259,12 +261,9 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
                 sum.merge(u.sum);
             },
         );
-        let sum = sum.value();
         // Without a normaliser the next step computes one at the exact max, or finds θ not finite.
-        // The new θ is finite if its extent is (a NaN is in no extent, but makes the sum NaN).
-        let finite = min.to_f64().is_finite() && max.to_f64().is_finite() && sum.is_finite();
-        let kept = finite && DRIFT.contains(&(max.to_f64() - shift.to_f64()));
-        self.now = kept.then_some(Normaliser { shift, sum, max, min });
+        let near = |n: &Normaliser<T>| DRIFT.contains(&(n.max.to_f64() - n.shift.to_f64()));
+        self.now = Normaliser::of(shift, sum.value(), min, max).filter(near);
         measured
     }
 
@@ -282,7 +281,7 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
         theta
     }
 
-    /// The measurement of [`crate::measure`] itself, for a θ that is not all finite.
+    /// The measurement of [`crate::measure`] itself, for a θ that is not all finite or not [`Normaliser::measurable`].
     fn reference_measurement(&mut self) -> Measurement {
         let theta = self.theta_f64();
         let mut probs = Vec::with_capacity(theta.len());
@@ -316,16 +315,13 @@ impl<T: Float, U: Update<T>> Engine for FusedEngine<T, U> {
         let Some(now) = self.normaliser() else {
             return Ok(self.reference_measurement()); // θ is not finite: the run ends here (train::check)
         };
-        let lse = now.lse();
-        // Every θ_i − lse is finite (so is every term of the record) when the smallest one is:
-        // then θ is measured in the update's own pass. Otherwise (|θ| near f64's limit) it is
-        // measured by crate::measure first, which may find the record finite all the same.
-        if !(now.min.to_f64() - lse).is_finite() {
+        // Measured in the update's own pass where it can be, else before the update.
+        if !now.measurable() {
             let before = self.reference_measurement();
             self.update(now, None);
             return Ok(before);
         }
-        let measured = self.update(now, Some(lse));
+        let measured = self.update(now, Some(now.lse()));
         Ok(self.measurement(measured))
     }
 

@@ -236,7 +236,7 @@ fn lane_sum(values: &[f64]) -> f64 {
     fold_sum(lanes)
 }
 
-/// Σ exp(θ − shift) over a part's θ, in f64, and Σ 0·θ (0 when every θ is finite, NaN otherwise);
+/// Σ exp(θ − shift) over a part's θ, in f64 (NaN where a θ is NaN);
 /// keeps the exponentials where the part does. Generic over T only: SGD and Adam share it.
 pub struct SumExp<'a, T> {
     theta: &'a [T],
@@ -258,25 +258,19 @@ impl<T: Float, U: Update<T>> Part<T, U> {
 }
 
 impl<T: Float> Pass for SumExp<'_, T> {
-    type Output = (Sum, T);
+    type Output = Sum;
 
     #[inline(always)]
-    fn go<const FUSED: bool>(self) -> (Sum, T) {
-        let (mut total, mut finite) = (Sum::default(), [T::ZERO; LANES]);
+    fn go<const FUSED: bool>(self) -> Sum {
+        let mut total = Sum::default();
         for start in (0..self.theta.len()).step_by(BLOCK) {
             let theta = block(self.theta, start);
             let exps = &mut self.exps[..theta.len()];
             map(exps, theta, |t| exp_f64::<FUSED>(t.to_f64() - self.shift));
             keep(self.kept, start, exps);
             total.add(lane_sum(exps));
-            for c in 0..theta.len() / LANES {
-                let theta = chunk(theta, c);
-                for j in 0..LANES {
-                    finite[j] = finite[j] + theta[j] * T::ZERO;
-                }
-            }
         }
-        (total, fold_sum(finite))
+        total
     }
 }
 
