@@ -112,13 +112,15 @@ struct Progress {
     steps: usize,
     open: bool,
     start: Instant,
+    /// When the step-0 record came: the estimate times steps from there, not the set-up before.
+    zero: Option<Instant>,
     estimated: bool,
     bar: Option<indicatif::ProgressBar>,
 }
 
 impl Progress {
     fn new(steps: usize, open: bool) -> Self {
-        Self { steps, open, start: Instant::now(), estimated: false, bar: None }
+        Self { steps, open, start: Instant::now(), zero: None, estimated: false, bar: None }
     }
 
     fn record(&mut self, record: &Record, units: Units, console: &mut Console) -> klfit::Result<()> {
@@ -126,9 +128,11 @@ impl Progress {
             return Ok(());
         }
         let elapsed = self.start.elapsed();
-        if !self.estimated && record.step > 0 && (record.step >= 20 || elapsed > Duration::from_millis(500)) {
+        let since_zero = self.zero.get_or_insert_with(Instant::now).elapsed();
+        let enough = (record.step >= 20 && since_zero > Duration::from_millis(20)) || since_zero > Duration::from_millis(500);
+        if !self.estimated && record.step > 0 && enough {
             self.estimated = true;
-            let per_step = elapsed / record.step as u32;
+            let per_step = since_zero / record.step.min(u32::MAX as usize) as u32;
             let total = per_step * self.steps.min(u32::MAX as usize) as u32;
             if total > ESTIMATE_ABOVE {
                 console.line(&format!(
