@@ -4,25 +4,16 @@
 //!
 //! Run: `cargo bench --bench step`.
 
+mod data;
 mod reference_loop;
 
 use candle_core::DType;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use data::{counts, probs};
 use klfit::measure::accurate_sum;
 use klfit::model::Family;
 use klfit::train::{fused, AutogradEngine, Engine, EngineKind};
 use klfit::{Empirical, TrainConfig};
-
-/// `klfit bench`'s data: counts ⌈10^6 / (i + 1)⌉, 0 for every tenth category.
-fn counts(k: usize) -> Vec<u64> {
-    (0..k).map(|i| if i % 10 == 9 { 0 } else { 1_000_000u64.div_ceil(i as u64 + 1) }).collect()
-}
-
-fn probs(k: usize) -> Vec<f64> {
-    let c = counts(k);
-    let total: u64 = c.iter().sum();
-    c.iter().map(|&c| c as f64 / total as f64).collect()
-}
 
 fn bench_step(c: &mut Criterion) {
     let mut group = c.benchmark_group("step");
