@@ -1,6 +1,8 @@
 //! One training step at K = 11 to 1,000,000 categories (f32 logits, SGD, CE and KL recorded in
 //! f64): klfit's fused engine, its autograd engine (up to K = 100,000), and the reference loop
-//! beside them, measured in the same run so that their ratios mean something.
+//! beside them. Criterion times one benchmark for seconds and then the next, so on a shared
+//! machine whose speed drifts their ratio is only as good as the drift allows; for the ratio
+//! itself `cargo bench --bench ratio` alternates the fused step and the reference loop.
 //!
 //! Run: `cargo bench --bench step`.
 
