@@ -5,7 +5,8 @@
 //! ratio is taken within the round; the median over the rounds and its quartiles are printed.
 //!
 //! The step is `cargo bench --bench step`'s: f32 logits, SGD, CE and KL recorded in f64, on
-//! `klfit bench`'s data. Run: `cargo bench --bench ratio` (about 15 s).
+//! `klfit bench`'s data. Run: `cargo bench --bench ratio` (about 15 s), or for some K only:
+//! `cargo bench --bench ratio -- 11 1000`.
 
 mod data;
 mod reference_loop;
@@ -48,7 +49,12 @@ fn main() {
         "{:>9}  {:>10}  {:>10}  {:>10}  {:>24}  {:>24}",
         "K", "fused", "ref f32", "ref f64", "fused / ref f32 (IQR)", "fused / ref f64 (IQR)"
     );
-    for k in [11usize, 1_000, 100_000, 1_000_000] {
+    // The K given after `--` (cargo itself passes `--bench`), or the four of `klfit bench`.
+    let mut ks: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    if ks.is_empty() {
+        ks = vec![11, 1_000, 100_000, 1_000_000];
+    }
+    for k in ks {
         let p = probs(k);
         let entropy = -accurate_sum(p.iter().filter(|&&p| p > 0.0).map(|&p| p * p.ln()));
         let mut engine = fused::engine(&p, entropy, &config).expect("the fused engine applies");
