@@ -47,7 +47,7 @@ use crate::measure::{accurate_sum, log_softmax, Measurement, Metrics, Observed};
 use crate::model::Family;
 pub use float::Float;
 use helper::Parts;
-use pass::{Measured, Part, Softmax, Step, Sum, LANES};
+use pass::{Measured, Part, Softmax, Step, LANES};
 use update::{Adam, Sgd, Update};
 
 /// The number of categories from which the work is split in 8 parts shared with a helper
@@ -216,9 +216,12 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
                     max = if hi > max { hi } else { max };
                 },
             );
-            let (shift, mut sum) = (max.to_f64(), Sum::default());
-            self.each_part(move |part| pass::run(part.sum_exp(shift)), |s| sum.merge(s));
-            self.now = Normaliser::of(max, sum.value(), min, max);
+            let shift = max.to_f64();
+            let sum = self.parts.reduce(move |part| pass::run(part.sum_exp(shift)), |mut sum, next| {
+                sum.merge(next);
+                sum
+            });
+            self.now = Normaliser::of(max, sum.unwrap_or_default().value(), min, max);
         }
         self.now
     }
@@ -230,9 +233,8 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
             return self.reference_measurement();
         }
         let lse = now.lse();
-        let mut measured = Measured::default();
-        self.each_part(move |part| pass::run(part.measure(lse)), |m| measured.merge(m));
-        self.measurement(measured)
+        let measured = self.parts.reduce(move |part| pass::run(part.measure(lse)), Measured::merge);
+        self.measurement(measured.unwrap_or_default())
     }
 
     /// The record of sums measured over every part (of a θ that has a normaliser, so is finite).
@@ -250,20 +252,16 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
         let rule = U::at_step(self.lr, self.updates);
         let softmax = Softmax { shift: before.shift, inv_sum: T::from_f64(1.0 / before.sum) };
         let shift = before.max;
-        let mut measured = Measured::default();
-        let (mut min, mut max, mut sum) = (T::HIGHEST, T::LOWEST, Sum::default());
-        self.each_part(
+        let Some((measured, new)) = self.parts.reduce(
             move |part| pass::run(Step { part, rule, softmax, shift: shift.to_f64(), lse }),
-            |(m, u)| {
-                measured.merge(m);
-                min = if u.min < min { u.min } else { min };
-                max = if u.max > max { u.max } else { max };
-                sum.merge(u.sum);
-            },
-        );
+            |(m, u), (next_m, next_u)| (m.merge(next_m), u.merge(next_u)),
+        ) else {
+            self.now = None;
+            return Measured::default(); // no categories (an engine always has some)
+        };
         // Without a normaliser the next step computes one at the exact max, or finds θ not finite.
         let near = |n: &Normaliser<T>| DRIFT.contains(&(n.max.to_f64() - n.shift.to_f64()));
-        self.now = Normaliser::of(shift, sum.value(), min, max).filter(near);
+        self.now = Normaliser::of(shift, new.sum.value(), new.min, new.max).filter(near);
         measured
     }
 

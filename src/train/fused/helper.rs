@@ -99,6 +99,31 @@ impl<P: Send + 'static> Parts<P> {
             }
         }
     }
+
+    /// Runs `job` on every part and combines the results in part order, `combine(first, second)`
+    /// then with the third and so on; `None` without parts. With one part (below
+    /// [`super::PARALLEL_FROM`]) the job is called here, directly: through [`Self::each`] and an
+    /// empty result to merge into, a step at 11 categories took ~15% longer.
+    #[inline(always)]
+    pub fn reduce<R: Send + 'static>(
+        &mut self,
+        job: impl Fn(&mut P) -> R + Send + Sync + 'static,
+        mut combine: impl FnMut(R, R) -> R,
+    ) -> Option<R> {
+        if let Work::Alone(parts) = &mut self.0 {
+            if let [part] = parts.as_mut_slice() {
+                return Some(job(part));
+            }
+        }
+        let mut total = None;
+        self.each(job, |r| {
+            total = Some(match total.take() {
+                Some(total) => combine(total, r),
+                None => r,
+            })
+        });
+        total
+    }
 }
 
 /// A thread that takes a share of every pass it is sent (`None` if the system refuses one).

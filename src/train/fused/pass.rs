@@ -294,6 +294,16 @@ pub struct Updated<T> {
     pub sum: Sum,
 }
 
+impl<T: Float> Updated<T> {
+    /// The extent and the sum of this part and the next together.
+    pub fn merge(mut self, next: Updated<T>) -> Self {
+        self.min = if next.min < self.min { next.min } else { self.min };
+        self.max = if next.max > self.max { next.max } else { self.max };
+        self.sum.merge(next.sum);
+        self
+    }
+}
+
 /// One step of a part, block by block: the measurement of θ (where `lse` is given), then the
 /// update of every θ by the gradient q − p, and the normaliser of the new θ. Each block is read
 /// once for both, while it is in L1 cache.
@@ -367,11 +377,12 @@ pub struct Measured {
 }
 
 impl Measured {
-    /// Adds the measurement of the next part.
-    pub fn merge(&mut self, other: Measured) {
-        self.cross_entropy.merge(other.cross_entropy);
-        self.kl_divergence.merge(other.kl_divergence);
-        self.min_log_q = self.min_log_q.min(other.min_log_q);
+    /// The measurement of this part and the next together.
+    pub fn merge(mut self, next: Measured) -> Self {
+        self.cross_entropy.merge(next.cross_entropy);
+        self.kl_divergence.merge(next.kl_divergence);
+        self.min_log_q = self.min_log_q.min(next.min_log_q);
+        self
     }
 }
 
