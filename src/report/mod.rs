@@ -104,15 +104,35 @@ pub fn closed_form_theta(run: &RunInfo) -> Option<f64> {
 }
 
 /// Writes every file of a run into `out` and commits them together; returns their paths.
+///
+/// A second thread writes the two tables while this one draws the charts and the animation: at a
+/// million categories each side takes ~0.4–0.6 s, and a run's files took 0.6–0.9 s to write instead
+/// of 1.1–1.4 s. The charts stay on this thread, which reuses the memory training freed; drawn on
+/// a new thread (its own allocator arena) they took fresh pages, 106 MB at a million categories
+/// instead of 88. The tables' thread allocates next to nothing.
 pub fn write_run(mut out: OutputDir, run: &RunInfo, history: &History) -> Result<Vec<PathBuf>> {
-    out.stage("metrics.csv", |w| csv::metrics(w, history, run.units))?;
-    out.stage("distribution.csv", |w| csv::distribution(w, history, run.p))?;
-    let mut charts = crate::plot::charts(history, run.p, run.config.model, run.units, &run.subtitle(history))?;
-    charts.push(("fit.gif".into(), crate::plot::animation(history, run.p, run.units, &run.subtitle(history))?));
+    let subtitle = run.subtitle(history);
+    let (tables, charts) = std::thread::scope(|s| {
+        let tables = s.spawn(|| {
+            out.stage("metrics.csv", |w| csv::metrics(w, history, run.units))?;
+            out.stage("distribution.csv", |w| csv::distribution(w, history, run.p))
+        });
+        let charts = draw(run, history, &subtitle);
+        (tables.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), charts)
+    });
+    tables?;
+    let charts = charts?;
     for (name, bytes) in &charts {
         out.stage(name, |w| w.write_all(bytes))?;
     }
     out.stage("summary.json", |w| summary::write(w, run, history))?;
     out.stage("index.html", |w| html::write(w, run, history, &charts))?;
     out.commit(OUTPUTS)
+}
+
+/// The charts (PNG and SVG) and the animation of a run, as (file name, bytes).
+fn draw(run: &RunInfo, history: &History, subtitle: &str) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut charts = crate::plot::charts(history, run.p, run.config.model, run.units, subtitle)?;
+    charts.push(("fit.gif".into(), crate::plot::animation(history, run.p, run.units, subtitle)?));
+    Ok(charts)
 }
