@@ -345,9 +345,7 @@ impl<T: Float, U: Update<T>> Pass for Step<'_, T, U> {
             }
             // ...then the update with the gradient q − p.
             let (m, v, p) = (&mut part.m[start..start + n], &mut part.v[start..start + n], &part.p[start..start + n]);
-            for i in 0..n {
-                theta[i] = self.rule.apply(theta[i], qs[i] - T::from_f64(p[i]), &mut m[i], &mut v[i]);
-            }
+            update(self.rule, theta, qs, p, m, v);
             // The new θ: its exponentials in f64 and its extent.
             let exps = &mut part.exps[..n];
             map(exps, theta, |t| exp_f64::<FUSED>(t.to_f64() - self.shift));
@@ -364,6 +362,27 @@ impl<T: Float, U: Update<T>> Pass for Step<'_, T, U> {
         let min = fold(min, |a, b| if b < a { b } else { a });
         let max = fold(max, |a, b| if b > a { b } else { a });
         (tally.finish(), Updated { min, max, sum })
+    }
+}
+
+/// θ_i ← `rule`'s update of θ_i with gradient q_i − p_i and moments m_i, v_i (whole chunks).
+/// A function of its own so that its slices are known not to overlap: inline, the loop was
+/// preceded by run-time overlap checks and fell back to a scalar loop where they failed.
+#[inline(always)]
+fn update<T: Float, U: Update<T>>(
+    rule: U,
+    theta: &mut [T],
+    q: &[T],
+    p: &[f64],
+    m: &mut [U::Moment],
+    v: &mut [U::Moment],
+) {
+    for c in 0..theta.len() / LANES {
+        let (theta, q, p) = (chunk_mut(theta, c), chunk(q, c), chunk(p, c));
+        let (m, v) = (chunk_mut(m, c), chunk_mut(v, c));
+        for j in 0..LANES {
+            theta[j] = rule.apply(theta[j], q[j] - T::from_f64(p[j]), &mut m[j], &mut v[j]);
+        }
     }
 }
 
