@@ -150,16 +150,16 @@ pub fn exp_f64<const FUSED: bool>(x: f64) -> f64 {
     ];
     let fma = mul_add::<FUSED>;
     let clamped = x.clamp(-708.0, 709.0);
-    let rounded = fma(clamped, std::f64::consts::LOG2_E, ROUND);
-    let n = rounded - ROUND;
+    let rounded = fma(clamped, std::f64::consts::LOG2_E, ROUND + 1023.0);
+    let n = rounded - (ROUND + 1023.0);
     let r = fma(-n, LN2_LO, fma(-n, LN2_HI, clamped));
     let (r2, r4) = (r * r, r * r * (r * r));
     let pairs = [fma(C[1], r, C[0]), fma(C[3], r, C[2]), fma(C[5], r, C[4]), fma(C[7], r, C[6])];
     let (p89, p1011) = (fma(C[9], r, C[8]), fma(C[11], r, C[10]));
     let (q0, q1, q2) = (fma(pairs[1], r2, pairs[0]), fma(pairs[3], r2, pairs[2]), fma(p1011, r2, p89));
     let poly = fma(fma(C[12], r4, q2), r4 * r4, fma(q1, r4, q0));
-    // 2^n: n + 1023 in the exponent field (the low bits of `rounded` hold n, two's complement).
-    let two_to_n = f64::from_bits(rounded.to_bits().wrapping_add(1023) << 52);
+    // 2^n: n + 1023 in the exponent field (the low bits of `rounded` hold n + 1023).
+    let two_to_n = f64::from_bits(rounded.to_bits() << 52);
     if x < -708.0 {
         0.0
     } else {
@@ -179,14 +179,14 @@ pub fn exp_f32<const FUSED: bool>(x: f32) -> f32 {
     const C: [f32; 8] = [1.0, 1.0, 1.0 / 2.0, 1.0 / 6.0, 1.0 / 24.0, 1.0 / 120.0, 1.0 / 720.0, 1.0 / 5_040.0];
     let fma = mul_add_f32::<FUSED>;
     let clamped = x.clamp(-87.0, 88.0);
-    let rounded = fma(clamped, std::f32::consts::LOG2_E, ROUND);
-    let n = rounded - ROUND;
+    let rounded = fma(clamped, std::f32::consts::LOG2_E, ROUND + 127.0);
+    let n = rounded - (ROUND + 127.0);
     let r = fma(-n, LN2_LO, fma(-n, LN2_HI, clamped));
     let r2 = r * r;
     let (q0, q1) = (fma(fma(C[3], r, C[2]), r2, fma(C[1], r, C[0])), fma(fma(C[7], r, C[6]), r2, fma(C[5], r, C[4])));
     let poly = fma(q1, r2 * r2, q0);
-    // 2^n: n + 127 in the exponent field (the low bits of `rounded` hold n, two's complement).
-    let two_to_n = f32::from_bits(rounded.to_bits().wrapping_add(127) << 23);
+    // 2^n: n + 127 in the exponent field (the low bits of `rounded` hold n + 127).
+    let two_to_n = f32::from_bits(rounded.to_bits() << 23);
     if x < -87.0 {
         0.0
     } else {
