@@ -206,6 +206,19 @@ fn a_reader_that_goes_away_is_not_an_error() {
 }
 
 #[test]
+fn bench_stops_quietly_when_its_reader_goes_away() {
+    // `klfit bench | head -1`: one line read, then the pipe closes before the next K's line.
+    for lines in [0, 1] {
+        let mut bench = support::klfit();
+        bench.args(["bench", "--categories", "11,12,13", "--min-seconds", "0.05"]);
+        let output = reader_leaves_after(&mut bench, lines);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "after {lines} lines: {stderr}");
+        assert!(!stderr.contains("panicked") && !stderr.contains("error"), "after {lines} lines: {stderr}");
+    }
+}
+
+#[test]
 fn a_closed_standard_output_is_not_an_error_and_no_output_leaks_into_files() {
     // With descriptor 1 closed, files klfit opens may get it: nothing printed may land in them.
     let dir = TempDir::new().unwrap();

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use klfit::measure::accurate_sum;
 use klfit::model::Family;
+use klfit::report::console::Console;
 use klfit::train::{self, fused, AutogradEngine, Engine, EngineKind};
 use klfit::{Empirical, Record, TrainConfig};
 use serde_json::json;
@@ -21,6 +22,7 @@ use super::BenchArgs;
 const WARM_UP: Duration = Duration::from_millis(200);
 
 pub fn run(args: &BenchArgs) -> klfit::Result<()> {
+    let mut console = Console::new(false);
     for &k in &args.categories {
         let config = TrainConfig {
             optimizer: args.optimizer,
@@ -43,7 +45,10 @@ pub fn run(args: &BenchArgs) -> klfit::Result<()> {
         if !config.device.is_cpu() {
             line["device"] = config.device.to_string().into(); // CPU lines stay as they were
         }
-        println!("{line}");
+        console.line(&line.to_string())?;
+        if !console.is_open() {
+            break; // the reader has gone (`klfit bench | head -1`): no one reads the next K
+        }
     }
     Ok(())
 }
