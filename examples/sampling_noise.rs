@@ -6,7 +6,7 @@
 //!     cargo run --release --example sampling_noise
 
 use klfit::data::draw;
-use klfit::measure::{accurate_sum, kl_of_probabilities};
+use klfit::measure::{accurate_sum, compare};
 use klfit::plot::{self, NoiseStudy, SampleFit};
 use klfit::report::OutputDir;
 use klfit::{train, Empirical, TrainConfig};
@@ -41,7 +41,7 @@ fn main() -> anyhow::Result<()> {
         for seed in 0..SEEDS {
             let counts = sample(n, seed)?;
             let p_hat: Vec<f64> = counts.iter().map(|&c| c as f64 / n as f64).collect();
-            let kl = kl_of_probabilities(&TRUTH, &p_hat); // +inf where a category was never drawn
+            let kl = compare::kl(&TRUTH, &p_hat); // +inf where a category was never drawn
             let missing = counts.iter().filter(|&&c| c == 0).count();
             csv.write_record([
                 n.to_string(),
@@ -69,8 +69,8 @@ fn main() -> anyhow::Result<()> {
     let config = TrainConfig::default();
     let history = train(&p_hat, &config, |_| {})?;
     let truth_kl: Vec<(usize, f64)> =
-        history.frames().into_iter().map(|(s, q)| (s, kl_of_probabilities(&TRUTH, q))).collect();
-    let floor = kl_of_probabilities(&TRUTH, p_hat.probs());
+        history.frames().into_iter().map(|(s, q)| (s, compare::kl(&TRUTH, q))).collect();
+    let floor = compare::kl(&TRUTH, p_hat.probs());
     let last = history.last().metrics.kl_divergence;
     println!(
         "\nfit to one sample of N = {FIT_N}: KL(p̂‖q) → {last:.3e}, KL(p*‖q) → {:.6} = KL(p*‖p̂) {floor:.6}",

@@ -77,9 +77,14 @@ fn small_values_keep_nine_significant_digits_and_zero_is_never_negative() {
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     let line = text.lines().find(|l| l.starts_with("KL(p‖q)")).unwrap();
     let printed: f64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-    // Σ p ln(p/q) for the f64 values of these decimals, by Python's decimal module at 50 digits.
-    let exact = 1.9999444888567687e-12;
-    assert!((printed - exact).abs() <= 1e-8 * exact, "{line} vs {exact:e}");
+    // KL of the distributions as written (the decimals), by mpmath at 50 digits. Summed as
+    // Σ p ln(p/q) alone, the f64 values give 1.99994449e-12: q's rounded sum, 1 + 5.5e-17,
+    // enters to first order; the terms p ln(p/q) + q − p cancel it.
+    let exact = 2.000000000004e-12;
+    assert!((printed - exact).abs() <= 5e-9 * exact, "{line} vs {exact:e}"); // nine digits printed
+    let v = json(&["divergence", "--p", p.to_str().unwrap(), "--q", q.to_str().unwrap(), "--json"]);
+    let kl = v["kl_pq"].as_f64().unwrap();
+    assert!((kl - exact).abs() <= 1e-9 * exact, "{kl:e} vs {exact:e}");
     let same = klfit().args(["divergence", "--p"]).arg(&p).arg("--q").arg(&p).assert().success();
     let text = String::from_utf8(same.get_output().stdout.clone()).unwrap();
     assert!(!text.contains("-0") && !text.contains("−0"), "{text}");

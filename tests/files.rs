@@ -52,6 +52,11 @@ fn assert_close(actual: &[f64], expected: &[f64]) {
     }
 }
 
+/// The labels and probabilities of a distribution read from a file.
+fn distribution(p: Empirical) -> (Vec<String>, Vec<f64>) {
+    (p.labels().iter().map(str::to_string).collect(), p.probs().to_vec())
+}
+
 fn labels(names: &[&str]) -> Vec<String> {
     names.iter().map(|s| s.to_string()).collect()
 }
@@ -145,7 +150,7 @@ fn byte_order_mark_is_ignored_in_every_format() {
     assert_eq!(read_counts(file.path()).unwrap().labels(), labels(&["a", "b"]));
 
     let file = file_with(b"\xEF\xBB\xBFcategory,probability\na,0.25\nb,0.75\n");
-    let (names, probs) = read_distribution(file.path(), false, false).unwrap();
+    let (names, probs) = distribution(read_distribution(file.path(), false, false).unwrap());
     assert_eq!(names, labels(&["a", "b"]));
     assert_close(&probs, &[0.25, 0.75]);
 
@@ -176,7 +181,7 @@ fn cr_only_files_read_like_lf_files() {
     assert_eq!(p.counts(), &[1.0, 3.0]);
 
     let file = file_with(b"category,probability\ra,0.25\rb,0.75");
-    let (names, probs) = read_distribution(file.path(), false, false).unwrap();
+    let (names, probs) = distribution(read_distribution(file.path(), false, false).unwrap());
     assert_eq!(names, labels(&["a", "b"]));
     assert_close(&probs, &[0.25, 0.75]);
 
@@ -371,7 +376,7 @@ fn empty_samples_file_is_an_error() {
 #[test]
 fn distribution_is_read_in_file_order() {
     let file = file_with(b"category,probability\nx,0.5\ny, 0.25 \nz,0\nw,2.5e-1\n");
-    let (names, probs) = read_distribution(file.path(), false, false).unwrap();
+    let (names, probs) = distribution(read_distribution(file.path(), false, false).unwrap());
     assert_eq!(names, labels(&["x", "y", "z", "w"]));
     assert_close(&probs, &[0.5, 0.25, 0.0, 0.25]);
 }
@@ -403,7 +408,7 @@ fn probability_above_1_suggests_normalize_which_accepts_it_as_a_weight() {
     let expected = ["probability '2' is greater than 1", "expected a number from 0 to 1", "--normalize"];
     assert_parse_error(read_distribution(path, false, false), path, 2, &expected);
 
-    let (names, probs) = read_distribution(path, false, true).unwrap();
+    let (names, probs) = distribution(read_distribution(path, false, true).unwrap());
     assert_eq!(names, labels(&["a", "b"]));
     assert_close(&probs, &[2.0 / 3.0, 1.0 / 3.0]);
 }
@@ -422,7 +427,7 @@ fn normalize_divides_any_non_negative_weights_by_their_sum_as_scipy_entropy_does
     ] {
         let rows: String = values.iter().enumerate().map(|(i, v)| format!("c{i},{v}\n")).collect();
         let file = file_with(format!("category,probability\n{rows}").as_bytes());
-        let (_, probs) = read_distribution(file.path(), false, true).unwrap();
+        let (_, probs) = distribution(read_distribution(file.path(), false, true).unwrap());
         assert_close(&probs, expected);
     }
 }
@@ -441,21 +446,26 @@ fn probabilities_not_summing_to_1_suggest_normalize_and_normalize_divides() {
     let expected = ["sum to 0.9", "expected 1 within 1e-9", "--normalize"];
     assert_parse_error(read_distribution(path, false, false), path, 0, &expected);
 
-    let (_, probs) = read_distribution(path, false, true).unwrap();
+    let (_, probs) = distribution(read_distribution(path, false, true).unwrap());
     assert_close(&probs, &[1.0 / 3.0, 2.0 / 3.0]);
 }
 
 #[test]
-fn sum_within_tolerance_is_accepted_as_written() {
+fn sum_within_tolerance_is_accepted_then_divided_by_it() {
+    // Sum 1.0000000001: p = (0.1, 0.2, 0.7000000001) / 1.0000000001, worked out by hand to 16
+    // digits: 0.09999999999000000, 0.1999999999800000, 0.7000000000300000.
     let file = file_with(b"category,probability\na,0.1\nb,0.2\nc,0.7000000001\n");
-    let (_, probs) = read_distribution(file.path(), false, false).unwrap();
-    assert_close(&probs, &[0.1, 0.2, 0.7000000001]);
+    let (_, probs) = distribution(read_distribution(file.path(), false, false).unwrap());
+    let expected = [0.09999999999, 0.19999999998, 0.70000000003];
+    for (p, e) in probs.iter().zip(expected) {
+        assert!((p - e).abs() <= 2e-16, "{probs:?} vs {expected:?}");
+    }
 }
 
 #[test]
 fn distribution_from_counts_is_normalized_by_the_total() {
     let file = file_with(b"category,count\na,1\nb,3\n");
-    let (names, probs) = read_distribution(file.path(), true, false).unwrap();
+    let (names, probs) = distribution(read_distribution(file.path(), true, false).unwrap());
     assert_eq!(names, labels(&["a", "b"]));
     assert_close(&probs, &[0.25, 0.75]);
 }
@@ -536,9 +546,10 @@ proptest! {
         assert_line_within(read_samples(path), lines);
         for (counts, normalize) in [(false, false), (false, true), (true, false)] {
             let result = read_distribution(path, counts, normalize);
-            if let Ok((names, probs)) = &result {
-                prop_assert_eq!(names.len(), probs.len());
-                prop_assert!((probs.iter().sum::<f64>() - 1.0).abs() <= 1e-9);
+            if let Ok(p) = &result {
+                prop_assert_eq!(p.labels().len(), p.probs().len());
+                prop_assert!((p.probs().iter().sum::<f64>() - 1.0).abs() <= 1e-12);
+                prop_assert!(p.entropy() <= (p.k() as f64).ln());
             }
             assert_line_within(result, lines);
         }

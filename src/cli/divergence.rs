@@ -3,14 +3,13 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use klfit::empirical::Counts;
+use klfit::empirical::{Counts, Labels};
 use klfit::files::{read_counts, read_distribution};
 use klfit::measure::{compare, Comparison};
 use klfit::report::console::Console;
-use klfit::report::format::residual;
+use klfit::report::format::{self, residual};
 use klfit::report::summary::{count, number};
 use klfit::text::{is_stdin, path as shown_path, quoted};
-use klfit::empirical::Labels;
 use klfit::Empirical;
 use serde_json::{json, Value};
 
@@ -21,9 +20,9 @@ pub fn run(args: &DivergenceArgs) -> klfit::Result<()> {
     if is_stdin(&args.p) && is_stdin(&args.q) {
         return Err(klfit::Error::Usage("only one of --p and --q can read standard input (-)".into()));
     }
-    let (p_labels, p) = read(&args.p, args)?;
-    let (q_labels, q_file) = read(&args.q, args)?;
-    let q = match_categories(&p_labels, (&args.q, &q_labels, &q_file), &args.p)?;
+    let p = read(&args.p, args)?;
+    let q_file = read(&args.q, args)?;
+    let q = match_categories(&p, (&args.q, &q_file), &args.p)?;
     let c: Comparison = compare(&p, &q);
     let u = args.units;
     let residual_nats = c.cross_entropy - c.kl_pq - c.entropy;
@@ -33,24 +32,31 @@ pub fn run(args: &DivergenceArgs) -> klfit::Result<()> {
             "units": u.name(),
             "p": shown_path(&args.p),
             "q": shown_path(&args.q),
-            "categories": p.len(),
+            "categories": p.k(),
             "entropy": number(u.convert(c.entropy)),
             "entropy_q": number(u.convert(c.entropy_q)),
             "cross_entropy": number(u.convert(c.cross_entropy)),
             "kl_pq": number(u.convert(c.kl_pq)),
             "kl_qp": number(u.convert(c.kl_qp)),
+            "js": number(u.convert(c.js)),
+            "tv": number(c.tv),
             "ce_minus_kl_minus_entropy": if c.cross_entropy.is_finite() { number(u.convert(residual_nats)) } else { Value::Null },
         });
         return console.line(&object.to_string());
     }
     let both = |v: f64| both_units(u, v);
     let mut lines = vec![
-        format!("p              {} (K = {})", shown_path(&args.p), p.len()),
+        format!("p              {} (K = {})", shown_path(&args.p), p.k()),
         format!("q              {}", shown_path(&args.q)),
         format!("H(p)           {}", both(c.entropy)),
         format!("CE(p, q)       {}", both(c.cross_entropy)),
         format!("KL(p‖q)        {}", both(c.kl_pq)),
         format!("KL(q‖p)        {}", both(c.kl_qp)),
+        format!(
+            "JS(p, q)       {}   (at most ln 2 nats = 1 bit; scipy's jensenshannon is its square root)",
+            both(c.js)
+        ),
+        format!("TV(p, q)       {}   (total variation ½ Σ |p − q|, from 0 to 1)", format::number(c.tv)),
     ];
     if c.cross_entropy.is_finite() {
         lines.push(format!(
@@ -59,8 +65,9 @@ pub fn run(args: &DivergenceArgs) -> klfit::Result<()> {
             u.name()
         ));
     }
-    lines.extend(explain_infinity(&p_labels, &p, &q, "KL(p‖q) and CE(p, q)", "q", "p"));
-    lines.extend(explain_infinity(&p_labels, &q, &p, "KL(q‖p)", "p", "q"));
+    let (pp, qq) = (p.probs(), q.probs());
+    lines.extend(explain_infinity(p.labels(), pp, qq, "KL(p‖q) and CE(p, q)", "q", "p"));
+    lines.extend(explain_infinity(p.labels(), qq, pp, "KL(q‖p)", "p", "q"));
     for line in lines {
         console.line(&line)?;
     }
@@ -69,17 +76,13 @@ pub fn run(args: &DivergenceArgs) -> klfit::Result<()> {
 
 /// One distribution as the arguments say: read, then smoothed with `--smoothing` (the pseudo-count
 /// is added to the counts, weights or probabilities before they are divided by their sum).
-fn read(path: &Path, args: &DivergenceArgs) -> klfit::Result<(Labels, Vec<f64>)> {
-    let Some(eps) = args.smoothing else { return read_distribution(path, args.counts, args.normalize) };
-    let values = match args.counts {
-        true => read_counts(path)?,
-        false => {
-            let (labels, values) = read_distribution(path, false, args.normalize)?;
-            Empirical::weighted(labels, values)?
-        }
+fn read(path: &Path, args: &DivergenceArgs) -> klfit::Result<Empirical> {
+    let values = match (args.smoothing, args.counts) {
+        (None, _) => return read_distribution(path, args.counts, args.normalize),
+        (Some(_), true) => read_counts(path)?,
+        (Some(_), false) => read_distribution(path, false, args.normalize)?,
     };
-    let smoothed = values.smoothed(eps)?;
-    Ok((smoothed.labels().clone(), smoothed.probs().to_vec()))
+    values.smoothed(args.smoothing.unwrap_or(0.0))
 }
 
 /// N of some data as a JSON integer (or number, for weights).
@@ -100,25 +103,21 @@ fn explain_infinity(labels: &Labels, a: &[f64], b: &[f64], what: &str, b_name: &
     ))
 }
 
-/// q reordered to p's categories. Every category must appear in both files.
-fn match_categories(
-    p_labels: &Labels,
-    (q_path, q_labels, q): (&Path, &Labels, &[f64]),
-    p_path: &Path,
-) -> klfit::Result<Vec<f64>> {
-    let index: HashMap<&str, usize> = q_labels.iter().enumerate().map(|(i, l)| (l, i)).collect();
-    let mut out = Vec::with_capacity(p_labels.len());
-    for label in p_labels {
+/// q with its categories in p's order. Every category must appear in both files.
+fn match_categories(p: &Empirical, (q_path, q): (&Path, &Empirical), p_path: &Path) -> klfit::Result<Empirical> {
+    let index: HashMap<&str, usize> = q.labels().iter().enumerate().map(|(i, l)| (l, i)).collect();
+    let mut order = Vec::with_capacity(p.k());
+    for label in p.labels() {
         match index.get(label) {
-            Some(&i) => out.push(q[i]),
+            Some(&i) => order.push(i),
             None => return Err(missing(q_path, label, p_path)),
         }
     }
-    let p_set: HashSet<&str> = p_labels.iter().collect();
-    if let Some(label) = q_labels.iter().find(|l| !p_set.contains(l)) {
+    let p_set: HashSet<&str> = p.labels().iter().collect();
+    if let Some(label) = q.labels().iter().find(|l| !p_set.contains(l)) {
         return Err(missing(p_path, label, q_path));
     }
-    Ok(out)
+    Ok(q.reordered(&order))
 }
 
 fn missing(path: &Path, label: &str, other: &Path) -> klfit::Error {

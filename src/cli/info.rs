@@ -1,6 +1,7 @@
 //! `klfit info`: K, N, H(p), ln K and KL(p‖uniform) of some data, as text or JSON.
 
 use klfit::measure::compare;
+
 use klfit::report::console::Console;
 use klfit::report::format::residual;
 use klfit::report::summary::number;
@@ -15,7 +16,7 @@ pub fn run(args: &InfoArgs) -> klfit::Result<()> {
     let u = args.units;
     let k = p.k() as f64;
     let uniform = vec![1.0 / k; p.k()];
-    let kl_uniform = compare(p.probs(), &uniform).kl_pq;
+    let kl_uniform = compare::kl(p.probs(), &uniform);
     let (h, max_h) = (p.entropy(), k.ln());
     let mut console = Console::new(false);
     if args.json {

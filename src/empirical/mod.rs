@@ -106,6 +106,19 @@ impl Empirical {
         Self::weighted(self.labels.clone(), counts)
     }
 
+    /// The same data with its categories in the order `order` (a permutation of 0..K): the same
+    /// counts and total, so every probability keeps its bits.
+    pub fn reordered(&self, order: &[usize]) -> Self {
+        let labels: Labels = order.iter().map(|&i| &self.labels[i]).collect();
+        let counts = match &self.counts {
+            Counts::Whole { counts, total } => Counts::Whole { counts: order.iter().map(|&i| counts[i]).collect(), total: *total },
+            Counts::Weights { weights, total } => {
+                Counts::Weights { weights: order.iter().map(|&i| weights[i]).collect(), total: *total }
+            }
+        };
+        Self { labels, counts, probs: order.iter().map(|&i| self.probs[i]).collect() }
+    }
+
     /// Number of categories K.
     pub fn k(&self) -> usize {
         self.probs.len()
@@ -152,14 +165,23 @@ impl Empirical {
     /// ln(N/c) = ln1p((N − c)/c) and N − c formed exactly (in integers for whole counts): every
     /// term is positive and nothing cancels, so H keeps its relative accuracy (a few ulps) even when
     /// one category holds nearly everything. (A different formula from −Σ p ln p, so that
-    /// CE − KL = H(p) is a real check.)
+    /// CE − KL = H(p) is a real check.) Weights, probabilities among them, are divided by their
+    /// accurately summed total here, so H is that of the normalised distribution.
+    ///
+    /// The exact value lies in [0, ln K]; where it is ln K (equal counts) the sum of K terms can
+    /// round an ulp above fl(ln K), and is then given as fl(ln K), so that H ≤ ln K always holds.
     pub fn entropy(&self) -> f64 {
-        match &self.counts {
+        // ln(N/c) from N − c and c; where (N − c)/c overflows (c ~ 1e-300 against N ~ 1e9), from logs.
+        let log_ratio = |rest: f64, c: f64| match rest / c {
+            ratio if ratio.is_finite() => ratio.ln_1p(),
+            _ => rest.ln() - c.ln(),
+        };
+        let h = match &self.counts {
             Counts::Whole { counts, total } => {
                 let n = *total as f64;
                 accurate_sum(counts.iter().filter(|&&c| c > 0).map(|&c| {
                     let (c_f, rest) = (c as f64, (total - u128::from(c)) as f64);
-                    (c_f / n) * (rest / c_f).ln_1p()
+                    (c_f / n) * log_ratio(rest, c_f)
                 }))
             }
             Counts::Weights { weights, .. } => {
@@ -168,10 +190,11 @@ impl Empirical {
                 accurate_sum(weights.iter().filter(|&&c| c > 0.0).map(|&c| {
                     // N − c = (hi − c) + lo, with hi − c exact when c is close to N (Sterbenz).
                     let rest = ((hi - c) + lo).max(0.0);
-                    (c / n) * (rest / c).ln_1p()
+                    (c / n) * log_ratio(rest, c)
                 }))
             }
-        }
+        };
+        h.min((self.k() as f64).ln())
     }
 
     /// N written exactly: `5000`, `18446744073709551614`, or a weight total like `12.5`.

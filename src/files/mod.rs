@@ -41,9 +41,10 @@
 //! - Counts are whole numbers written with digits only (`0` to `18446744073709551615`), with
 //!   spaces around them trimmed. A count may be 0, but not every count. Their sum must fit in
 //!   64 bits; they are then converted to `f64` (exact up to 2^53).
-//! - Probabilities are finite numbers in [0, 1] (spaces around them trimmed) summing to 1. With
-//!   `normalize` they are weights instead, as in scipy's `entropy`: any finite numbers ≥ 0, not
-//!   all 0, divided by their sum.
+//! - Probabilities are finite numbers in [0, 1] (spaces around them trimmed) summing to 1 within
+//!   1e-9. With `normalize` they are weights instead, as in scipy's `entropy`: any finite numbers
+//!   ≥ 0, not all 0. Either way they are then divided by their accurately summed total, so the
+//!   distribution used sums to 1 to the last bit f64 allows (H ≤ ln K, KL ≥ 0).
 //! - In a CSV file blank lines are ignored (they hold no row). In a samples file a blank line is
 //!   an error, since it could only mean an empty label; a line ending at the very end of the file
 //!   does not make a blank line.
@@ -117,33 +118,27 @@ pub fn read_samples(path: &Path) -> Result<Empirical> {
 }
 
 /// Reads a distribution for `klfit divergence` (`-` for standard input): CSV with header
-/// `category,probability` (or `category,count` when `counts` is true, then divided by the total).
-/// Returns labels and probabilities in file order.
+/// `category,probability` (or a counts file `category,count` when `counts` is true). Returns p
+/// with the categories in file order.
 ///
 /// Without `normalize`, probabilities must be finite, in [0, 1], and sum to 1 within 1e-9;
 /// otherwise the error says what was found and suggests `--normalize`. With `normalize`, the
-/// values are weights, as in scipy's `entropy`: finite, ≥ 0, not all 0, and divided by their
-/// (compensated) sum. `normalize` has no effect on counts, which are always divided by their
-/// total.
-pub fn read_distribution(path: &Path, counts: bool, normalize: bool) -> Result<(Labels, Vec<f64>)> {
+/// values are weights, as in scipy's `entropy`: finite, ≥ 0, not all 0. Either way the values
+/// accepted are then divided by their accurately summed total ([`Empirical::weighted`]), so a
+/// file summing to 1 − 5e-10 is used as the distribution it stands for: H ≤ ln K and KL ≥ 0
+/// hold for every file accepted. Counts are kept as exact integers, as [`read_counts`] does.
+pub fn read_distribution(path: &Path, counts: bool, normalize: bool) -> Result<Empirical> {
     if counts {
-        let table = read_count_table(path)?;
-        let total = table.total as f64;
-        let probs = table.counts.iter().map(|&c| c as f64 / total).collect();
-        return Ok((table.labels, probs));
+        return read_counts(path);
     }
-
     let (name, input) = open(path)?;
     let mut values = Vec::new();
     let labels = read_table(&name, input, "probability", |line, value| {
         values.push(parse_probability(&name, line, value, normalize)?);
         Ok(())
     })?;
-    if normalize {
-        return Ok((labels, divided_by_sum(&name, &values)?));
-    }
     let sum = accurate_sum(values.iter().copied());
-    if (sum - 1.0).abs() > SUM_TOLERANCE {
+    if !normalize && (sum - 1.0).abs() > SUM_TOLERANCE {
         let message = format!(
             "probabilities sum to {} (expected 1 within {SUM_TOLERANCE:e} relative); \
              fix the file or pass --normalize to divide by the sum",
@@ -151,31 +146,22 @@ pub fn read_distribution(path: &Path, counts: bool, normalize: bool) -> Result<(
         );
         return Err(Error::parse(&name, 0, message));
     }
-    Ok((labels, values))
-}
-
-/// `weights` (finite, ≥ 0) divided by their sum, which must be positive.
-fn divided_by_sum(name: &Path, weights: &[f64]) -> Result<Vec<f64>> {
-    let sum = accurate_sum(weights.iter().copied());
     if sum <= 0.0 {
         let message = "all values are 0; at least one must be positive to normalize";
-        return Err(Error::parse(name, 0, message));
+        return Err(Error::parse(&name, 0, message));
     }
-    if sum.is_finite() {
-        return Ok(weights.iter().map(|w| w / sum).collect());
+    if !sum.is_finite() {
+        // Finite weights whose sum overflows (near 1e308): scaled by the largest first.
+        let largest = values.iter().copied().fold(0.0, f64::max);
+        values.iter_mut().for_each(|w| *w /= largest);
     }
-    // The sum of finite weights overflowed (weights near 1e308): scale by the largest first.
-    let largest = weights.iter().copied().fold(0.0, f64::max);
-    let scaled: Vec<f64> = weights.iter().map(|w| w / largest).collect();
-    let sum = accurate_sum(scaled.iter().copied());
-    Ok(scaled.iter().map(|w| w / sum).collect())
+    Empirical::weighted(labels, values)
 }
 
-/// The categories and whole-number counts of a counts file, and their total (> 0).
+/// The categories and whole-number counts of a counts file (their total checked to fit and be > 0).
 struct CountTable {
     labels: Labels,
     counts: Vec<u64>,
-    total: u64,
 }
 
 /// Reads a `category,count` file, checking each count and that the total fits and is positive.
@@ -200,7 +186,7 @@ fn read_count_table(path: &Path) -> Result<CountTable> {
         let message = "all counts are 0; at least one category must have been observed";
         return Err(Error::parse(&name, 0, message));
     }
-    Ok(CountTable { labels, counts, total })
+    Ok(CountTable { labels, counts })
 }
 
 /// Reads a two-column CSV input named `name` with header `category,<value_column>`.

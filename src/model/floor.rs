@@ -5,7 +5,7 @@
 //! KL(p‖q) = m > 0, then CE can never go below H(p) + m: the family's *floor*. Free logits reach
 //! m = 0; a family with fewer parameters than categories usually cannot.
 //!
-//! - Uniform (no parameters): m = KL(p‖uniform) = ln K − H(p) exactly.
+//! - Uniform (no parameters): m = KL(p‖uniform) = ln K − H(p) exactly (measured as KL itself).
 //! - Binomial(n, θ): m = KL(p‖Binomial(n, θ*)) at the closed form θ* = mean / n.
 //! - Gaussian(μ, σ): no closed form. The family's logits −(x − μ)²/(2σ²) are, up to a constant,
 //!   η₁·x + η₂·x² with η₁ = μ/σ², η₂ = −1/(2σ²): an exponential family, in which KL(p‖q) is
@@ -44,7 +44,9 @@ impl Floor {
         let floor = match family {
             Family::Logits => return Ok(None),
             Family::Uniform => {
-                Floor { family, kl: (p.k() as f64).ln() - p.entropy(), parameters: Vec::new(), converged: true }
+                // ln K − H(p) in exact arithmetic; measured directly, so it is never below 0.
+                let kl = crate::measure::compare::kl(p.probs(), &vec![1.0 / p.k() as f64; p.k()]);
+                Floor { family, kl, parameters: Vec::new(), converged: true }
             }
             Family::Binomial => {
                 let theta = Binomial::closed_form_theta(p.labels(), p.probs())?;

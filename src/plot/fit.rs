@@ -179,7 +179,7 @@ impl Names {
         }
         let k = run.p.k();
         let uniform = run.family.is_restricted().then(|| {
-            let kl = (k as f64).ln() - run.p.entropy();
+            let kl = crate::measure::compare::kl(run.p.probs(), &vec![1.0 / k as f64; k]);
             format!("uniform q = 1/{k}: KL(p‖q) = ln K − H(p) = {} {units}", show(kl))
         });
         Names {

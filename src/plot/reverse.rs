@@ -11,7 +11,7 @@
 
 use super::marks::{lighter, thinned, value};
 use super::*;
-use crate::measure::kl_of_probabilities;
+use crate::measure::compare::kl;
 use crate::model::family::positions;
 
 const FORWARD: RGBColor = CE_COLOR;
@@ -90,7 +90,7 @@ impl Trace {
         let kl_qp = match (reverse, last.reverse) {
             (true, Some(r)) => r.kl_divergence,
             (true, None) => return Err(format!("the {what} did not measure KL(q‖p)")),
-            (false, _) => kl_of_probabilities(&h.q_final, p.probs()),
+            (false, _) => kl(&h.q_final, p.probs()),
         };
         let q = order.iter().map(|&i| h.q_final[i]).collect();
         Ok(Trace { path, q, kl_pq: last.kl_divergence, kl_qp, converged: settled(h, reverse) })

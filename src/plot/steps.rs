@@ -194,7 +194,7 @@ fn residual_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) 
 
     if !bound.is_empty() {
         let nats = if run.units == "nats" { "" } else { ", terms in nats" };
-        let label = format!("bound: u·(4·CE + KL + {}·H + 1), u = 2⁻⁵³{nats}", entropy_coefficient(run.p));
+        let label = format!("bound: u·(7·CE + 8·KL + {}·H + 4·ln K + 15), u = 2⁻⁵³{nats}", entropy_coefficient(run.p));
         dashed(&mut chart, run.points(bound).collect(), KL_COLOR, label)?;
     }
     if run.residual.iter().any(|&r| r > 0.0) {

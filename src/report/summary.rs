@@ -11,9 +11,10 @@ use crate::history::History;
 /// The klfit version that wrote a file.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// A JSON value for a quantity: a number in full round-trip precision, or the string `"inf"`
-/// (`"-inf"`, `"nan"`) where JSON has no number for it.
+/// A JSON value for a quantity: a number in full round-trip precision (0 never written `-0.0`),
+/// or the string `"inf"` (`"-inf"`, `"nan"`) where JSON has no number for it.
 pub fn number(v: f64) -> Value {
+    let v = if v == 0.0 { 0.0 } else { v };
     match serde_json::Number::from_f64(v) {
         Some(n) => Value::Number(n),
         None => Value::String(v.to_string().to_lowercase()),

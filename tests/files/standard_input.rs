@@ -28,7 +28,7 @@ fn stdin_reader_child() {
     let result = match reader.as_str() {
         "samples" => read_samples(stdin).map(with_counts),
         "counts" => read_counts(stdin).map(with_counts),
-        "probabilities" => read_distribution(stdin, false, false).map(|(labels, p)| (labels.to_vec(), p)),
+        "probabilities" => read_distribution(stdin, false, false).map(|p| (p.labels().to_vec(), p.probs().to_vec())),
         other => panic!("unknown reader {other:?}"),
     };
     match result {

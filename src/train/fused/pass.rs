@@ -21,6 +21,7 @@
 
 use super::float::{exp_f64, Float};
 use super::update::Update;
+use crate::measure::terms::kl_term;
 
 /// Running sums per pass: 16 f64 lanes (4 AVX2 registers), enough to hide the adder's latency.
 pub const LANES: usize = 16;
@@ -138,10 +139,10 @@ pub struct Part<T, U: Update<T>> {
     /// Room for one block of exponentials in f64 and of q in T, reused by every pass.
     exps: Vec<f64>,
     qs: Vec<T>,
-    /// exp(θ_i − shift) of the current θ, rounded to T: the terms of the last normaliser, kept
-    /// so that the next update takes q from them instead of computing a second exponential.
+    /// exp(θ_i − shift) of the current θ in f64: the terms of the last normaliser, kept so that
+    /// the next record and update take q from them instead of computing a second exponential.
     /// Empty where the part is too large to keep them (see [`Part::new`]).
-    kept: Vec<T>,
+    kept: Vec<f64>,
 }
 
 impl<T: Float, U: Update<T>> Part<T, U> {
@@ -161,7 +162,7 @@ impl<T: Float, U: Update<T>> Part<T, U> {
             p,
             exps: vec![0.0; padded.min(BLOCK)],
             qs: vec![T::ZERO; padded.min(BLOCK)],
-            kept: if keep { vec![T::ZERO; padded] } else { Vec::new() },
+            kept: if keep { vec![0.0; padded] } else { Vec::new() },
         }
     }
 
@@ -214,12 +215,22 @@ fn run_avx2<P: Pass>(pass: P) -> P::Output {
     pass.go::<true>()
 }
 
-/// Keeps a block of exponentials, starting at category `start`, rounded to T (nothing where
-/// `kept` is empty).
+/// Keeps a block of exponentials, starting at category `start` (nothing where `kept` is empty).
 #[inline(always)]
-fn keep<T: Float>(kept: &mut [T], start: usize, exps: &[f64]) {
+fn keep(kept: &mut [f64], start: usize, exps: &[f64]) {
     if let Some(kept) = kept.get_mut(start..start + exps.len()) {
-        map(kept, exps, T::from_f64);
+        kept.copy_from_slice(exps);
+    }
+}
+
+/// q_i = exp(θ_i − shift) · `scale` in f64 for a block of θ starting at category `start`, into
+/// `q`: from the exponentials kept by the last pass where the part keeps them (the same bits as
+/// computing them again), else computed.
+#[inline(always)]
+fn q_f64<T: Float, const FUSED: bool>(q: &mut [f64], theta: &[T], kept: &[f64], start: usize, s: Softmax<T>) {
+    match kept.get(start..start + theta.len()) {
+        Some(kept) => map(q, kept, |e| e * s.scale),
+        None => map(q, theta, |t| exp_f64::<FUSED>(t.to_f64() - s.shift.to_f64()) * s.scale),
     }
 }
 
@@ -241,7 +252,7 @@ fn lane_sum(values: &[f64]) -> f64 {
 pub struct SumExp<'a, T> {
     theta: &'a [T],
     exps: &'a mut [f64],
-    kept: &'a mut [T],
+    kept: &'a mut [f64],
     shift: f64,
 }
 
@@ -251,9 +262,10 @@ impl<T: Float, U: Update<T>> Part<T, U> {
         SumExp { theta: &self.theta, exps: &mut self.exps, kept: &mut self.kept, shift }
     }
 
-    /// The [`Measure`] pass over this part, for the normaliser `lse` of all the parts.
-    pub fn measure(&self, lse: f64) -> Measure<'_, T> {
-        Measure { theta: &self.theta, p: &self.p, log_p: &self.log_p, lse }
+    /// The [`Measure`] pass over this part, for the softmax (the normaliser) of all the parts.
+    pub fn measure(&mut self, softmax: Softmax<T>) -> Measure<'_, T> {
+        let (theta, p, log_p, kept) = (&self.theta, &self.p, &self.log_p, &self.kept);
+        Measure { theta, p, log_p, kept, q: &mut self.exps, softmax }
     }
 }
 
@@ -274,13 +286,25 @@ impl<T: Float> Pass for SumExp<'_, T> {
     }
 }
 
-/// The softmax of the parameters before an update, as the gradient needs it:
-/// q_i = exp(θ_i − shift) · inv_sum, in the parameters' dtype (the exponential taken from the
-/// ones kept by the last pass where the part keeps them).
+/// The softmax of the parameters, q_i = exp(θ_i − shift) / sum: in f64 for the record
+/// (`scale` = 1/sum; log q_i = (θ_i − shift) − ln(sum), so that no rounding of lse = shift +
+/// ln(sum), which can be large, shifts every log q alike), and in the parameters' dtype for the
+/// gradient (`inv_sum`, 1/sum rounded to T); the exponential taken from the ones kept by the last
+/// pass where the part keeps them.
 #[derive(Debug, Clone, Copy)]
 pub struct Softmax<T> {
     pub shift: T,
+    pub scale: f64,
+    pub log_sum: f64,
     pub inv_sum: T,
+}
+
+impl<T: Float> Softmax<T> {
+    /// The softmax of a θ whose normaliser is Σ exp(θ − shift) = `sum`.
+    pub fn new(shift: T, sum: f64) -> Self {
+        let scale = 1.0 / sum;
+        Self { shift, scale, log_sum: sum.ln(), inv_sum: T::from_f64(scale) }
+    }
 }
 
 /// What an update pass found out about the new parameters.
@@ -304,7 +328,7 @@ impl<T: Float> Updated<T> {
     }
 }
 
-/// One step of a part, block by block: the measurement of θ (where `lse` is given), then the
+/// One step of a part, block by block: the measurement of θ (where `measure` is set), then the
 /// update of every θ by the gradient q − p, and the normaliser of the new θ. Each block is read
 /// once for both, while it is in L1 cache.
 pub struct Step<'a, T, U: Update<T>> {
@@ -313,9 +337,8 @@ pub struct Step<'a, T, U: Update<T>> {
     pub softmax: Softmax<T>,
     /// The shift of the new normaliser: a number near the new max θ (the old max).
     pub shift: f64,
-    /// ln Σ_j exp θ_j of the θ before the update, over all the parts: measure that θ (`None`:
-    /// do not measure; the measurement returned is then empty).
-    pub lse: Option<f64>,
+    /// Whether to measure the θ before the update (if not, the measurement returned is empty).
+    pub measure: bool,
 }
 
 impl<T: Float, U: Update<T>> Pass for Step<'_, T, U> {
@@ -323,7 +346,8 @@ impl<T: Float, U: Update<T>> Pass for Step<'_, T, U> {
 
     #[inline(always)]
     fn go<const FUSED: bool>(self) -> (Measured, Updated<T>) {
-        let Softmax { shift: old_shift, inv_sum } = self.softmax;
+        let softmax = self.softmax;
+        let Softmax { shift: old_shift, inv_sum, .. } = softmax;
         let part = self.part;
         let mut tally = Tally::default();
         let mut sum = Sum::default();
@@ -331,16 +355,18 @@ impl<T: Float, U: Update<T>> Pass for Step<'_, T, U> {
         for start in (0..part.theta.len()).step_by(BLOCK) {
             let theta = block_mut(&mut part.theta, start);
             let n = theta.len();
-            // The record of θ before the update...
-            if let Some(lse) = self.lse {
-                tally.block(theta, &part.p[start..start + n], &part.log_p[start..start + n], lse);
+            // The record of θ before the update, with q in f64...
+            if self.measure {
+                let q = &mut part.exps[..n];
+                q_f64::<T, FUSED>(q, theta, &part.kept, start, softmax);
+                tally.block(theta, &part.p[start..start + n], &part.log_p[start..start + n], q, softmax);
             }
             // ...q from the last normaliser, in the parameters' dtype: from the kept exponentials,
             // or else from a loop of exponentials alone (so that it vectorises at the full width
             // of T)...
             let qs = &mut part.qs[..n];
             match part.kept.get(start..start + n) {
-                Some(kept) => map(qs, kept, |e| e * inv_sum),
+                Some(kept) => map(qs, kept, |e| T::from_f64(e) * inv_sum),
                 None => map(qs, theta, |t| (t - old_shift).exp::<FUSED>() * inv_sum),
             }
             // ...then the update with the gradient q − p.
@@ -412,10 +438,11 @@ impl Default for Measured {
     }
 }
 
-/// The running measurement of a pass, block by block: log q_i = θ_i − lse,
-/// CE = −Σ_S p log q, KL = Σ_S p (log p − log q), min_S log q. θ must be finite (every pass checks
-/// it; a θ that is not is measured by [`crate::measure`]); the terms outside the support S are
-/// 0·log q, exactly 0 while log q is finite.
+/// The running measurement of a pass, block by block: log q_i = (θ_i − shift) − ln(sum),
+/// CE = −Σ_S p log q, KL = Σ_i [p (log p − log q) + q − p] (each term ≥ 0, as
+/// [`crate::measure`] sums it; q given in f64), min_S log q. θ must be finite (every pass checks
+/// it; a θ that is not is measured by [`crate::measure`]); the CE terms outside the support S
+/// are 0·log q, exactly 0 while log q is finite, and their KL terms are q.
 struct Tally {
     cross_entropy: Sum,
     kl_divergence: Sum,
@@ -429,18 +456,20 @@ impl Default for Tally {
 }
 
 impl Tally {
-    /// Measures one block (at most [`BLOCK`] categories, whole chunks) for the normaliser `lse`.
+    /// Measures one block (at most [`BLOCK`] categories, whole chunks) for the normaliser of
+    /// `softmax`, with `q` its softmax in f64.
     #[inline(always)]
-    fn block<T: Float>(&mut self, theta: &[T], p: &[f64], log_p: &[f64], lse: f64) {
+    fn block<T: Float>(&mut self, theta: &[T], p: &[f64], log_p: &[f64], q: &[f64], softmax: Softmax<T>) {
+        let (shift, log_sum) = (softmax.shift.to_f64(), softmax.log_sum);
         let (mut ce, mut kl) = ([0.0; LANES], [0.0; LANES]);
         for c in 0..theta.len() / LANES {
-            let (theta, p, log_p) = (chunk(theta, c), chunk(p, c), chunk(log_p, c));
+            let (theta, p, log_p, q) = (chunk(theta, c), chunk(p, c), chunk(log_p, c), chunk(q, c));
             for j in 0..LANES {
-                // Outside the support p = log p = 0, so both terms are 0 as long as log q is
-                // finite (the callers make sure that θ − lse cannot overflow).
-                let log_q = theta[j].to_f64() - lse;
+                // Outside the support p = log p = 0, so the CE term is 0 as long as log q is
+                // finite (the callers make sure that it cannot overflow).
+                let log_q = (theta[j].to_f64() - shift) - log_sum;
                 ce[j] += -(p[j] * log_q);
-                kl[j] += p[j] * (log_p[j] - log_q);
+                kl[j] += kl_term(p[j], q[j], log_p[j] - log_q);
                 // A compare-and-select (one vminpd), not f64::min's NaN handling.
                 let observed = if p[j] > 0.0 { log_q } else { f64::INFINITY };
                 self.min[j] = if observed < self.min[j] { observed } else { self.min[j] };
@@ -467,8 +496,11 @@ pub struct Measure<'a, T> {
     theta: &'a [T],
     p: &'a [f64],
     log_p: &'a [f64],
-    /// ln Σ_j exp θ_j over all the categories (every part).
-    lse: f64,
+    kept: &'a [f64],
+    /// Room for a block of q.
+    q: &'a mut [f64],
+    /// The normaliser of all the parts.
+    softmax: Softmax<T>,
 }
 
 impl<T: Float> Pass for Measure<'_, T> {
@@ -478,7 +510,10 @@ impl<T: Float> Pass for Measure<'_, T> {
     fn go<const FUSED: bool>(self) -> Measured {
         let mut tally = Tally::default();
         for start in (0..self.theta.len()).step_by(BLOCK) {
-            tally.block(block(self.theta, start), block(self.p, start), block(self.log_p, start), self.lse);
+            let theta = block(self.theta, start);
+            let q = &mut self.q[..theta.len()];
+            q_f64::<T, FUSED>(q, theta, self.kept, start, self.softmax);
+            tally.block(theta, block(self.p, start), block(self.log_p, start), q, self.softmax);
         }
         tally.finish()
     }

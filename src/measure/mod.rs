@@ -1,10 +1,20 @@
 //! Measuring in f64: the accurate sums, the metrics recorded at every step, and the comparison of
-//! two given distributions. The quantities are defined in [`crate::objective`]; this file only
+//! two given distributions. The quantities are defined in [`crate::objective`]; this module only
 //! measures them, each by its own sum, so that CE − KL − H(p) is a real check.
+//!
+//! - [`terms`]: one category's share of KL and JS, each ≥ 0 and accurate when p ≈ q
+//! - [`compare`]: two given distributions: H, CE, both KLs, JS and TV (`klfit divergence`)
 //!
 //! Everything here is plain f64 arithmetic on the host, whatever dtype or device the model uses:
 //! the record is the reference the lesson is read from, so it is computed as accurately as f64
-//! allows (compensated sums for the softmax normaliser and for every total).
+//! allows (compensated sums for the softmax normaliser and for every total). KL is the sum of
+//! the non-negative terms p·ln(p/q) + q − p (see [`terms`]), so it is never below 0.
+
+pub mod compare;
+pub mod terms;
+
+pub use compare::{compare, Comparison};
+use terms::kl_term;
 
 use crate::Empirical;
 
@@ -40,44 +50,55 @@ pub fn log_softmax(theta: &[f64]) -> Vec<f64> {
     theta.iter().map(|t| (t - max) - log_normaliser).collect()
 }
 
-/// The data p restricted to its support S = {i : p_i > 0}, with log p_i, ready to measure
-/// against any log q.
+/// The data p over its K categories, with ln p on its support S = {i : p_i > 0}, ready to
+/// measure against any log q.
 #[derive(Debug, Clone)]
 pub struct Observed {
-    index: Vec<usize>,
+    /// p_i, length K.
     p: Vec<f64>,
+    /// ln p_i, and 0 where p_i = 0 (never used there), length K.
     log_p: Vec<f64>,
 }
 
 impl Observed {
     /// `probs`: length K, non-negative, summing to 1.
     pub fn new(probs: &[f64]) -> Self {
-        let index: Vec<usize> = (0..probs.len()).filter(|&i| probs[i] > 0.0).collect();
-        let p: Vec<f64> = index.iter().map(|&i| probs[i]).collect();
-        let log_p = p.iter().map(|p| p.ln()).collect();
-        Self { index, p, log_p }
+        let log_p = probs.iter().map(|&p| if p > 0.0 { p.ln() } else { 0.0 }).collect();
+        Self { p: probs.to_vec(), log_p }
+    }
+
+    /// The support's (p_i, ln p_i, log q_i).
+    fn support<'a>(&'a self, log_q: &'a [f64]) -> impl Iterator<Item = (f64, f64, f64)> + 'a {
+        let all = self.p.iter().zip(&self.log_p).zip(log_q);
+        all.filter(|((p, _), _)| **p > 0.0).map(|((p, log_p), log_q)| (*p, *log_p, *log_q))
     }
 
     /// CE(p, q) = −Σ_S p_i log q_i, summed accurately. `log_q`: length K.
     pub fn cross_entropy(&self, log_q: &[f64]) -> f64 {
-        accurate_sum(self.index.iter().zip(&self.p).map(|(&i, p)| -(p * log_q[i])))
+        positive_zero(accurate_sum(self.support(log_q).map(|(p, _, log_q)| -(p * log_q))))
     }
 
-    /// KL(p‖q) = Σ_S p_i (log p_i − log q_i), summed accurately, directly (not as CE − H).
+    /// KL(p‖q) = Σ_i [p_i (log p_i − log q_i) + q_i − p_i], q_i = e^(log q_i), summed accurately,
+    /// directly (not as CE − H), each term ≥ 0 ([`terms::kl_term`]). `log_q`: length K.
     pub fn kl_divergence(&self, log_q: &[f64]) -> f64 {
-        let terms = self.index.iter().zip(&self.p).zip(&self.log_p);
-        accurate_sum(terms.map(|((&i, p), log_p)| p * (log_p - log_q[i])))
+        let terms = self.p.iter().zip(&self.log_p).zip(log_q);
+        accurate_sum(terms.map(|((&p, &log_p), &log_q)| kl_term(p, log_q.exp(), log_p - log_q)))
     }
 
     /// The smallest log q_i over the observed categories (+inf when there are none).
     pub fn min_log_q(&self, log_q: &[f64]) -> f64 {
-        self.index.iter().map(|&i| log_q[i]).fold(f64::INFINITY, f64::min)
+        self.support(log_q).map(|(_, _, log_q)| log_q).fold(f64::INFINITY, f64::min)
     }
 
     /// H(p) = −Σ_S p_i ln p_i, summed accurately.
     pub fn entropy(&self) -> f64 {
-        -accurate_sum(self.p.iter().zip(&self.log_p).map(|(p, l)| p * l))
+        positive_zero(-accurate_sum(self.support(&self.p).map(|(p, log_p, _)| p * log_p)))
     }
+}
+
+/// `x`, with −0 made +0 (a negated sum of zeros is −0; no record or file shows "-0").
+pub fn positive_zero(x: f64) -> f64 {
+    x + 0.0
 }
 
 /// CE, KL and H at one point, in nats, measured in f64: the forward quantities always, the
@@ -125,13 +146,15 @@ pub struct Reverse {
 }
 
 impl Reverse {
-    /// Measures the reverse quantities of `log_q` against `log_p` (both length K).
+    /// Measures the reverse quantities of `log_q` against `log_p` (both length K, every log p
+    /// finite): KL(q‖p) as Σ_i [q_i (log q_i − log p_i) + p_i − q_i], each term ≥ 0.
     pub fn measure(log_q: &[f64], log_p: &[f64]) -> Self {
         let terms = || log_q.iter().zip(log_p).map(|(lq, lp)| (lq.exp(), *lq, *lp)).filter(|(q, _, _)| *q > 0.0);
+        let kl = log_q.iter().zip(log_p).map(|(&lq, &lp)| kl_term(lq.exp(), lp.exp(), lq - lp));
         Self {
-            cross_entropy: -accurate_sum(terms().map(|(q, _, lp)| q * lp)),
-            kl_divergence: accurate_sum(terms().map(|(q, lq, lp)| q * (lq - lp))),
-            entropy: -accurate_sum(terms().map(|(q, lq, _)| q * lq)),
+            cross_entropy: positive_zero(-accurate_sum(terms().map(|(q, _, lp)| q * lp))),
+            kl_divergence: accurate_sum(kl),
+            entropy: positive_zero(-accurate_sum(terms().map(|(q, lq, _)| q * lq))),
         }
     }
 
@@ -225,44 +248,4 @@ pub struct Measurement {
 /// The mean of `n` values, summed accurately (a mean of one value is that value, bit for bit).
 fn mean(values: impl IntoIterator<Item = f64>, n: usize) -> f64 {
     accurate_sum(values) / n as f64
-}
-
-/// The quantities `klfit divergence` reports for two given distributions, in nats.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Comparison {
-    /// H(p).
-    pub entropy: f64,
-    /// H(q).
-    pub entropy_q: f64,
-    /// CE(p, q); +inf when q = 0 somewhere p > 0.
-    pub cross_entropy: f64,
-    /// KL(p‖q); +inf when q = 0 somewhere p > 0.
-    pub kl_pq: f64,
-    /// KL(q‖p); +inf when p = 0 somewhere q > 0.
-    pub kl_qp: f64,
-}
-
-/// Compares two distributions over the same K categories (`p`, `q`: length K, each summing to 1);
-/// log 0 = −∞ gives +inf, never NaN.
-pub fn compare(p: &[f64], q: &[f64]) -> Comparison {
-    let log_q: Vec<f64> = q.iter().map(|v| v.ln()).collect();
-    let (observed_p, observed_q) = (Observed::new(p), Observed::new(q));
-    Comparison {
-        entropy: observed_p.entropy(),
-        entropy_q: observed_q.entropy(),
-        cross_entropy: observed_p.cross_entropy(&log_q),
-        kl_pq: kl_of_probabilities(p, q),
-        kl_qp: kl_of_probabilities(q, p),
-    }
-}
-
-/// KL(a‖b) = Σ_{a>0} a_i ln(a_i / b_i) of two given distributions, each term at full relative
-/// accuracy: where a_i and b_i are within a factor 2 of each other, a_i − b_i is exact and
-/// ln(a_i / b_i) = ln1p((a_i − b_i) / b_i) keeps every digit that ln a_i − ln b_i would cancel
-/// (for distributions that differ by 1e-6, the difference of logs loses 5 of 16 digits).
-pub fn kl_of_probabilities(a: &[f64], b: &[f64]) -> f64 {
-    accurate_sum(a.iter().zip(b).filter(|(a, _)| **a > 0.0).map(|(&a, &b)| {
-        let log_ratio = if 0.5 * b <= a && a <= 2.0 * b { ((a - b) / b).ln_1p() } else { a.ln() - b.ln() };
-        a * log_ratio
-    }))
 }
