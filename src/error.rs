@@ -32,6 +32,11 @@ pub enum Error {
     )]
     Diverged { step: usize, what: String, last_step: usize, last_ce: f64, last_kl: f64, lr: f64 },
 
+    /// The parameters' start gives numbers that mean nothing (the rule of
+    /// [`crate::train::check`], applied at step 0).
+    #[error("the start cannot be trained: at step 0 {what}; it started at {start}; start elsewhere, e.g. --init default ({default})")]
+    Start { what: String, start: String, default: &'static str },
+
     /// Reading or writing a file failed.
     #[error("{}: {source}", crate::text::path(path))]
     Io {

@@ -260,6 +260,42 @@ fn named_starts_are_checked() {
 }
 
 #[test]
+fn a_start_whose_numbers_mean_nothing_is_refused_naming_the_start() {
+    let p = data::dataset("clinic-visits").unwrap().sample().unwrap();
+    let config = |family: Family, init: &str| TrainConfig { model: family, init: init.parse().unwrap(), ..TrainConfig::default() };
+    // θ = 1e-300 gives the observed category 10 log q = 10·ln(1e-300) ≈ −6908: q = 0 in f64 at
+    // step 0. The cause is the start, not the learning rate (which was all the old message said).
+    let binomial = config(Family::Binomial, "theta=1e-300");
+    for result in [train(&p, &binomial, |_| {}).map(drop), klfit::train::preflight(&p, &binomial)] {
+        match result {
+            Err(e @ Error::Start { .. }) => {
+                let message = e.to_string();
+                assert!(message.contains("underflowed") && message.contains("theta = 1.00000000e-300"), "{message}");
+                assert!(!message.contains("learning rate"), "{message}");
+            }
+            other => panic!("expected the start refused, got {other:?}"),
+        }
+    }
+    // σ beyond what the logits represent (they clamp ln σ to ±30) and a μ at which every logit
+    // saturates are refused when the model is built, not silently clamped or left flat.
+    let refused = |init: &str, what: &str| match klfit::train::preflight(&p, &config(Family::Gaussian, init)) {
+        Err(Error::Usage(m)) => assert!(m.contains(what), "{init}: {m}"),
+        other => panic!("{init}: expected a refusal, got {other:?}"),
+    };
+    refused("sigma=1e-300", "outside what the gaussian model represents");
+    refused("sigma=1e20", "outside what the gaussian model represents");
+    refused("mu=1e308", "so far from every category");
+    // Near the limits, starts that mean something train.
+    assert!(train(&p, &TrainConfig { steps: 3, ..config(Family::Binomial, "theta=1e-10") }, |_| {}).is_ok());
+    for init in ["mu=1e6,sigma=1e5", "sigma=1e13"] {
+        assert!(klfit::train::preflight(&p, &config(Family::Gaussian, init)).is_ok(), "{init}");
+    }
+    // σ = 1e-13 is representable, but puts all of q on μ = 5: the other observed visits get q = 0.
+    let narrow = klfit::train::preflight(&p, &config(Family::Gaussian, "sigma=1e-13"));
+    assert!(matches!(narrow, Err(Error::Start { ref what, .. }) if what.contains("underflowed")), "{narrow:?}");
+}
+
+#[test]
 fn a_reverse_kl_step_that_blows_up_is_a_divergence_not_a_success() {
     // lr 1e308 collapses q onto one category in one step: the observed others get log q ≈ −1e307
     // (q = 0 in f64), where the gradient vanishes and q is stuck. Reported, not recorded as a fit.

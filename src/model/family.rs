@@ -8,6 +8,7 @@ use rand_chacha::ChaCha8Rng;
 use super::{Init, Model};
 use crate::error::{Error, Result};
 use crate::empirical::Labels;
+use crate::report::format::short;
 use crate::text::quoted;
 
 /// `n` draws uniform in [lo, hi] from a ChaCha8 generator seeded with `seed` (the same numbers on
@@ -56,7 +57,9 @@ impl Binomial {
         let log_choose: Vec<f64> = k.iter().map(|&k| ln_choose(n, k)).collect();
         let a = match init.value("theta", Self::PARAMETERS, "binomial")? {
             Some(theta) if theta > 0.0 && theta < 1.0 => (theta / (1.0 - theta)).ln(),
-            Some(theta) => return Err(Error::Usage(format!("theta must be between 0 and 1 (exclusive), not {theta}"))),
+            Some(theta) => {
+                return Err(Error::Usage(format!("theta must be between 0 and 1 (exclusive), not {}", short(theta))))
+            }
             None if *init == Init::Random => uniform_draws(seed, 1, -1.0, 1.0)[0],
             None => 0.0,
         };
@@ -159,10 +162,11 @@ impl Gaussian {
         }
         if let Some(v) = init.value("sigma", Self::PARAMETERS, "gaussian")? {
             if v <= 0.0 {
-                return Err(Error::Usage(format!("sigma must be > 0, not {v}")));
+                return Err(Error::Usage(format!("sigma must be > 0, not {}", short(v))));
             }
             sigma = v;
         }
+        check_start(&x, mu, sigma, (lo, hi))?;
         Ok(Self {
             mu: scalar(mu, dtype, device)?,
             log_sigma: scalar(sigma.ln(), dtype, device)?,
@@ -186,6 +190,35 @@ impl Model for Gaussian {
         let log_sigma = value(&self.log_sigma)?.clamp(-Self::LOG_SIGMA_LIMIT, Self::LOG_SIGMA_LIMIT);
         Ok(vec![("mu", value(&self.mu)?), ("sigma", log_sigma.exp())])
     }
+}
+
+/// Refuses a start the logits cannot represent: σ outside e^±[`Gaussian::LOG_SIGMA_LIMIT`] (the
+/// logits would clamp it without a word), or a μ so far from every category that every logit
+/// hits its floor −1e30 (q would be flat only because the numbers saturate, and stay so).
+fn check_start(x: &[f64], mu: f64, sigma: f64, (lo, hi): (f64, f64)) -> Result<()> {
+    let limit = Gaussian::LOG_SIGMA_LIMIT;
+    if sigma.ln().abs() > limit {
+        return Err(Error::Usage(format!(
+            "sigma = {} is outside what the gaussian model represents, {:.2e} to {:.2e} (ln σ within ±{limit}, \
+             beyond which q is a point mass or flat to every digit f64 holds); start with a sigma in between",
+            short(sigma),
+            (-limit).exp(),
+            limit.exp()
+        )));
+    }
+    let nearest = x.iter().map(|x| 0.5 * ((x - mu) / sigma).powi(2)).fold(f64::INFINITY, f64::min);
+    if nearest.is_nan() || nearest >= 1e30 {
+        return Err(Error::Usage(format!(
+            "mu = {} is so far from every category (at sigma = {}) that every logit −(x − μ)²/2σ² hits its \
+             floor −1e30: q would be flat only because the numbers saturate; start mu within the categories' range, \
+             {} to {}",
+            short(mu),
+            short(sigma),
+            short(lo),
+            short(hi)
+        )));
+    }
+    Ok(())
 }
 
 /// Where each category sits on the axis: its label as a number when every label is a finite

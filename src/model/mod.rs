@@ -182,7 +182,8 @@ impl fmt::Display for Init {
             Init::Zeros => write!(f, "zeros"),
             Init::Random => write!(f, "random"),
             Init::Values(values) => {
-                let pairs: Vec<String> = values.iter().map(|(n, v)| format!("{n}={v}")).collect();
+                let pairs: Vec<String> =
+                    values.iter().map(|(n, v)| format!("{n}={}", crate::report::format::short(*v))).collect();
                 write!(f, "{}", pairs.join(","))
             }
         }

@@ -235,7 +235,7 @@ pub fn run<V: Verdict>(
     mut observe: impl FnMut(&Record) -> V,
 ) -> Result<History> {
     let q_initial = engine.q()?;
-    let names = engine.parameters()?.iter().map(|(name, _)| *name).collect();
+    let names: Vec<&'static str> = engine.parameters()?.iter().map(|(name, _)| *name).collect();
     let frame_steps = frame_steps(config.steps, q_initial.len());
     let mut between = Vec::with_capacity(frame_steps.len());
     let mut parameters = Vec::new();
@@ -246,11 +246,12 @@ pub fn run<V: Verdict>(
         if step > 0 && step < config.steps && frame_steps.binary_search(&step).is_ok() {
             between.push((step, engine.q()?));
         }
-        parameters.push(engine.parameters()?.iter().map(|(_, v)| *v).collect());
+        parameters.push(engine.parameters()?.iter().map(|(_, v)| *v).collect::<Vec<f64>>());
         // ...then their record, measured with the next update where there is one.
         let now = if step < last { engine.measure_and_step()? } else { engine.measure()? };
-        if step > 0 {
-            check(config, step, &now, &records)?;
+        match step {
+            0 => check_start(config, &now, &names, &parameters[0])?,
+            _ => check(config, step, &now, &records)?,
         }
         let record = Record { step, metrics: now.metrics };
         records.push(record);
@@ -283,16 +284,29 @@ pub fn frame_steps(steps: usize, len: usize) -> Vec<usize> {
     out
 }
 
-/// Checks, without training, that `config` can run on `p`: the settings, reverse KL's need for
-/// p > 0 everywhere, the model family's demands (binomial labels 0..n, named starts), and that
-/// the device opens. A command calls it before printing anything, so that a run that cannot
-/// start says only why.
+/// Checks, without training, that `config` can run on `p`: the data's entropy, the settings,
+/// reverse KL's need for p > 0 everywhere, the model family's demands (binomial labels 0..n,
+/// named starts), that the device opens, and that a restricted family's start passes the rule
+/// every step is held to (free logits start at 0 or within ±1, where it always does). A command
+/// calls it before printing anything, so that a run that cannot start says only why.
 pub fn preflight(p: &Empirical, config: &TrainConfig) -> Result<()> {
     config.validate()?;
+    if !p.entropy().is_finite() {
+        return Err(Error::InvalidDistribution(format!(
+            "the data's entropy H(p) = {} is not a finite number; check the counts and --smoothing",
+            p.entropy()
+        )));
+    }
     if config.objective.is_reverse() {
         refuse_zeros_for_reverse_kl(p)?;
     }
-    config.model.build(p, &config.init, config.seed, config.dtype, &config.device.device()?).map(drop)
+    let model = config.model.build(p, &config.init, config.seed, config.dtype, &config.device.device()?)?;
+    if config.model.is_restricted() {
+        let mut engine = AutogradEngine::new(model.as_ref(), p, config)?;
+        let (names, start): (Vec<_>, Vec<_>) = engine.parameters()?.into_iter().unzip();
+        check_start(config, &engine.measure()?, &names, &start)?;
+    }
+    Ok(())
 }
 
 /// KL(q‖p) = Σ q (log q − log p) is +∞ wherever p_i = 0 < q_i, and a softmax has every q_i > 0.
@@ -309,6 +323,20 @@ fn refuse_zeros_for_reverse_kl(p: &Empirical) -> Result<()> {
             n => format!(" and so were {} others", n - 1),
         }
     )))
+}
+
+/// The start is checked by the rule every step is ([`check`]): a start whose numbers mean nothing
+/// (a q that gives observed data probability 0, a loss that is not finite) is refused naming the
+/// start, not the learning rate, as the cause. `names`, `start`: the named parameters and their
+/// values (none for free logits).
+fn check_start(config: &TrainConfig, now: &Measurement, names: &[&str], start: &[f64]) -> Result<()> {
+    let Some(what) = meaningless(config, now) else { return Ok(()) };
+    let named = names.iter().zip(start).map(|(n, v)| format!("{n} = {}", number(*v)));
+    let start = match named.collect::<Vec<_>>().join(", ") {
+        values if values.is_empty() => format!("--init {}", config.init),
+        values => format!("{values} (--init {})", config.init),
+    };
+    Err(Error::Start { what, start, default: config.model.default_start() })
 }
 
 /// The divergence rule. A run is stopped as diverged at `step` when its numbers stop meaning
@@ -329,17 +357,7 @@ fn refuse_zeros_for_reverse_kl(p: &Empirical) -> Result<()> {
 ///
 /// The error names the step, the last trustworthy CE and KL, and suggests a smaller learning rate.
 pub fn check(config: &TrainConfig, step: usize, now: &Measurement, records: &[Record]) -> Result<()> {
-    let value = config.objective.value(&now.metrics);
-    let symbol = config.objective.symbol();
-    let what = if !now.finite_logits {
-        "a step overflowed: some logits are no longer finite numbers".to_string()
-    } else if !value.is_finite() {
-        format!("the minimized {symbol} is {value}")
-    } else if now.min_log_q < -700.0 && underflows(now.min_log_q) {
-        format!("q has underflowed to 0 for an observed category (log q = {})", number(now.min_log_q))
-    } else {
-        return Ok(());
-    };
+    let Some(what) = meaningless(config, now) else { return Ok(()) };
     let last = records.last().copied().unwrap_or(Record { step, metrics: now.metrics });
     Err(Error::Diverged {
         step,
@@ -349,6 +367,21 @@ pub fn check(config: &TrainConfig, step: usize, now: &Measurement, records: &[Re
         last_kl: last.metrics.kl_divergence,
         lr: config.lr,
     })
+}
+
+/// What makes a measurement meaningless by the rule of [`check`], if anything.
+fn meaningless(config: &TrainConfig, now: &Measurement) -> Option<String> {
+    let value = config.objective.value(&now.metrics);
+    let symbol = config.objective.symbol();
+    if !now.finite_logits {
+        Some("some logits are not finite numbers".to_string())
+    } else if !value.is_finite() {
+        Some(format!("the minimized {symbol} is {value}"))
+    } else if now.min_log_q < -700.0 && underflows(now.min_log_q) {
+        Some(format!("q has underflowed to 0 for an observed category (log q = {})", number(now.min_log_q)))
+    } else {
+        None
+    }
 }
 
 /// Whether e^x is exactly 0 in f64. Only x < −745.1 underflows (e^−700 ≈ 1e−304 is still a normal
