@@ -3,8 +3,8 @@
 //! second run aimed at the same folder), the output folder afterwards holds, byte for byte, either
 //! exactly the files it held before or exactly one complete new set, and no leftovers.
 //!
-//! Faults are injected with `KLFIT_FAULT_RENAME_FAILS` and `KLFIT_FAULT_ABORT_AFTER` (see
-//! `src/report/dir.rs`). A commit over a full earlier set of F files makes 2F renames: F earlier
+//! Faults are injected with `KLFIT_FAULT_RENAME_FAILS`, `KLFIT_FAULT_ABORT_AFTER` and
+//! `KLFIT_FAULT_SIGINT_AFTER` (see `src/report/dir.rs`). A commit over a full earlier set of F files makes 2F renames: F earlier
 //! files into the transaction's `old/`, then F new files into the folder (F = 10: the CSV files,
 //! six charts, summary.json and index.html).
 
@@ -157,6 +157,34 @@ fn a_crash_at_any_point_of_a_commit_is_undone_by_the_next_run() {
     assert_same(&snapshot(&out), &reference("near-uniform"), "not the new run's files");
 }
 
+fn sigint_after(n: usize) -> (&'static str, String) {
+    ("KLFIT_FAULT_SIGINT_AFTER", n.to_string())
+}
+
+#[test]
+fn a_second_signal_at_any_point_of_a_commit_undoes_it_and_exits_130() {
+    // Two SIGINTs raised in the run right after rename n: the commit stops before its next rename
+    // (or before its `committed` mark) and moves everything back.
+    let (_dir, out) = earlier_run();
+    let before = snapshot(&out);
+    for n in 1..=RENAMES {
+        let output = faulty_run(&out, &[sigint_after(n)]);
+        assert_eq!(output.status.code(), Some(130), "rename {n}: {}", text(&output.stderr));
+        assert_eq!(text(&output.stderr), "", "rename {n}");
+        assert_same(&snapshot(&out), &before, &format!("two signals after rename {n}: the folder changed"));
+    }
+    // The count is right: with the signals one rename later (there is none), the commit stands.
+    assert!(faulty_run(&out, &[sigint_after(RENAMES + 1)]).status.success());
+    assert_same(&snapshot(&out), &reference("near-uniform"), "not the new run's files");
+
+    let dir = TempDir::new().unwrap();
+    for n in 1..=klfit::report::OUTPUTS.len() {
+        let output = faulty_run(&dir.path().join("new/nested"), &[sigint_after(n)]);
+        assert_eq!(output.status.code(), Some(130), "rename {n}: {}", text(&output.stderr));
+        assert!(names(&snapshot(dir.path())).is_empty(), "rename {n}: {:?}", names(&snapshot(dir.path())));
+    }
+}
+
 #[test]
 fn a_crash_during_a_commit_into_a_new_folder_leaves_it_empty_after_recovery() {
     let dir = TempDir::new().unwrap();
@@ -209,7 +237,7 @@ fn a_crash_during_recovery_is_finished_by_the_next_recovery() {
 }
 
 #[test]
-fn leftovers_of_older_versions_and_finished_commits_are_removed() {
+fn leftovers_of_crashed_staging_and_finished_commits_are_removed() {
     let (_dir, out) = earlier_run();
     let before = snapshot(&out);
     let write = |path: &str, bytes: &str| {
@@ -217,7 +245,6 @@ fn leftovers_of_older_versions_and_finished_commits_are_removed() {
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(path, bytes).unwrap();
     };
-    write(".klfit-staging-1234/metrics.csv", "klfit 0.1 staging"); // older versions
     write(".klfit-run-1-1/new/metrics.csv", "crashed while staging"); // no journal
     write(".klfit-run-2-2/names", "+metrics.csv\n"); // a finished commit: its old file stays gone
     write(".klfit-run-2-2/old/metrics.csv", "replaced");
@@ -242,6 +269,37 @@ fn a_run_waiting_for_a_new_folder_makes_it_again_if_the_run_that_made_it_failed(
     waiter.join().unwrap().unwrap();
     assert_eq!(fs::read(out.join("metrics.csv")).unwrap(), b"second");
     assert_eq!(names(&snapshot(&out)), ["metrics.csv"]);
+}
+
+#[test]
+fn a_file_streamed_from_another_thread_lands_on_commit_and_one_left_unfinished_does_not() {
+    use std::io::Write;
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("new");
+    let mut held = OutputDir::open(&out).unwrap();
+    held.prepare().unwrap();
+    assert!(out.is_dir(), "prepare did not make the folder");
+    let mut metrics = held.stream("metrics.csv").unwrap();
+    let writer = std::thread::spawn(move || {
+        for step in 0..1000 {
+            writeln!(metrics, "{step}").unwrap();
+        }
+        metrics
+    });
+    let mut unfinished = held.stream("summary.json").unwrap();
+    unfinished.write_all(b"{}").unwrap();
+    drop(unfinished);
+    held.finish(writer.join().unwrap()).unwrap();
+    for name in ["../escape.csv", "a/b", "", "..", ".klfit-run-1-2"] {
+        let error = held.stage(name, |w| w.write_all(b"x")).unwrap_err().to_string();
+        assert!(error.contains("is not a plain file name"), "{name}: {error}");
+    }
+    assert!(names(&snapshot(&out)).iter().all(|n| n.starts_with(".klfit-run-")), "a file is visible before the commit");
+    assert_eq!(held.commit(klfit::report::OUTPUTS).unwrap(), [out.join("metrics.csv")]);
+    assert_eq!(names(&snapshot(&out)), ["metrics.csv"]);
+    let expected: String = (0..1000).map(|step| format!("{step}\n")).collect();
+    assert_eq!(fs::read_to_string(out.join("metrics.csv")).unwrap(), expected);
+    assert!(!dir.path().join("escape.csv").exists());
 }
 
 #[test]
