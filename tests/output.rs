@@ -3,17 +3,18 @@
 //! second run aimed at the same folder), the output folder afterwards holds, byte for byte, either
 //! exactly the files it held before or exactly one complete new set, and no leftovers.
 //!
-//! Faults are injected with `KLFIT_FAULT_RENAME_FAILS` and `KLFIT_FAULT_ABORT_AFTER` (see
-//! `src/report/dir.rs`). A commit over a full earlier set of F files makes 2F renames: F earlier
+//! Faults are injected with `KLFIT_FAULT_RENAME_FAILS`, `KLFIT_FAULT_ABORT_AFTER` and
+//! `KLFIT_FAULT_SIGINT_AFTER` (see `src/report/dir.rs`). A commit over a full earlier set of F files makes 2F renames: F earlier
 //! files into the transaction's `old/`, then F new files into the folder (F = 10: the CSV files,
 //! six charts, summary.json and index.html).
 
 mod support;
 
 use std::fs;
+use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 
 use klfit::report::OutputDir;
 use support::{assert_one_complete_run, assert_same, names, one_line, recover_only, reference, snapshot, text, train};
@@ -92,10 +93,22 @@ fn a_file_that_cannot_be_replaced_fails_the_commit_and_nothing_changes() {
     assert_same(&snapshot(&out), &before, "the folder changed");
 }
 
+/// `klfit train --dataset near-uniform --steps 5 --out OUT`, printing its step lines.
+fn loud_run(out: &Path) -> std::process::Output {
+    support::klfit().args(["train", "--dataset", "near-uniform", "--steps", "5", "--out"]).arg(out).output().unwrap()
+}
+
+/// How many `step` lines a run printed.
+fn step_lines(output: &std::process::Output) -> usize {
+    text(&output.stdout).lines().filter(|l| l.starts_with("step")).count()
+}
+
 #[test]
-fn a_read_only_folder_fails_with_one_line_naming_it_and_nothing_changes() {
+fn a_read_only_folder_fails_before_the_first_step_with_one_line_naming_it_and_nothing_changes() {
     use std::os::unix::fs::PermissionsExt;
-    let (_dir, out) = earlier_run();
+    let (dir, out) = earlier_run();
+    let written = loud_run(&dir.path().join("writable"));
+    assert!(written.status.success() && step_lines(&written) == 6, "{}", text(&written.stdout)); // steps 0..=5
     let mode = |m| fs::set_permissions(&out, fs::Permissions::from_mode(m)).unwrap();
     mode(0o555);
     let _writable_again = Undo(|| mode(0o755));
@@ -111,11 +124,17 @@ fn a_read_only_folder_fails_with_one_line_naming_it_and_nothing_changes() {
         None
     };
     let before = snapshot(&out);
-    let output = faulty_run(&out, &[]);
-    assert_eq!(output.status.code(), Some(1));
-    let line = one_line(&output);
-    assert!(line.contains(&format!("output folder '{}'", out.display())), "{line}");
-    assert_same(&snapshot(&out), &before, "the folder changed");
+    // The folder itself, and a folder the run would have to create inside it.
+    for (target, message) in
+        [(out.clone(), "cannot write the run's files"), (out.join("new/nested"), "cannot create it")]
+    {
+        let output = loud_run(&target);
+        assert_eq!(output.status.code(), Some(1));
+        let line = one_line(&output);
+        assert!(line.contains(&format!("output folder '{}': {message}", target.display())), "{line}");
+        assert_eq!(step_lines(&output), 0, "it trained first: {}", text(&output.stdout));
+        assert_same(&snapshot(&out), &before, "the folder changed");
+    }
 }
 
 #[test]
@@ -155,6 +174,34 @@ fn a_crash_at_any_point_of_a_commit_is_undone_by_the_next_run() {
     }
     assert!(faulty_run(&out, &[]).status.success());
     assert_same(&snapshot(&out), &reference("near-uniform"), "not the new run's files");
+}
+
+fn sigint_after(n: usize) -> (&'static str, String) {
+    ("KLFIT_FAULT_SIGINT_AFTER", n.to_string())
+}
+
+#[test]
+fn a_second_signal_at_any_point_of_a_commit_undoes_it_and_exits_130() {
+    // Two SIGINTs raised in the run right after rename n: the commit stops before its next rename
+    // (or before its `committed` mark) and moves everything back.
+    let (_dir, out) = earlier_run();
+    let before = snapshot(&out);
+    for n in 1..=RENAMES {
+        let output = faulty_run(&out, &[sigint_after(n)]);
+        assert_eq!(output.status.code(), Some(130), "rename {n}: {}", text(&output.stderr));
+        assert_eq!(text(&output.stderr), "", "rename {n}");
+        assert_same(&snapshot(&out), &before, &format!("two signals after rename {n}: the folder changed"));
+    }
+    // The count is right: with the signals one rename later (there is none), the commit stands.
+    assert!(faulty_run(&out, &[sigint_after(RENAMES + 1)]).status.success());
+    assert_same(&snapshot(&out), &reference("near-uniform"), "not the new run's files");
+
+    let dir = TempDir::new().unwrap();
+    for n in 1..=klfit::report::OUTPUTS.len() {
+        let output = faulty_run(&dir.path().join("new/nested"), &[sigint_after(n)]);
+        assert_eq!(output.status.code(), Some(130), "rename {n}: {}", text(&output.stderr));
+        assert!(names(&snapshot(dir.path())).is_empty(), "rename {n}: {:?}", names(&snapshot(dir.path())));
+    }
 }
 
 #[test]
@@ -209,7 +256,7 @@ fn a_crash_during_recovery_is_finished_by_the_next_recovery() {
 }
 
 #[test]
-fn leftovers_of_older_versions_and_finished_commits_are_removed() {
+fn leftovers_of_crashed_staging_and_finished_commits_are_removed() {
     let (_dir, out) = earlier_run();
     let before = snapshot(&out);
     let write = |path: &str, bytes: &str| {
@@ -217,7 +264,6 @@ fn leftovers_of_older_versions_and_finished_commits_are_removed() {
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(path, bytes).unwrap();
     };
-    write(".klfit-staging-1234/metrics.csv", "klfit 0.1 staging"); // older versions
     write(".klfit-run-1-1/new/metrics.csv", "crashed while staging"); // no journal
     write(".klfit-run-2-2/names", "+metrics.csv\n"); // a finished commit: its old file stays gone
     write(".klfit-run-2-2/old/metrics.csv", "replaced");
@@ -242,6 +288,37 @@ fn a_run_waiting_for_a_new_folder_makes_it_again_if_the_run_that_made_it_failed(
     waiter.join().unwrap().unwrap();
     assert_eq!(fs::read(out.join("metrics.csv")).unwrap(), b"second");
     assert_eq!(names(&snapshot(&out)), ["metrics.csv"]);
+}
+
+#[test]
+fn a_file_streamed_from_another_thread_lands_on_commit_and_one_left_unfinished_does_not() {
+    use std::io::Write;
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("new");
+    let mut held = OutputDir::open(&out).unwrap();
+    held.prepare().unwrap();
+    assert!(out.is_dir(), "prepare did not make the folder");
+    let mut metrics = held.stream("metrics.csv").unwrap();
+    let writer = std::thread::spawn(move || {
+        for step in 0..1000 {
+            writeln!(metrics, "{step}").unwrap();
+        }
+        metrics
+    });
+    let mut unfinished = held.stream("summary.json").unwrap();
+    unfinished.write_all(b"{}").unwrap();
+    drop(unfinished);
+    held.finish(writer.join().unwrap()).unwrap();
+    for name in ["../escape.csv", "a/b", "", "..", ".klfit-run-1-2"] {
+        let error = held.stage(name, |w| w.write_all(b"x")).unwrap_err().to_string();
+        assert!(error.contains("is not a plain file name"), "{name}: {error}");
+    }
+    assert!(names(&snapshot(&out)).iter().all(|n| n.starts_with(".klfit-run-")), "a file is visible before the commit");
+    assert_eq!(held.commit(klfit::report::OUTPUTS).unwrap(), [out.join("metrics.csv")]);
+    assert_eq!(names(&snapshot(&out)), ["metrics.csv"]);
+    let expected: String = (0..1000).map(|step| format!("{step}\n")).collect();
+    assert_eq!(fs::read_to_string(out.join("metrics.csv")).unwrap(), expected);
+    assert!(!dir.path().join("escape.csv").exists());
 }
 
 #[test]
@@ -271,6 +348,73 @@ fn two_runs_racing_on_one_folder_leave_one_complete_set() {
         assert!(runs.iter().any(|(_, r)| *r == files), "iteration {iteration} (folder existed: {exists}): a mix");
         assert_one_complete_run(&files);
     }
+}
+
+/// A `klfit train --dataset near-uniform` into `out` that cannot end by itself (2^64 − 1 steps),
+/// its standard output read up to its first `step` line: from then on it is training, with its
+/// output folder locked and staging begun. Returns the run and the rest of its standard output.
+fn endless(out: &Path) -> (Child, BufReader<ChildStdout>) {
+    let mut child = support::klfit()
+        .args(["train", "--dataset", "near-uniform", "--steps", "18446744073709551615", "--engine", "autograd"])
+        .arg("--out")
+        .arg(out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.starts_with("step") {
+        line.clear();
+        assert!(stdout.read_line(&mut line).unwrap() > 0, "the run ended before its first step");
+    }
+    (child, stdout)
+}
+
+/// Sends `signals` to the run, waits for it, and returns its exit status, the rest of its
+/// standard output, and its standard error.
+fn stop(mut child: Child, mut stdout: BufReader<ChildStdout>, signals: &[i32]) -> (Option<i32>, String, String) {
+    for &signal in signals {
+        // SAFETY: kill has no memory-safety preconditions.
+        assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
+    }
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).unwrap();
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    (child.wait().unwrap().code(), rest, stderr)
+}
+
+#[test]
+fn a_folder_moved_while_the_run_trains_gets_the_files_and_the_new_folder_is_not_written() {
+    // `mv out out2; mkdir out` while training: the run keeps the folder it locked, so its files
+    // land in out2 (where the earlier run's files went too), and it says so.
+    let dir = TempDir::new().unwrap();
+    let (out, moved) = (dir.path().join("out"), dir.path().join("out2"));
+    assert!(train("income", &out).output().unwrap().status.success());
+    let (child, stdout) = endless(&out);
+    fs::rename(&out, &moved).unwrap();
+    fs::create_dir(&out).unwrap();
+    let (code, rest, stderr) = stop(child, stdout, &[libc::SIGINT]);
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(names(&snapshot(&out)).is_empty(), "the new folder was written: {:?}", names(&snapshot(&out)));
+    let files = snapshot(&moved);
+    assert_one_complete_run(&files);
+    assert!(text(files["summary.json"].as_ref().unwrap()).contains("\"interrupted\": true"));
+    let now = moved.canonicalize().unwrap();
+    assert!(rest.contains(&format!("wrote 13 files to {}", now.display())), "{rest}");
+    assert!(stderr.contains(&format!("made so far to {} (summary.json", now.display())), "{stderr}");
+
+    // A folder the run made, moved, a new one made in its place, and two signals: the run
+    // removes its staging from the moved folder and leaves the new one alone.
+    let (fresh, fresh_moved) = (dir.path().join("fresh"), dir.path().join("fresh2"));
+    let (child, stdout) = endless(&fresh);
+    fs::rename(&fresh, &fresh_moved).unwrap();
+    fs::create_dir(&fresh).unwrap();
+    let (code, _, stderr) = stop(child, stdout, &[libc::SIGSTOP, libc::SIGINT, libc::SIGTERM, libc::SIGCONT]);
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(fresh.is_dir() && names(&snapshot(&fresh)).is_empty(), "the new folder was removed or written");
+    assert!(names(&snapshot(&fresh_moved)).is_empty(), "{:?}", names(&snapshot(&fresh_moved)));
 }
 
 /// Limits the files the child may write to 40 KiB (the charts are bigger), as a full disk would:

@@ -1,9 +1,10 @@
 //! Ctrl-C (SIGINT) and SIGTERM. The first asks the run to stop after the current step; it then
 //! writes what it did as a normal, complete set of files, marked interrupted. The second aborts
-//! at once and leaves the output folder as it was: while training, by exiting; while the files
-//! are being written, by cancelling the writing before the next file (the run then cleans up
-//! and exits), except that a commit already moving files (milliseconds) is finished, so the
-//! folder never holds a half-done commit.
+//! and leaves the output folder as it was. Before staging has begun, by exiting at once. Once the
+//! output folder is being written (from just before the first step: its staging folder exists),
+//! by cancelling the writing ([`klfit::report::dir::cancel`]): the run stops after the current
+//! step, a commit moving files undoes what it moved, and the run removes what it staged and exits
+//! with 130. Only a commit whose `committed` mark is already written stands.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -28,7 +29,7 @@ fn on_signal() {
         return; // the first: stop after the current step
     }
     if dir::writing() {
-        dir::cancel(); // staging stops before its next file; a commit in progress finishes
+        dir::cancel(); // no next file; a commit in progress is undone before its next rename
     } else {
         signal_hook::low_level::exit(130);
     }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use klfit::data::Source;
 use klfit::report::console::{self, Console};
-use klfit::report::{self, OutputDir, RunInfo};
+use klfit::report::{self, dir, OutputDir, RunInfo};
 use klfit::{Error, Record, Units};
 
 use super::{signals, TrainArgs};
@@ -22,10 +22,11 @@ pub fn run(args: TrainArgs) -> klfit::Result<Outcome> {
     config.validate()?; // before any output: e.g. --engine fused with a model it does not run
     let out_path = args.out.clone().unwrap_or_else(|| PathBuf::from("runs").join(source.slug()));
     refuse_overwriting_input(&source, &out_path)?;
-    let out = OutputDir::open(&out_path)?; // fails now, not after training, if another run holds it
+    let mut out = OutputDir::open(&out_path)?; // fails now, not after training, if another run holds it
     let p = args.smoothing.apply(source.load()?)?;
     klfit::train::preflight(&p, &config)?; // before any output: a run that cannot start says only why
     signals::install()?;
+    out.prepare()?; // a folder that cannot be written fails now, before the first step
 
     let mut console = Console::new(args.quiet);
     let info = RunInfo {
@@ -62,18 +63,23 @@ pub fn run(args: TrainArgs) -> klfit::Result<Outcome> {
     let reached = history.last().step;
     let info = RunInfo { interrupted: reached < config.steps, ..info };
 
+    if dir::cancelled() {
+        return Err(Error::Cancelled); // a second signal: no files to draw, the folder left as it was
+    }
     let written = report::write_run(out, &info, &history)?;
+    // Where the files are: the folder given, or where it was moved to while the run trained.
+    let folder = written.first().and_then(|path| path.parent()).filter(|now| *now != out_path).unwrap_or(&out_path);
     console.line(&format!("\n{}", console::summary(&info, &history)))?;
     if let Some(warning) = console::warning(&info, &history).filter(|_| !info.interrupted) {
         eprintln_quietly(&warning);
     }
-    console.line(&format!("wrote {} files to {}", written.len(), klfit::text::path(&out_path)))?;
+    console.line(&format!("wrote {} files to {}", written.len(), klfit::text::path(folder)))?;
     if signals::stop_requested() {
         eprintln_quietly(&format!(
             "interrupted at step {reached} of {}: wrote the {} records made so far to {} (summary.json says \"interrupted\": {})",
             config.steps,
             history.records.len(),
-            klfit::text::path(&out_path),
+            klfit::text::path(folder),
             info.interrupted
         ));
         return Ok(Outcome::Interrupted);

@@ -1,5 +1,6 @@
-//! Helpers shared by tests/output.rs and tests/signals.rs: running `klfit`, and snapshots of a
-//! folder (every entry, hidden ones included, with its bytes) to compare before and after a run.
+//! Helpers shared by tests/output.rs, tests/journal.rs and tests/signals.rs: running `klfit`, and
+//! snapshots of a folder (every entry, hidden ones included, with its bytes) to compare before and
+//! after a run.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -29,7 +30,8 @@ pub fn recover_only(out: &Path) -> Output {
 }
 
 /// What a folder holds: each entry's path relative to it (hidden entries included) with a file's
-/// bytes, or `None` for a folder.
+/// bytes, or `None` for a folder. A symbolic link is not followed: its bytes are `-> ` and its
+/// target.
 pub type Snapshot = BTreeMap<String, Option<Vec<u8>>>;
 
 /// Every entry under `dir`, recursively. A missing `dir` gives an empty snapshot.
@@ -39,9 +41,13 @@ pub fn snapshot(dir: &Path) -> Snapshot {
         for entry in entries {
             let path = entry.unwrap().path();
             let name = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-            if fs::symlink_metadata(&path).unwrap().is_dir() {
+            let kind = fs::symlink_metadata(&path).unwrap().file_type();
+            if kind.is_dir() {
                 into.insert(name, None);
                 walk(root, &path, into);
+            } else if kind.is_symlink() {
+                let target = fs::read_link(&path).unwrap();
+                into.insert(name, Some(format!("-> {}", target.display()).into_bytes()));
             } else {
                 into.insert(name, Some(fs::read(&path).unwrap()));
             }

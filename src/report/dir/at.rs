@@ -1,0 +1,174 @@
+//! The output folder's file-system calls. Every one is made relative to an open folder (the `*at`
+//! calls, on the locked folder's descriptor or a transaction's), so a folder moved or replaced
+//! while a run holds it is never written by path, and none follows a symbolic link at the name it
+//! is given: folders are opened with `O_NOFOLLOW | O_DIRECTORY`, files with `O_NOFOLLOW`, and a
+//! rename or an unlink acts on a link itself, never on what it points to.
+
+use std::ffi::CStr;
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rustix::fs::{AtFlags, Dir, FileType, Mode, OFlags};
+use rustix::path::Arg;
+
+/// What a name inside a folder is, found without following a symbolic link (lstat).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Missing,
+    File,
+    Folder,
+    Link,
+    /// A FIFO, a socket or a device.
+    Other,
+}
+
+/// What `name` inside `dir` is (`fstatat` with `AT_SYMLINK_NOFOLLOW`).
+pub(super) fn kind(dir: impl AsFd, name: impl Arg) -> io::Result<Kind> {
+    match rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW) {
+        Ok(stat) => Ok(match FileType::from_raw_mode(stat.st_mode as _) {
+            FileType::RegularFile => Kind::File,
+            FileType::Directory => Kind::Folder,
+            FileType::Symlink => Kind::Link,
+            _ => Kind::Other,
+        }),
+        Err(rustix::io::Errno::NOENT) => Ok(Kind::Missing),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Opens the folder at `path` (following links: the user chose it) for reading its entries and
+/// for the `*at` calls.
+pub(super) fn open_path(path: &Path) -> io::Result<File> {
+    Ok(rustix::fs::open(path, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?.into())
+}
+
+/// Opens the folder `name` inside `dir`; fails if it is a symbolic link or not a folder.
+pub(super) fn open_folder(dir: impl AsFd, name: impl Arg) -> io::Result<OwnedFd> {
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    Ok(rustix::fs::openat(dir, name, flags, Mode::empty())?)
+}
+
+/// Makes the folder `name` inside `dir` (permissions 0777 less the umask) and opens it.
+pub(super) fn make_folder(dir: impl AsFd, name: impl Arg + Copy) -> io::Result<OwnedFd> {
+    rustix::fs::mkdirat(dir.as_fd(), name, Mode::from_raw_mode(0o777))?;
+    open_folder(dir, name)
+}
+
+/// Creates (or truncates) the file `name` inside `dir` for writing; fails on a symbolic link.
+pub(super) fn create_file(dir: impl AsFd, name: impl Arg) -> io::Result<File> {
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    Ok(rustix::fs::openat(dir, name, flags, Mode::from_raw_mode(0o666))?.into())
+}
+
+/// Opens the regular file `name` inside `dir` for reading; fails on a symbolic link.
+pub(super) fn open_file(dir: impl AsFd, name: impl Arg) -> io::Result<File> {
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    Ok(rustix::fs::openat(dir, name, flags, Mode::empty())?.into())
+}
+
+/// Removes the file (or link) `name` inside `dir`; a missing one is not an error.
+pub(super) fn remove_file(dir: impl AsFd, name: impl Arg) -> io::Result<()> {
+    match rustix::fs::unlinkat(dir, name, AtFlags::empty()) {
+        Err(rustix::io::Errno::NOENT) => Ok(()),
+        result => Ok(result?),
+    }
+}
+
+/// How deep [`remove_tree`] goes: klfit's own transaction folders are two levels deep.
+const MAX_DEPTH: usize = 8;
+
+/// Deletes `name` inside `dir` with everything in it, without following any symbolic link (a link
+/// is deleted, not what it points to); a missing `name` is not an error. Refuses folders nested
+/// deeper than klfit ever makes them, rather than recursing without bound.
+pub(super) fn remove_tree(dir: BorrowedFd, name: &CStr) -> io::Result<()> {
+    remove_below(dir, name, 0)
+}
+
+fn remove_below(dir: BorrowedFd, name: &CStr, depth: usize) -> io::Result<()> {
+    if kind(dir, name)? != Kind::Folder {
+        return remove_file(dir, name);
+    }
+    if depth == MAX_DEPTH {
+        return Err(io::Error::other(format!("it holds folders nested over {MAX_DEPTH} deep")));
+    }
+    let folder = open_folder(dir, name)?;
+    for entry in Dir::read_from(&folder)? {
+        let entry = entry?;
+        let child = entry.file_name();
+        if child != c"." && child != c".." {
+            remove_below(folder.as_fd(), child, depth + 1)?;
+        }
+    }
+    Ok(rustix::fs::unlinkat(dir, name, AtFlags::REMOVEDIR)?)
+}
+
+/// The names in the folder `dir`, `.` and `..` left out.
+pub(super) fn names(dir: impl AsFd) -> io::Result<Vec<std::ffi::CString>> {
+    let mut names = Vec::new();
+    for entry in Dir::read_from(dir)? {
+        let name = entry?.file_name().to_owned();
+        if name.as_c_str() != c"." && name.as_c_str() != c".." {
+            names.push(name);
+        }
+    }
+    Ok(names)
+}
+
+/// Flushes a folder's entries to disk, so that renames survive a crash (best effort).
+pub(super) fn sync(dir: impl AsFd) {
+    let _ = rustix::fs::fsync(dir);
+}
+
+/// Whether the open folder `file` is the folder at `path` now (not one moved or deleted meanwhile).
+pub(super) fn same_folder(file: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+/// Where the open folder `file`, opened as `path`, is now: `path` while it is still there, else
+/// (on Linux) the path the kernel knows for it, so a folder moved while a run wrote into it is
+/// reported where its files are; `path` when that cannot be found.
+pub(super) fn path_now(file: &File, path: &Path) -> PathBuf {
+    if same_folder(file, path) {
+        return path.to_path_buf();
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        if let Ok(now) = std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())) {
+            if now.is_absolute() && same_folder(file, &now) {
+                return now;
+            }
+        }
+    }
+    path.to_path_buf()
+}
+
+/// `renameat`, with the test hooks described in the module documentation of `dir`: renames are
+/// counted from 1 in each process.
+pub(super) fn rename(from_dir: impl AsFd, from: &str, to_dir: impl AsFd, to: &str) -> io::Result<()> {
+    static RENAMES: AtomicUsize = AtomicUsize::new(0);
+    let n = RENAMES.fetch_add(1, Ordering::SeqCst) + 1;
+    let hook = |var: &str| std::env::var(var).is_ok_and(|v| v.split(',').any(|m| m.trim().parse() == Ok(n)));
+    if hook("KLFIT_FAULT_RENAME_FAILS") {
+        return Err(io::Error::other(format!("injected failure of rename number {n}")));
+    }
+    rustix::fs::renameat(from_dir, from, to_dir, to)?;
+    if hook("KLFIT_FAULT_ABORT_AFTER") {
+        std::process::abort();
+    }
+    if hook("KLFIT_FAULT_SIGINT_AFTER") {
+        // Two Ctrl-Cs, delivered to this thread before `raise` returns: what a user pressing
+        // Ctrl-C twice at this very moment would do.
+        for _ in 0..2 {
+            let _ = signal_hook::low_level::raise(signal_hook::consts::SIGINT);
+        }
+    }
+    Ok(())
+}
