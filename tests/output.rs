@@ -236,12 +236,28 @@ fn a_run_waiting_for_a_new_folder_makes_it_again_if_the_run_that_made_it_failed(
         second.stage("metrics.csv", |w| w.write_all(b"second"))?; // waits for `first`
         second.commit(&[])
     });
-    // Let `second` block on the lock first (without that, the test passes the easy way).
-    std::thread::sleep(std::time::Duration::from_millis(100));
+    // Let `second` block on the lock first (without that, the test passes the easy way): wait
+    // until the kernel lists its request as blocked on the folder (or it ended, which it must not).
+    let folder = std::os::unix::fs::MetadataExt::ino(&fs::metadata(&out).unwrap());
+    while !waiter.is_finished() && !blocked_on(folder) {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
     drop(first); // fails: removes its transaction and the folder it made
     waiter.join().unwrap().unwrap();
     assert_eq!(fs::read(out.join("metrics.csv")).unwrap(), b"second");
     assert_eq!(names(&snapshot(&out)), ["metrics.csv"]);
+}
+
+/// Whether /proc/locks lists a blocked lock request (`->`) of this process on inode `inode`.
+fn blocked_on(inode: u64) -> bool {
+    let locks = fs::read_to_string("/proc/locks").unwrap();
+    let (pid, inode) = (std::process::id().to_string(), inode.to_string());
+    // `1: -> FLOCK  ADVISORY  WRITE 4242 08:01:123456 0 EOF`: pid, then device:inode.
+    locks.lines().any(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        fields.get(1) == Some(&"->")
+            && fields.windows(2).any(|w| w[0] == pid && w[1].rsplit(':').next() == Some(inode.as_str()))
+    })
 }
 
 #[test]
