@@ -1,8 +1,8 @@
 //! `klfit`: the lesson on your own data, and a calculator for H, CE and KL you can trust.
 //!
 //! This file only wires the command line to the commands and the outcome to an exit code:
-//! 0 success, 1 data, I/O or output error (or a diverged run), 2 usage error, 130 stopped by
-//! Ctrl-C or SIGTERM (after writing what was done).
+//! 0 success (also when Ctrl-C came only after the last step), 1 data, I/O or output error (or a
+//! diverged run), 2 usage error, 130 stopped by Ctrl-C or SIGTERM (after writing what was done).
 
 mod cli;
 

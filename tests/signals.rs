@@ -196,6 +196,56 @@ fn two_quick_sigints_leave_the_earlier_files_or_a_complete_new_set() {
     }
 }
 
+/// A pipe already full: whoever writes to it next waits until its reader reads. Returns the
+/// reader and the write end, and how many bytes of filler the reader must get through first.
+fn full_pipe() -> (std::io::PipeReader, std::io::PipeWriter, usize) {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    let (reader, mut writer) = std::io::pipe().unwrap();
+    // SAFETY: F_GETPIPE_SZ reads the pipe's capacity; no memory is involved.
+    let capacity = unsafe { libc::fcntl(writer.as_raw_fd(), libc::F_GETPIPE_SZ) };
+    let capacity = usize::try_from(capacity).unwrap();
+    writer.write_all(&vec![b'.'; capacity]).unwrap(); // fills it: every page of it, to the last byte
+    (reader, writer, capacity)
+}
+
+#[test]
+fn a_stop_request_after_the_last_step_writes_the_complete_run_and_exits_0_with_a_note() {
+    // A two-step run ends far from p, so after writing its files it prints a warning on standard
+    // error, which is a full pipe: the run waits there, with every step done, until the test
+    // reads. The signal is sent once the last step's line is out: before or after that step's
+    // look at the stop request, all steps are done either way, and the run cannot have ended.
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("out");
+    let (mut stderr, full, filler) = full_pipe();
+    let mut child = {
+        let mut command = support::klfit();
+        command.args(["train", "--dataset", "income", "--steps", "2", "--out"]).arg(&out);
+        command.stdout(Stdio::piped()).stderr(full).spawn().unwrap() // the command's end of the pipe goes with it
+    };
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert!(stdout.by_ref().map(Result::unwrap).any(|line| line.starts_with("step      2")), "no last step line");
+    // SAFETY: kill has no memory-safety preconditions.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) }, 0);
+    let mut bytes = Vec::new();
+    stderr.read_to_end(&mut bytes).unwrap();
+    let stdout: Vec<String> = stdout.map(Result::unwrap).collect();
+    let status = child.wait().unwrap();
+    let stderr = text(&bytes[filler..]);
+
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(lines[0].starts_with("warning"), "{stderr}");
+    assert!(lines[1].contains("after the last step") && lines[1].contains("complete"), "{stderr}");
+    assert!(!stderr.contains("interrupted at"), "{stderr}");
+    assert!(stdout.iter().any(|l| l.starts_with("wrote 13 files")), "{stdout:?}");
+    let files = snapshot(&out);
+    let summary: serde_json::Value = serde_json::from_slice(files["summary.json"].as_ref().unwrap()).unwrap();
+    assert_eq!((summary["interrupted"].as_bool(), summary["steps_done"].as_u64()), (Some(false), Some(2)));
+    assert_eq!(steps(&text(files["metrics.csv"].as_ref().unwrap())), [0, 1, 2]);
+}
+
 /// `klfit datasets`, `klfit info --dataset income` and `klfit train --dataset income --steps
 /// STEPS --out OUT`, printing to standard output.
 fn datasets_info_train(out: &Path, steps: usize) -> [Command; 3] {
