@@ -21,6 +21,7 @@ pub enum Outcome {
 }
 
 fn main() -> ExitCode {
+    cli::signals::ignore_file_size_limit_signal();
     let cli = Cli::parse(); // usage errors: clap prints them and exits with 2
     let result = match cli.command {
         Command::Train(args) => cli::train::run(args),

@@ -346,3 +346,31 @@ fn a_full_standard_output_leaves_an_earlier_runs_files_untouched() {
     assert_eq!(output.status.code(), Some(1));
     assert_same(&snapshot(&out), &before, "the folder changed");
 }
+
+#[test]
+fn a_file_size_limit_is_one_error_line_and_leaves_the_folder_as_it_was() {
+    // `ulimit -f 40` (KiB): a write past it gets SIGXFSZ, whose default action kills the process;
+    // klfit must treat the failed write as a full disk instead. The charts are bigger than 40 KiB.
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("out");
+    assert!(train("income", &out).output().unwrap().status.success());
+    let before = snapshot(&out);
+    let mut command = train("near-uniform", &out);
+    // SAFETY: only setrlimit(2) between fork and exec; SIGXFSZ keeps its default action here.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit { rlim_cur: 40 << 10, rlim_max: 40 << 10 };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        })
+    };
+    let output = command.output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{:?}: {}", output.status, text(&output.stderr));
+    let line = one_line(&output);
+    assert!(line.contains(&out.display().to_string()), "{line}");
+    assert!(line.contains("File too large") && !line.contains(".klfit"), "{line}");
+    assert_same(&snapshot(&out), &before, "the folder changed");
+}
