@@ -32,9 +32,12 @@ pub enum Error {
     )]
     Diverged { step: usize, what: String, last_step: usize, last_ce: f64, last_kl: f64, lr: f64 },
 
-    /// Reading or writing a file failed.
-    #[error("{}: {source}", crate::text::path(path))]
+    /// Reading or writing a file failed: `cannot {action} {path}: {source}`, e.g. `cannot open
+    /// data.csv: No such file or directory (os error 2)`. `action` is a verb: `open`, `read`,
+    /// `write`, `create`, `rename`, `replace`, `lock`, ... (`access` where a caller does not say).
+    #[error("cannot {action} {}: {source}", crate::text::path(path))]
     Io {
+        action: &'static str,
         path: PathBuf,
         #[source]
         source: std::io::Error,
@@ -80,9 +83,15 @@ fn location(path: &Path, line: u64) -> String {
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
-    /// An I/O error tied to the file it concerns.
+    /// An I/O error: what was being done (`action`, a verb such as `read` or `replace`) to which
+    /// file, and why it failed. Shown as `cannot {action} {path}: {source}`.
+    pub fn cannot(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { action, path: path.into(), source }
+    }
+
+    /// [`Error::cannot`] for callers that do not name their action: `cannot access {path}: ...`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Self::cannot("access", path, source)
     }
 
     /// A parse error at `path:line`.

@@ -34,10 +34,12 @@ fn main() -> ExitCode {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::Interrupted) | Err(klfit::Error::Cancelled) => ExitCode::from(130),
         Err(e) => {
-            // Errors about a file start with its path (and line); the rest say "error:". A closed
-            // or full stderr cannot be reported anywhere, so its write error is ignored.
+            // A file's contents that cannot be parsed start with its path and line, as a
+            // compiler's errors do; the rest say "error:" (I/O errors: `error: cannot read PATH:
+            // why`). A closed or full stderr cannot be reported anywhere, so its write error is
+            // ignored.
             let line = match &e {
-                klfit::Error::Parse { .. } | klfit::Error::Io { .. } => e.to_string(),
+                klfit::Error::Parse { .. } => e.to_string(),
                 _ => format!("error: {e}"),
             };
             let _ = writeln!(std::io::stderr(), "{line}");

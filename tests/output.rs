@@ -88,7 +88,7 @@ fn a_file_that_cannot_be_replaced_fails_the_commit_and_nothing_changes() {
     let output = faulty_run(&out, &[]);
     assert_eq!(output.status.code(), Some(1));
     let line = one_line(&output);
-    assert!(line.starts_with(&format!("{}:", out.join("gap.svg").display())), "{line}");
+    assert!(line.starts_with("error: cannot ") && line.contains(&format!(" {}: ", out.join("gap.svg").display())), "{line}");
     assert_same(&snapshot(&out), &before, "the folder changed");
 }
 
@@ -311,14 +311,16 @@ fn a_full_disk_is_one_line_naming_the_output_file_and_leaves_no_trace() {
     let output = small_disk(&mut train("near-uniform", &out)).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     let line = one_line(&output);
-    assert!(line.starts_with(&out.display().to_string()) && !line.contains(".klfit"), "{line}");
+    let named = line.contains(&format!(" {}/", out.display()));
+    assert!(line.starts_with("error: cannot ") && named && !line.contains(".klfit"), "{line}");
     assert_same(&snapshot(&out), &before, "the folder changed");
 
     let new = dir.path().join("new/a/b");
     let output = small_disk(&mut train("near-uniform", &new)).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     let line = one_line(&output);
-    assert!(line.starts_with(&new.display().to_string()) && !line.contains(".klfit"), "{line}");
+    let named = line.contains(&format!(" {}/", new.display()));
+    assert!(line.starts_with("error: cannot ") && named && !line.contains(".klfit"), "{line}");
     assert!(!dir.path().join("new").exists(), "a failed first run left the folder it made");
 }
 

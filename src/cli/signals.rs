@@ -28,7 +28,7 @@ pub fn install() -> klfit::Result<()> {
         // SAFETY: `on_signal` only reads and writes atomics and calls `_exit`, which are
         // async-signal-safe.
         unsafe { signal_hook::low_level::register(signal, on_signal) }
-            .map_err(|e| klfit::Error::io("signal handler", e))?;
+            .map_err(|e| klfit::Error::cannot("install", "a signal handler", e))?;
     }
     Ok(())
 }

@@ -36,7 +36,7 @@ impl Console {
                 self.closed = true;
                 Ok(())
             }
-            other => other.map_err(|e| Error::io("standard output", e)),
+            other => other.map_err(|e| Error::cannot("write", "standard output", e)),
         }
     }
 
