@@ -394,6 +394,33 @@ fn bad_step_counts_are_usage_errors() {
 }
 
 #[test]
+fn negative_numbers_get_a_value_error_naming_the_option_the_value_and_the_rule() {
+    // Each numeric option, given -1: a value error, never "unexpected argument '-1'".
+    let dir = TempDir::new().unwrap();
+    let p = file(&dir, "p.csv", "category,probability\nx,0.5\ny,0.5\n");
+    let p = p.to_str().unwrap();
+    let cases: [(&[&str], &str, &str); 8] = [
+        (&["train", "--dataset", "income"], "--lr", "> 0"),
+        (&["train", "--dataset", "income"], "--steps", "whole number ≥ 0"),
+        (&["train", "--dataset", "income"], "--seed", "whole number ≥ 0"),
+        (&["train", "--dataset", "income"], "--smoothing", "≥ 0"),
+        (&["info", "--dataset", "income"], "--smoothing", "≥ 0"),
+        (&["divergence", "--p", p, "--q", p], "--smoothing", "≥ 0"),
+        (&["bench"], "--min-seconds", "> 0"),
+        (&["bench"], "--categories", "whole number ≥ 1"),
+    ];
+    for (command, option, rule) in cases {
+        for value in ["-1", "-0.5", "-1e3"] {
+            let output = klfit().args(command).args([option, value]).output().unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{command:?} {option} {value}: {stderr}");
+            let named = format!("invalid value '{value}' for '{option} ");
+            assert!(stderr.contains(&named) && stderr.contains(rule), "{command:?} {option} {value}: {stderr}");
+        }
+    }
+}
+
+#[test]
 fn usage_errors_exit_2() {
     klfit().args(["train"]).assert().code(2);
     klfit().args(["train", "--dataset", "income", "--counts", "x.csv"]).assert().code(2);
