@@ -420,6 +420,45 @@ fn negative_numbers_get_a_value_error_naming_the_option_the_value_and_the_rule()
     }
 }
 
+/// The numbers followed by ` {unit}` in `line`, in order.
+fn quantities(line: &str, unit: &str) -> Vec<f64> {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    let unit = |w: &str| w.trim_end_matches([',', ')', ':', ';']) == unit;
+    words.windows(2).filter(|w| unit(w[1])).filter_map(|w| w[0].trim_start_matches('(').parse().ok()).collect()
+}
+
+#[test]
+fn warnings_print_their_numbers_in_the_runs_units() {
+    // The same run in nats and in bits: its warning's numbers differ by the factor ln 2 and carry
+    // the run's unit. Two steps end far from p; lr 30 makes the loss rise.
+    let dir = TempDir::new().unwrap();
+    for (case, args) in [("far", &["--steps", "2"][..]), ("rose", &["--steps", "20", "--lr", "30"][..])] {
+        let warning = |units: &str| {
+            let out = dir.path().join(format!("{case}-{units}"));
+            let output = klfit()
+                .args(["train", "--dataset", "income", "--quiet", "--units", units])
+                .args(args)
+                .arg("--out")
+                .arg(&out)
+                .output()
+                .unwrap();
+            assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+            let stderr = String::from_utf8(output.stderr).unwrap();
+            assert!(stderr.starts_with("warning") && stderr.lines().count() == 1, "{case}: {stderr}");
+            stderr
+        };
+        let (nats, bits) = (warning("nats"), warning("bits"));
+        assert!(!bits.contains("nats"), "{case}: {bits}");
+        let (in_nats, in_bits) = (quantities(&nats, "nats"), quantities(&bits, "bits"));
+        assert_eq!(in_nats.len(), 2, "{case}: {nats}");
+        assert_eq!(in_bits.len(), in_nats.len(), "{case}: {bits}");
+        for (n, b) in in_nats.iter().zip(&in_bits) {
+            // Nine significant digits each: agreement to 1e-8 relative.
+            assert!((b * std::f64::consts::LN_2 - n).abs() <= 1e-8 * n.abs(), "{case}: {n} nats against {b} bits");
+        }
+    }
+}
+
 #[test]
 fn usage_errors_exit_2() {
     klfit().args(["train"]).assert().code(2);
