@@ -460,6 +460,27 @@ fn warnings_print_their_numbers_in_the_runs_units() {
 }
 
 #[test]
+fn control_characters_of_labels_and_file_names_stay_out_of_the_page_and_are_kept_in_the_csv() {
+    // ESC sequences and BEL in a label and in the data file's name (which the page's title, its
+    // numbers and its "rerun" line show).
+    let dir = TempDir::new().unwrap();
+    let hostile = "\u{1b}[2J\u{1b}]0;owned\u{7}\u{1b}[31mred\u{9b}";
+    let counts = file(&dir, &format!("c{hostile}.csv"), format!("category,count\n\"{hostile}\",3\n\"a,\"\"b\"\"\nc\",5\n"));
+    train_counts(&dir, &counts, &[]).success();
+    let out = dir.path().join("out");
+    let page = fs::read_to_string(out.join("index.html")).unwrap();
+    let controls: Vec<(usize, char)> =
+        page.char_indices().filter(|&(_, c)| c.is_control() && !matches!(c, '\n' | '\t' | '\r')).collect();
+    assert!(controls.is_empty(), "control characters in index.html at {controls:?}");
+    assert!(page.contains(r"\u{1b}[2J"), "the label's escape is not shown visibly");
+    // A CSV field may hold any UTF-8: distribution.csv keeps each label as it was, byte for byte,
+    // quoted where it must be.
+    let mut csv = csv::Reader::from_path(out.join("distribution.csv")).unwrap();
+    let labels: Vec<String> = csv.records().map(|r| r.unwrap()[0].to_string()).collect();
+    assert_eq!(labels, [hostile, "a,\"b\"\nc"]);
+}
+
+#[test]
 fn usage_errors_exit_2() {
     klfit().args(["train"]).assert().code(2);
     klfit().args(["train", "--dataset", "income", "--counts", "x.csv"]).assert().code(2);
