@@ -374,3 +374,58 @@ fn a_file_size_limit_is_one_error_line_and_leaves_the_folder_as_it_was() {
     assert!(line.contains("File too large") && !line.contains(".klfit"), "{line}");
     assert_same(&snapshot(&out), &before, "the folder changed");
 }
+
+/// `command` with its address space limited to `bytes` (`ulimit -v`): an allocation past it fails.
+fn address_space(command: &mut Command, bytes: libc::rlim_t) -> &mut Command {
+    // SAFETY: only setrlimit(2) between fork and exec.
+    unsafe {
+        command.pre_exec(move || {
+            let limit = libc::rlimit { rlim_cur: bytes, rlim_max: bytes };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        })
+    }
+}
+
+/// Asserts that `output` is the out-of-memory ending: exit 1 and one line naming the allocation.
+#[track_caller]
+fn assert_out_of_memory(output: &std::process::Output) {
+    assert_eq!(output.status.code(), Some(1), "{:?}: {}", output.status, text(&output.stderr));
+    let line = one_line(output);
+    let bytes = line.strip_prefix("error: out of memory: could not allocate ").and_then(|rest| rest.split_once(" bytes; "));
+    assert!(bytes.is_some_and(|(n, _)| n.parse::<u64>().is_ok_and(|n| n > 0)), "{line}");
+}
+
+#[test]
+fn an_allocation_that_fails_is_one_error_line_and_exit_1() {
+    // 50 million categories need over a gigabyte; 500 MB of address space cannot hold them (the
+    // machine's memory could, so bench's own check lets them through to the allocation).
+    let mut bench = support::klfit();
+    bench.args(["bench", "--categories", "50000000", "--min-seconds", "0.01"]);
+    assert_out_of_memory(&address_space(&mut bench, 500 << 20).output().unwrap());
+}
+
+#[test]
+fn a_run_out_of_memory_leaves_the_folder_as_it_was() {
+    // A run into an earlier run's folder whose data takes more memory than it may have: wherever
+    // the allocation fails (reading, training or writing), the folder keeps its files, and what
+    // the run staged is gone after the next run's recovery.
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("out");
+    assert!(train("income", &out).output().unwrap().status.success());
+    let before = snapshot(&out);
+    let samples = dir.path().join("samples.txt");
+    // Two million categories: such a run peaks near 170 MB (one million: 87 MB), far above 120.
+    let labels: String = (0..2_000_000).map(|i| format!("c{i}\n")).collect();
+    std::fs::write(&samples, labels).unwrap();
+    let mut run = support::klfit();
+    run.args(["train", "--samples"]).arg(&samples).args(["--steps", "5", "--quiet", "--out"]).arg(&out);
+    assert_out_of_memory(&address_space(&mut run, 120 << 20).output().unwrap());
+    let visible = |s: support::Snapshot| s.into_iter().filter(|(n, _)| !n.starts_with('.')).collect::<support::Snapshot>();
+    assert_same(&visible(snapshot(&out)), &visible(before.clone()), "the folder's files changed");
+    support::recover_only(&out);
+    assert_same(&snapshot(&out), &before, "the next run did not recover the folder");
+}
