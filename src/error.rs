@@ -37,9 +37,12 @@ pub enum Error {
     #[error("the start cannot be trained: at step 0 {what}; it started at {start}; start elsewhere, e.g. --init default ({default})")]
     Start { what: String, start: String, default: &'static str },
 
-    /// Reading or writing a file failed.
-    #[error("{}: {source}", crate::text::path(path))]
+    /// Reading or writing a file failed: `cannot {action} {path}: {source}`, e.g. `cannot open
+    /// data.csv: No such file or directory (os error 2)`. `action` is a verb: `open`, `read`,
+    /// `write`, `create`, `rename`, `replace`, `lock`, ...
+    #[error("cannot {action} {}: {source}", crate::text::path(path))]
     Io {
+        action: &'static str,
         path: PathBuf,
         #[source]
         source: std::io::Error,
@@ -85,9 +88,10 @@ fn location(path: &Path, line: u64) -> String {
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
-    /// An I/O error tied to the file it concerns.
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+    /// An I/O error: what was being done (`action`, a verb such as `read` or `replace`) to which
+    /// file, and why it failed. Shown as `cannot {action} {path}: {source}`.
+    pub fn cannot(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { action, path: path.into(), source }
     }
 
     /// A parse error at `path:line`.

@@ -1,6 +1,8 @@
-//! The command line's side of the engines: `klfit bench` prints one JSON line per K, and
-//! `--engine fused` where it does not apply is a usage error that says why; so is a `--device`
-//! this klfit cannot use.
+//! The command line's side of the engines: `klfit bench` prints one JSON line per K, refuses a
+//! K the machine cannot hold before doing any work, and `--engine fused` where it does not apply
+//! is a usage error that says why; so is a `--device` this klfit cannot use.
+
+use std::os::unix::process::CommandExt;
 
 use assert_cmd::Command;
 
@@ -80,4 +82,62 @@ fn device_cuda_in_a_klfit_built_without_cuda_is_a_usage_error_that_says_how_to_r
     }
     assert!(!out.exists(), "a refused run created its output folder");
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "only the counts file");
+}
+
+/// This machine's memory in bytes (what klfit bench compares with), read independently here.
+fn physical_memory() -> f64 {
+    // SAFETY: sysconf only reads system configuration.
+    let (pages, size) = unsafe { (libc::sysconf(libc::_SC_PHYS_PAGES), libc::sysconf(libc::_SC_PAGESIZE)) };
+    assert!(pages > 0 && size > 0);
+    pages as f64 * size as f64
+}
+
+/// Runs `klfit bench ARGS` with at most 30 s of CPU and 4 GB of address space, so that a klfit
+/// that starts the work (summing over K, or allocating for it) fails instead of hanging or
+/// swapping: a refusal takes milliseconds of CPU, however busy the machine.
+fn bench_limited(args: &[&str]) -> std::process::Output {
+    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("klfit"));
+    command.arg("bench").args(args);
+    // SAFETY: only setrlimit(2) between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            for (resource, limit) in [(libc::RLIMIT_CPU, 30), (libc::RLIMIT_AS, 4 << 30)] {
+                if libc::setrlimit(resource, &libc::rlimit { rlim_cur: limit, rlim_max: limit }) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        })
+    };
+    command.output().unwrap()
+}
+
+/// The number after `key` in `line`, up to the next space.
+fn number_after(line: &str, key: &str) -> f64 {
+    let rest = &line[line.find(key).unwrap_or_else(|| panic!("no {key:?} in {line}")) + key.len()..];
+    rest.split(' ').next().unwrap().parse().unwrap_or_else(|_| panic!("no number after {key:?} in {line}"))
+}
+
+#[test]
+fn bench_refuses_a_k_the_machine_cannot_hold_before_any_work_naming_the_bound() {
+    let memory = physical_memory();
+    let huge = ["10000000000", "2305843009213693952", "4611686018427387904", "18446744073709551615"];
+    for engine in ["fused", "autograd"] {
+        for k in huge {
+            // A K that fits comes first: it must not be timed either.
+            let output = bench_limited(&["--engine", engine, "--categories", &format!("11,{k}"), "--min-seconds", "0.01"]);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{engine} K = {k}: {:?} {stderr}", output.status);
+            assert!(output.stdout.is_empty(), "{engine} K = {k}: timed something before refusing");
+            assert_eq!(stderr.lines().count(), 1, "{stderr}");
+            let line = stderr.trim_end();
+            assert!(line.starts_with(&format!("error: --categories {k} needs about ")), "{line}");
+            // The bound: this machine's memory, as sysconf gives it here (within the message's rounding).
+            let said = number_after(line, "more than this machine's ");
+            assert!((said * 1e9 - memory).abs() <= 0.05 * memory + 0.5e9, "{line}: memory is {memory} bytes");
+            // The suggestion is a K that fits: at least 20 bytes a category, the fused engine's least.
+            let at_most = number_after(line, "try at most ");
+            assert!(at_most >= 1.0 && at_most * 20.0 <= memory && at_most < 1e10, "{line}");
+        }
+    }
 }

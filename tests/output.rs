@@ -89,7 +89,7 @@ fn a_file_that_cannot_be_replaced_fails_the_commit_and_nothing_changes() {
     let output = faulty_run(&out, &[]);
     assert_eq!(output.status.code(), Some(1));
     let line = one_line(&output);
-    assert!(line.starts_with(&format!("{}:", out.join("gap.svg").display())), "{line}");
+    assert!(line.starts_with("error: cannot ") && line.contains(&format!(" {}: ", out.join("gap.svg").display())), "{line}");
     assert_same(&snapshot(&out), &before, "the folder changed");
 }
 
@@ -282,12 +282,28 @@ fn a_run_waiting_for_a_new_folder_makes_it_again_if_the_run_that_made_it_failed(
         second.stage("metrics.csv", |w| w.write_all(b"second"))?; // waits for `first`
         second.commit(&[])
     });
-    // Let `second` block on the lock first (without that, the test passes the easy way).
-    std::thread::sleep(std::time::Duration::from_millis(100));
+    // Let `second` block on the lock first (without that, the test passes the easy way): wait
+    // until the kernel lists its request as blocked on the folder (or it ended, which it must not).
+    let folder = std::os::unix::fs::MetadataExt::ino(&fs::metadata(&out).unwrap());
+    while !waiter.is_finished() && !blocked_on(folder) {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
     drop(first); // fails: removes its transaction and the folder it made
     waiter.join().unwrap().unwrap();
     assert_eq!(fs::read(out.join("metrics.csv")).unwrap(), b"second");
     assert_eq!(names(&snapshot(&out)), ["metrics.csv"]);
+}
+
+/// Whether /proc/locks lists a blocked lock request (`->`) of this process on inode `inode`.
+fn blocked_on(inode: u64) -> bool {
+    let locks = fs::read_to_string("/proc/locks").unwrap();
+    let (pid, inode) = (std::process::id().to_string(), inode.to_string());
+    // `1: -> FLOCK  ADVISORY  WRITE 4242 08:01:123456 0 EOF`: pid, then device:inode.
+    locks.lines().any(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        fields.get(1) == Some(&"->")
+            && fields.windows(2).any(|w| w[0] == pid && w[1].rsplit(':').next() == Some(inode.as_str()))
+    })
 }
 
 #[test]
@@ -418,7 +434,7 @@ fn a_folder_moved_while_the_run_trains_gets_the_files_and_the_new_folder_is_not_
 }
 
 /// Limits the files the child may write to 40 KiB (the charts are bigger), as a full disk would:
-/// writes then fail with EFBIG (SIGXFSZ ignored).
+/// writes then fail with EFBIG (klfit ignores SIGXFSZ itself).
 fn small_disk(command: &mut Command) -> &mut Command {
     // SAFETY: only async-signal-safe calls between fork and exec.
     unsafe {
@@ -427,7 +443,6 @@ fn small_disk(command: &mut Command) -> &mut Command {
             if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
-            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
             Ok(())
         })
     }
@@ -440,14 +455,16 @@ fn a_full_disk_is_one_line_naming_the_output_file_and_leaves_no_trace() {
     let output = small_disk(&mut train("near-uniform", &out)).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     let line = one_line(&output);
-    assert!(line.starts_with(&out.display().to_string()) && !line.contains(".klfit"), "{line}");
+    let named = line.contains(&format!(" {}/", out.display()));
+    assert!(line.starts_with("error: cannot ") && named && !line.contains(".klfit"), "{line}");
     assert_same(&snapshot(&out), &before, "the folder changed");
 
     let new = dir.path().join("new/a/b");
     let output = small_disk(&mut train("near-uniform", &new)).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     let line = one_line(&output);
-    assert!(line.starts_with(&new.display().to_string()) && !line.contains(".klfit"), "{line}");
+    let named = line.contains(&format!(" {}/", new.display()));
+    assert!(line.starts_with("error: cannot ") && named && !line.contains(".klfit"), "{line}");
     assert!(!dir.path().join("new").exists(), "a failed first run left the folder it made");
 }
 

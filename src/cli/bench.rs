@@ -22,17 +22,20 @@ use super::BenchArgs;
 const WARM_UP: Duration = Duration::from_millis(200);
 
 pub fn run(args: &BenchArgs) -> klfit::Result<()> {
+    let config = TrainConfig {
+        optimizer: args.optimizer,
+        lr: args.optimizer.default_lr(),
+        dtype: args.dtype,
+        engine: args.engine,
+        device: args.device,
+        ..TrainConfig::default()
+    };
+    config.validate()?;
+    for &k in &args.categories {
+        fits_in_memory(k, &config)?; // every K, before any is timed
+    }
     let mut console = Console::new(false);
     for &k in &args.categories {
-        let config = TrainConfig {
-            optimizer: args.optimizer,
-            lr: args.optimizer.default_lr(),
-            dtype: args.dtype,
-            engine: args.engine,
-            device: args.device,
-            ..TrainConfig::default()
-        };
-        config.validate()?;
         let (steps, seconds) = time_steps(k, &config, args.min_seconds)?;
         let mut line = json!({
             "categories": k,
@@ -51,6 +54,86 @@ pub fn run(args: &BenchArgs) -> klfit::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Refuses, as a usage error, a K whose arrays need more memory than this machine has (or than a
+/// process can address): found out before anything is summed or allocated over K, which for a
+/// K of 2^61 would take years and for 10^10 would abort allocating 80 GB.
+fn fits_in_memory(k: usize, config: &TrainConfig) -> klfit::Result<()> {
+    let (memory, what) = match physical_memory() {
+        Some(bytes) if bytes <= ADDRESSABLE => (bytes, "this machine's"),
+        _ => (ADDRESSABLE, "the addressable"),
+    };
+    let needed = k as u128 * bytes_per_category(k, config);
+    if needed <= memory {
+        return Ok(());
+    }
+    let at_most = round_down(memory / bytes_per_category(usize::MAX, config));
+    Err(klfit::Error::Usage(format!(
+        "--categories {k} needs about {} for the {} engine's arrays, more than {what} {} of memory; try at most {at_most}",
+        bytes_text(needed),
+        config.engine_used().name(),
+        bytes_text(memory)
+    )))
+}
+
+/// What one process can address: no array may be larger than isize::MAX bytes.
+const ADDRESSABLE: u128 = isize::MAX as u128;
+
+/// Bytes a run of K categories holds per category, at its peak (while the engine is built).
+///
+/// Fused: θ and Adam's two moments in the dtype (SGD keeps none), p and ln p in f64, the kept
+/// exponentials in the dtype below [`fused::KEEP_BELOW`] categories, and the f64 start logits the
+/// engine is built from (20 bytes a category for SGD in f32 at a million categories, 28 for Adam:
+/// `/usr/bin/time -f %M` between 1 and 4 million). Autograd: the labels, counts and p of the data
+/// and candle's tensors, measured the same way (114 bytes for SGD in f32, 262 for Adam in f64),
+/// rounded up.
+fn bytes_per_category(k: usize, config: &TrainConfig) -> u128 {
+    let dtype = config.dtype.size_in_bytes() as u128;
+    let adam = u128::from(config.optimizer == klfit::OptimizerKind::Adam);
+    match config.engine_used() {
+        EngineKind::Fused => {
+            let kept = u128::from(k < fused::KEEP_BELOW);
+            dtype * (1 + 2 * adam + kept) + 8 + 8 + 8
+        }
+        _ => 56 + dtype * (16 + 12 * adam),
+    }
+}
+
+/// This machine's physical memory in bytes, if the system says.
+fn physical_memory() -> Option<u128> {
+    #[cfg(unix)]
+    {
+        // SAFETY: sysconf only reads the system's configuration.
+        let (pages, size) = unsafe { (libc::sysconf(libc::_SC_PHYS_PAGES), libc::sysconf(libc::_SC_PAGESIZE)) };
+        (pages > 0 && size > 0).then(|| pages as u128 * size as u128)
+    }
+    #[cfg(not(unix))]
+    None
+}
+
+/// `n` rounded down to two significant digits: 857142857 → 850000000.
+fn round_down(n: u128) -> u128 {
+    let mut unit = 1;
+    while n / unit >= 100 {
+        unit *= 10;
+    }
+    n / unit * unit
+}
+
+/// `280 GB`, `1.5 ZB`: bytes in decimal units, two or three significant digits.
+fn bytes_text(bytes: u128) -> String {
+    let units = ["bytes", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit + 1 < units.len() {
+        value /= 1000.0;
+        unit += 1;
+    }
+    match value {
+        v if v < 10.0 && unit > 0 => format!("{v:.1} {}", units[unit]),
+        v => format!("{v:.0} {}", units[unit]),
+    }
 }
 
 /// The benchmark's data: count ⌈10^6 / (i + 1)⌉ for category i, 0 for every tenth one.

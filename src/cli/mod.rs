@@ -67,7 +67,7 @@ pub struct DataArgs {
 #[derive(Args)]
 pub struct SmoothingArgs {
     /// Add EPS to every count (0.5: Jeffreys, 1: Laplace), so every category has p > 0 (reverse KL needs it).
-    #[arg(long, value_name = "EPS", value_parser = non_negative_finite)]
+    #[arg(long, value_name = "EPS", value_parser = non_negative_finite, allow_negative_numbers = true)]
     pub smoothing: Option<f64>,
 }
 
@@ -115,7 +115,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N", default_value_t = TrainConfig::default().steps, value_parser = whole_number, allow_negative_numbers = true)]
     pub steps: usize,
     /// Seed for --init random.
-    #[arg(long, value_name = "N", default_value_t = 0)]
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = seed, allow_negative_numbers = true)]
     pub seed: u64,
     /// Where the parameters start: default (the family's own start), zeros, random (seeded), or values by name: theta=0.3, mu=10,sigma=1.
     #[arg(long, value_name = "INIT", default_value = "default")]
@@ -161,7 +161,7 @@ impl TrainArgs {
 #[derive(Args)]
 pub struct BenchArgs {
     /// Numbers of categories to time, comma-separated.
-    #[arg(long, value_name = "K,...", value_delimiter = ',', default_value = "11,1000,100000,1000000", value_parser = clap::value_parser!(u64).range(1..).map(|k| k as usize))]
+    #[arg(long, value_name = "K,...", value_delimiter = ',', default_value = "11,1000,100000,1000000", value_parser = categories, allow_negative_numbers = true)]
     pub categories: Vec<usize>,
     /// How to step (with its default learning rate).
     #[arg(long, value_enum, default_value_t)]
@@ -176,7 +176,7 @@ pub struct BenchArgs {
     #[arg(long, value_name = "DEVICE", default_value = "cpu")]
     pub device: Compute,
     /// Time each K for at least this many seconds, after a warm-up of 0.2 s.
-    #[arg(long, value_name = "S", default_value_t = 1.0, value_parser = positive_seconds)]
+    #[arg(long, value_name = "S", default_value_t = 1.0, value_parser = positive_seconds, allow_negative_numbers = true)]
     pub min_seconds: f64,
 }
 
@@ -209,7 +209,7 @@ pub struct DivergenceArgs {
     #[arg(long)]
     pub normalize: bool,
     /// Add EPS to every value of both files before normalizing (counts, weights or probabilities), so no category has 0.
-    #[arg(long, value_name = "EPS", value_parser = non_negative_finite)]
+    #[arg(long, value_name = "EPS", value_parser = non_negative_finite, allow_negative_numbers = true)]
     pub smoothing: Option<f64>,
     /// Units of the entropies and divergences.
     #[arg(long, value_enum, default_value_t)]
@@ -258,4 +258,19 @@ fn non_negative_finite(s: &str) -> Result<f64, String> {
 /// Parses a number of steps: a whole number ≥ 0.
 fn whole_number(s: &str) -> Result<usize, String> {
     s.parse::<usize>().map_err(|_| format!("'{}' is not a whole number ≥ 0 (e.g. 500)", klfit::text::shown(s, 40)))
+}
+
+/// Parses a seed: a whole number ≥ 0 that fits in 64 bits.
+fn seed(s: &str) -> Result<u64, String> {
+    s.parse::<u64>().map_err(|_| {
+        format!("'{}' is not a whole number ≥ 0 below 2^64 (e.g. 0 or 42)", klfit::text::shown(s, 40))
+    })
+}
+
+/// Parses a number of categories for `bench`: a whole number ≥ 1.
+fn categories(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(k) if k >= 1 => Ok(k),
+        _ => Err(format!("'{}' is not a whole number ≥ 1 (e.g. 1000)", klfit::text::shown(s, 40))),
+    }
 }

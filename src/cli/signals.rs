@@ -10,6 +10,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 static STOP: AtomicBool = AtomicBool::new(false);
 
+/// Ignores SIGXFSZ, which the kernel sends when a write would make a file larger than the
+/// process may (`ulimit -f`) and which by default kills the process, leaving a half-written
+/// staging folder behind. Ignored, the write fails with EFBIG ("File too large") instead, and
+/// the run fails as with a full disk: one error line, the output folder as it was. Call first.
+pub fn ignore_file_size_limit_signal() {
+    // SAFETY: setting a signal's disposition to SIG_IGN runs no code of ours in a handler.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+}
+
 /// Installs the handlers for SIGINT and SIGTERM.
 pub fn install() -> klfit::Result<()> {
     #[cfg(unix)]
@@ -17,7 +29,7 @@ pub fn install() -> klfit::Result<()> {
         // SAFETY: `on_signal` only reads and writes atomics and calls `_exit`, which are
         // async-signal-safe.
         unsafe { signal_hook::low_level::register(signal, on_signal) }
-            .map_err(|e| klfit::Error::io("signal handler", e))?;
+            .map_err(|e| klfit::Error::cannot("install", "a signal handler", e))?;
     }
     Ok(())
 }

@@ -74,17 +74,26 @@ pub fn run(args: TrainArgs) -> klfit::Result<Outcome> {
         eprintln_quietly(&warning);
     }
     console.line(&format!("wrote {} files to {}", written.len(), klfit::text::path(folder)))?;
-    if signals::stop_requested() {
-        eprintln_quietly(&format!(
-            "interrupted at step {reached} of {}: wrote the {} records made so far to {} (summary.json says \"interrupted\": {})",
-            config.steps,
-            history.records.len(),
-            klfit::text::path(folder),
-            info.interrupted
-        ));
-        return Ok(Outcome::Interrupted);
+    if !signals::stop_requested() {
+        return Ok(Outcome::Done);
     }
-    Ok(Outcome::Done)
+    if !info.interrupted {
+        // The request came after the last step (while the files were written, or as the last
+        // step ended): nothing was cut short, so the run says so and succeeds.
+        eprintln_quietly(&format!(
+            "note       the stop request came after the last step ({reached} of {}), so the complete run was written to {}",
+            config.steps,
+            klfit::text::path(folder)
+        ));
+        return Ok(Outcome::Done);
+    }
+    eprintln_quietly(&format!(
+        "interrupted at step {reached} of {}: wrote the {} records made so far to {} (summary.json says \"interrupted\": true)",
+        config.steps,
+        history.records.len(),
+        klfit::text::path(folder)
+    ));
+    Ok(Outcome::Interrupted)
 }
 
 /// A line on standard error; if even that is closed there is nowhere to report it.

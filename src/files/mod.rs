@@ -325,11 +325,11 @@ fn open(path: &Path) -> Result<(PathBuf, Box<dyn Read>)> {
     let (name, mut input): (PathBuf, Box<dyn Read>) = if path == Path::new(STDIN_PATH) {
         (PathBuf::from(STDIN_NAME), Box::new(io::stdin().lock()))
     } else {
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let file = File::open(path).map_err(|e| Error::cannot("open", path, e))?;
         (path.to_path_buf(), Box::new(file))
     };
     let mut start = Vec::with_capacity(BYTE_ORDER_MARK.len());
-    input.by_ref().take(BYTE_ORDER_MARK.len() as u64).read_to_end(&mut start).map_err(|e| Error::io(&name, e))?;
+    input.by_ref().take(BYTE_ORDER_MARK.len() as u64).read_to_end(&mut start).map_err(|e| Error::cannot("read", &name, e))?;
     if start == BYTE_ORDER_MARK {
         start.clear();
     }
@@ -340,7 +340,7 @@ fn open(path: &Path) -> Result<(PathBuf, Box<dyn Read>)> {
 fn read_error(name: &Path, error: io::Error) -> Error {
     match LineTooLong::find(&error) {
         Some(too_long) => Error::parse(name, too_long.line, too_long.to_string()),
-        None => Error::io(name, error),
+        None => Error::cannot("read", name, error),
     }
 }
 

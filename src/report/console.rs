@@ -36,7 +36,7 @@ impl Console {
                 self.closed = true;
                 Ok(())
             }
-            other => other.map_err(|e| Error::io("standard output", e)),
+            other => other.map_err(|e| Error::cannot("write", "standard output", e)),
         }
     }
 
@@ -174,7 +174,7 @@ pub fn summary(run: &RunInfo, history: &History) -> String {
 pub const SLOW_KL_SHARE: f64 = 0.1;
 
 /// One warning line when a run ended without really fitting, with a concrete suggestion; `None`
-/// when fine. The cases, first match wins: the minimized loss ended above its start, or it went
+/// when fine. Its numbers are in the run's units. The cases, first match wins: the minimized loss ended above its start, or it went
 /// up at some steps and KL kept more than [`SLOW_KL_SHARE`] of its start (the learning rate is too
 /// large: try a smaller one); or it fell at every step but KL kept that much (too few steps, or
 /// plain SGD's steps shrink with the gradient: try Adam or more steps).
@@ -205,10 +205,11 @@ pub fn warning(run: &RunInfo, history: &History) -> Option<String> {
             format!("try more than {steps} steps or a larger learning rate than {}", short(c.lr))
         }
     };
+    let units = run.units;
     Some(format!(
-        "warning    KL(p‖q) ended at {} nats, {share:.0}% of its start ({} nats): q is still far from p; {hint}",
-        number(kl_end),
-        number(kl_start)
+        "warning    KL(p‖q) ended at {}, {share:.0}% of its start ({}): q is still far from p; {hint}",
+        units.with_unit(kl_end),
+        units.with_unit(kl_start)
     ))
 }
 
@@ -217,17 +218,17 @@ fn smaller_lr(lr: f64) -> String {
     format!("try a smaller learning rate than {} (--lr {})", short(lr), short(smaller_learning_rate(lr)))
 }
 
-/// The warning for a run whose minimized loss ended above its start.
+/// The warning for a run whose minimized loss ended above its start, in the run's units.
 fn rose_warning(run: &RunInfo, history: &History) -> Option<String> {
     let c = run.config;
     let value = |r: &Record| c.objective.value(&r.metrics);
     let (first, last) = (&history.records[0], history.last());
     (last.step > 0 && value(last) > value(first)).then(|| {
         format!(
-            "warning    the minimized {} rose from {} to {} nats over {} steps; {}",
+            "warning    the minimized {} rose from {} to {} over {} steps; {}",
             c.objective.symbol(),
-            number(value(first)),
-            number(value(last)),
+            run.units.with_unit(value(first)),
+            run.units.with_unit(value(last)),
             last.step,
             smaller_lr(c.lr)
         )

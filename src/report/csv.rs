@@ -48,7 +48,10 @@ pub fn metrics_with_entropy_name(
 }
 
 /// `distribution.csv`: `category,count,p_data,q_initial,q_final`, one row per category; counts
-/// written exactly, probabilities in shortest round-trip form. Fields are written one by one
+/// written exactly, probabilities in shortest round-trip form. A category is written as the data
+/// names it, byte for byte: a CSV field may hold any UTF-8, control characters included (ESC,
+/// BEL, ...), and is quoted when it holds a comma, a quote or a line break; it is for programs,
+/// and only the views for people (console, charts, page) escape what they show. Fields are written one by one
 /// through reused buffers: a million rows should not cost millions of allocations.
 pub fn distribution(out: &mut dyn Write, history: &History, p: &Empirical) -> std::io::Result<()> {
     use std::fmt::Write as _;

@@ -178,7 +178,7 @@ impl OutputDir {
             Ok(m) if m.is_dir() => Some(lock(&dir, false)?),
             Ok(_) => return Err(Error::Output { dir, message: "exists and is not a folder".into() }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(Error::io(&dir, e)),
+            Err(e) => return Err(Error::cannot("open", &dir, e)),
         };
         if let Some(folder) = &folder {
             recover::recover(folder, &dir)?;
@@ -212,7 +212,7 @@ impl OutputDir {
         let (folder, t) = self.held()?;
         refuse_folder(folder, &self.dir, name)?;
         let path = self.dir.join(name);
-        let file = at::create_file(&t.new, name).map_err(|e| Error::io(&path, e))?;
+        let file = at::create_file(&t.new, name).map_err(|e| Error::cannot("write", &path, e))?;
         let staged =
             Staged { transaction: t.id, name: name.to_owned(), path, out: BufWriter::with_capacity(1 << 16, file) };
         self.staged.retain(|n| n != name);
@@ -230,8 +230,8 @@ impl OutputDir {
                 message: format!("{} was opened by another output folder", crate::text::quoted(&name)),
             });
         }
-        let file = out.into_inner().map_err(|e| Error::io(&path, e.into_error()))?;
-        file.sync_all().map_err(|e| Error::io(&path, e))?;
+        let file = out.into_inner().map_err(|e| Error::cannot("write", &path, e.into_error()))?;
+        file.sync_all().map_err(|e| Error::cannot("write", &path, e))?;
         if !self.staged.contains(&name) {
             self.staged.push(name);
         }
@@ -242,7 +242,7 @@ impl OutputDir {
     /// [`OutputDir::stream`], then a [`OutputDir::finish`]. Errors name `dir/name`.
     pub fn stage(&mut self, name: &str, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
         let mut file = self.stream(name)?;
-        write(&mut file).map_err(|e| Error::io(&file.path, e))?;
+        write(&mut file).map_err(|e| Error::cannot("write", &file.path, e))?;
         self.finish(file)
     }
 
@@ -337,7 +337,7 @@ impl OutputDir {
         })();
         if let Err(e) = result {
             let undone = recover::roll_back(folder, dir, &t.new, old.as_ref(), &journal)
-                .and_then(|()| recover::discard(folder, &t.name).map_err(|e| Error::io(dir, e)));
+                .and_then(|()| recover::discard(folder, &t.name).map_err(|e| Error::cannot("clean up", dir, e)));
             return Err(match undone {
                 Ok(()) => e,
                 Err(undo) => Error::Output {
@@ -361,7 +361,7 @@ impl OutputDir {
 fn move_in(folder: &File, dir: &Path, new: &OwnedFd, old: &OwnedFd, journal: &[Entry]) -> Result<()> {
     for entry in journal {
         let name = entry.name.as_str();
-        let io = |e| Error::io(dir.join(name), e);
+        let io = |e| Error::cannot("replace", dir.join(name), e);
         if at::kind(folder, name).map_err(io)? != Kind::Missing {
             check_cancelled()?;
             at::rename(folder, name, old, name).map_err(io)?;
@@ -370,7 +370,7 @@ fn move_in(folder: &File, dir: &Path, new: &OwnedFd, old: &OwnedFd, journal: &[E
     for entry in journal.iter().filter(|e| e.staged) {
         let name = entry.name.as_str();
         check_cancelled()?;
-        at::rename(new, name, folder, name).map_err(|e| Error::io(dir.join(name), e))?;
+        at::rename(new, name, folder, name).map_err(|e| Error::cannot("replace", dir.join(name), e))?;
     }
     Ok(())
 }
@@ -411,14 +411,14 @@ fn check_name(dir: &Path, name: &str) -> Result<()> {
 /// is left in it), held until the returned file is dropped: waiting for it, or failing at once
 /// with [`Error::Busy`].
 fn lock(dir: &Path, wait: bool) -> Result<File> {
-    let file = at::open_path(dir).map_err(|e| Error::io(dir, e))?;
+    let file = at::open_path(dir).map_err(|e| Error::cannot("open", dir, e))?;
     if wait {
-        return file.lock().map(|()| file).map_err(|e| Error::io(dir, e));
+        return file.lock().map(|()| file).map_err(|e| Error::cannot("lock", dir, e));
     }
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(Error::Busy { dir: dir.to_path_buf() }),
-        Err(std::fs::TryLockError::Error(e)) => Err(Error::io(dir, e)),
+        Err(std::fs::TryLockError::Error(e)) => Err(Error::cannot("lock", dir, e)),
     }
 }
 

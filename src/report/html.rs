@@ -88,7 +88,10 @@ fn numbers(run: &RunInfo, history: &History) -> String {
         ("optimizer", format!("{}, lr {}, {} steps{}", c.optimizer.name(), short(c.lr), history.last().step, if run.interrupted { " (interrupted)" } else { "" })),
         ("rerun", super::summary::command(run)),
     ];
-    rows.iter().map(|(k, v)| format!("<tr><th>{}</th><td>{}</td></tr>\n", escape(k), escape(v))).collect()
+    // Shown as the rest of the page shows labels: a control character (an ESC in a file name in
+    // the rerun line) as a visible escape, never raw; nothing cut, so the command stays whole.
+    let cell = |text: &str| escape(&crate::text::shown(text, usize::MAX));
+    rows.iter().map(|(k, v)| format!("<tr><th>{}</th><td>{}</td></tr>\n", cell(k), cell(v))).collect()
 }
 
 /// The data behind the slider: categories (the largest by p when there are many), p, and at each

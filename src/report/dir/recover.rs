@@ -58,7 +58,7 @@ pub(super) fn write_journal(t: &OwnedFd, journal: &[Entry]) -> std::io::Result<(
 pub(super) fn roll_back(out: &File, dir: &Path, new: &OwnedFd, old: Option<&OwnedFd>, journal: &[Entry]) -> Result<()> {
     for entry in journal.iter().filter(|e| e.staged) {
         let name = entry.name.as_str();
-        let io = |e| Error::io(dir.join(name), e);
+        let io = |e| Error::cannot("restore", dir.join(name), e);
         // Only a regular file: klfit moved in nothing else, so anything else is not its to move.
         if at::kind(new, name).map_err(io)? == Kind::Missing && at::kind(out, name).map_err(io)? == Kind::File {
             at::rename(out, name, new, name).map_err(io)?;
@@ -67,7 +67,7 @@ pub(super) fn roll_back(out: &File, dir: &Path, new: &OwnedFd, old: Option<&Owne
     if let Some(old) = old {
         for entry in journal {
             let name = entry.name.as_str();
-            let io = |e| Error::io(dir.join(name), e);
+            let io = |e| Error::cannot("restore", dir.join(name), e);
             if at::kind(old, name).map_err(io)? != Kind::Missing {
                 at::rename(old, name, out, name).map_err(io)?;
             }
@@ -101,7 +101,7 @@ enum Plan {
 /// and nothing is changed.
 pub(super) fn recover(out: &File, dir: &Path) -> Result<()> {
     let mut plans = Vec::new();
-    for name in at::names(out).map_err(|e| Error::io(dir, e))? {
+    for name in at::names(out).map_err(|e| Error::cannot("read", dir, e))? {
         if name.to_bytes().starts_with(TRANSACTION_PREFIX.as_bytes()) {
             let plan = judge(out, &name).map_err(|reason| refusal(dir, &name, &reason))?;
             plans.push((name, plan));
