@@ -35,10 +35,9 @@
 //! `T/names` is removed, and `T` deleted. Without `T/names`, nothing in `out` had changed: `T` is
 //! deleted. So after any crash, the folder holds exactly the files before the commit or exactly
 //! the new set. A `T` that is not a real folder, or whose journal is unreadable or names anything
-//! but the files in [`super::OUTPUTS`], is not trusted: the run refuses with one line naming it
-//! and the command that deletes it, and changes nothing. (A library user staging other names,
-//! like the examples' charts in `plots/`, gets the same commit, but a crash in the middle of it is
-//! then refused the same way instead of undone.)
+//! but the files klfit writes ([`super::is_output`], the only names [`OutputDir::stage`] takes),
+//! is not trusted: the run refuses with one line naming it and the command that deletes it, and
+//! changes nothing.
 //!
 //! For tests, environment variables inject faults into the renames of a commit, of its undoing
 //! and of recovery, counted together from 1 in each process: `KLFIT_FAULT_RENAME_FAILS=N` (or
@@ -202,7 +201,7 @@ impl OutputDir {
         self.begin()
     }
 
-    /// Opens the staged file `name` (a plain file name, normally one of [`super::OUTPUTS`]) for
+    /// Opens the staged file `name` (one of the files klfit writes, [`super::is_output`]) for
     /// writing over time; hand it to [`OutputDir::finish`] when it is complete. Opening a name
     /// again discards what was staged under it: only a finished file is committed.
     pub fn stream(&mut self, name: &str) -> Result<Staged> {
@@ -393,16 +392,16 @@ impl Drop for OutputDir {
     }
 }
 
-/// Refuses a name that is not a plain file name (empty, `.`, `..`, a separator, a NUL byte) or
-/// that looks like a transaction folder: the folder's files are named in a journal that recovery
-/// replays, so only plain names may be staged.
+/// Refuses a name that is not one of the files klfit writes ([`super::is_output`]): the folder's
+/// files are named in a journal that recovery replays, and recovery accepts only those names, so
+/// only those may be staged (none of them is empty, `.`, `..`, holds a separator or a NUL byte,
+/// or looks like a transaction folder).
 fn check_name(dir: &Path, name: &str) -> Result<()> {
-    let plain = !matches!(name, "" | "." | "..") && !name.contains(['/', '\0']);
-    match plain && !name.starts_with(TRANSACTION_PREFIX) {
+    match super::is_output(name) {
         true => Ok(()),
         false => Err(Error::Output {
             dir: dir.to_path_buf(),
-            message: format!("{} is not a plain file name klfit can write", crate::text::quoted(name)),
+            message: format!("{} is not the name of a file klfit writes", crate::text::quoted(name)),
         }),
     }
 }

@@ -45,6 +45,25 @@ pub const OUTPUTS: &[&str] = &[
     "index.html",
 ];
 
+/// The files the examples write into an output folder beside a run's: the charts of the studies
+/// and their tables. With [`OUTPUTS`], the only names an output folder stages, and so the only ones
+/// its journal (and the recovery of a crashed commit) accepts.
+pub const STUDY_OUTPUTS: &[&str] = &[
+    "distillation.png",
+    "distillation_metrics.csv",
+    "forward_vs_reverse.png",
+    "forward_vs_reverse.svg",
+    "sampling_noise.csv",
+    "sampling_noise.png",
+    "sweep.png",
+    "sweep.svg",
+];
+
+/// Whether klfit writes a file named `name` into an output folder ([`OUTPUTS`], [`STUDY_OUTPUTS`]).
+pub fn is_output(name: &str) -> bool {
+    OUTPUTS.contains(&name) || STUDY_OUTPUTS.contains(&name)
+}
+
 /// What a run was: the data and the settings, for headers, titles and summaries.
 #[derive(Debug, Clone, Copy)]
 pub struct RunInfo<'a> {

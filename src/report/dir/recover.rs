@@ -2,7 +2,7 @@
 //!
 //! Nothing here trusts a transaction folder it finds: a leftover `.klfit-run-*` may come from a
 //! shared or unpacked folder. Before anything is moved, every transaction is judged: it must be a
-//! real folder whose journal names only files klfit writes ([`crate::report::OUTPUTS`]), each
+//! real folder whose journal names only files klfit writes ([`crate::report::is_output`]), each
 //! where a commit of klfit's would have left it. One that is not is refused, with the command that
 //! deletes it, and the folder is left as it was.
 
@@ -189,7 +189,7 @@ fn parse(text: &str) -> std::result::Result<Vec<Entry>, String> {
             _ => return Err(format!("its journal has the line {}, not '+name' or '-name'", quoted(line))),
         };
         let name = &line[1..];
-        if !crate::report::OUTPUTS.contains(&name) {
+        if !crate::report::is_output(name) {
             return Err(format!("its journal names {}", quoted(line)));
         }
         if journal.iter().any(|e| e.name == name) {
