@@ -34,17 +34,26 @@ where
 }
 
 /// Draws with `draw` on an RGB canvas of `size` pixels and returns its pixels, 3 bytes each, row
-/// by row (for the frames of an animation).
-pub(super) fn pixels<F>(size: (u32, u32), draw: F) -> Result<Vec<u8>, String>
+/// by row.
+fn pixels<F>(size: (u32, u32), draw: F) -> Result<Vec<u8>, String>
 where
     F: FnOnce(&DrawingArea<Bitmap<'_>, Shift>) -> Result<(), DrawingAreaErrorKind<BackendError>>,
 {
     let mut rgb = vec![0u8; size.0 as usize * size.1 as usize * 3];
-    {
-        let inner = BitMapBackend::with_buffer_and_format(&mut rgb, size).map_err(|e| e.to_string())?;
-        draw(&Bitmap::new(inner)?.into_drawing_area()).map_err(|e| e.to_string())?;
-    }
+    draw_into(&mut rgb, size, draw)?;
     Ok(rgb)
+}
+
+/// Draws with `draw` on `rgb`, an RGB canvas of `size` pixels (3 bytes each, row by row), first
+/// cleared to black as [`pixels`]' is: the frames of an animation reuse one buffer. Errors if
+/// `rgb` does not have 3 × width × height bytes.
+pub(super) fn draw_into<F>(rgb: &mut [u8], size: (u32, u32), draw: F) -> Result<(), String>
+where
+    F: FnOnce(&DrawingArea<Bitmap<'_>, Shift>) -> Result<(), DrawingAreaErrorKind<BackendError>>,
+{
+    rgb.fill(0);
+    let inner = BitMapBackend::with_buffer_and_format(rgb, size).map_err(|e| e.to_string())?;
+    draw(&Bitmap::new(inner)?.into_drawing_area()).map_err(|e| e.to_string())
 }
 
 /// 8-bit RGB pixels, row by row, as PNG file bytes.
