@@ -19,7 +19,7 @@
 //! transparent (the previous frame shows through): long runs of one index, which the GIF's LZW
 //! compression packs tightly. Everything is deterministic: the same frames give the same bytes.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use ::gif::{DisposalMethod, Encoder, Frame, Repeat};
 
