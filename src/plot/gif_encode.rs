@@ -92,9 +92,13 @@ fn full_frame(indices: &[u8], width: u16, height: u16) -> Frame<'static> {
 fn changed_part(before: &[u8], now: &[u8], width: u16) -> Option<Frame<'static>> {
     let w = usize::from(width);
     let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
-    for (i, _) in before.iter().zip(now).enumerate().filter(|(_, (a, b))| a != b) {
-        let (x, y) = (i % w, i / w);
-        (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+    // Row by row: most rows of a chart's frame are the same as before, and comparing a whole row
+    // is quicker than comparing its pixels one at a time.
+    for (y, (a, b)) in before.chunks_exact(w).zip(now.chunks_exact(w)).enumerate().filter(|(_, (a, b))| a != b) {
+        let differs = |(p, q): (&u8, &u8)| p != q;
+        let (first, last) = (a.iter().zip(b).position(differs), a.iter().zip(b).rposition(differs));
+        let (Some(first), Some(last)) = (first, last) else { continue };
+        (x0, y0, x1, y1) = (x0.min(first), y0.min(y), x1.max(last), y);
     }
     if x0 == usize::MAX {
         return None;
@@ -122,27 +126,27 @@ fn changed_part(before: &[u8], now: &[u8], width: u16) -> Option<Frame<'static>>
 struct Counts(HashMap<[u8; 3], u64>);
 
 impl Counts {
-    /// Counts the pixels of `rgb` and returns its number of runs of one colour. Counted run by run:
-    /// a chart is mostly long runs of one colour, so this hashes little.
+    /// Counts the pixels of `rgb` and returns its number of runs of one colour.
     fn add(&mut self, rgb: &[u8]) -> usize {
-        let mut runs = 0;
-        let mut run: Option<([u8; 3], u64)> = None;
-        for px in rgb.chunks_exact(3).map(|px| [px[0], px[1], px[2]]) {
-            match &mut run {
-                Some((color, n)) if *color == px => *n += 1,
-                _ => {
-                    runs += 1;
-                    if let Some((color, n)) = run.replace((px, 1)) {
-                        *self.0.entry(color).or_default() += n;
-                    }
-                }
-            }
+        let mut count = 0;
+        for (color, n) in runs(rgb) {
+            *self.0.entry(color).or_default() += n as u64;
+            count += 1;
         }
-        if let Some((color, n)) = run {
-            *self.0.entry(color).or_default() += n;
-        }
-        runs
+        count
     }
+}
+
+/// The runs of one colour in `rgb` (3 bytes a pixel), in order, as (colour, pixels). A chart is
+/// mostly long runs of one colour, so colours are counted and looked up run by run.
+fn runs(rgb: &[u8]) -> impl Iterator<Item = ([u8; 3], usize)> + '_ {
+    let mut rest = rgb;
+    std::iter::from_fn(move || {
+        let &[r, g, b, ..] = rest else { return None };
+        let n = rest.chunks_exact(3).take_while(|px| px[0] == r && px[1] == g && px[2] == b).count();
+        rest = &rest[3 * n..];
+        Some(([r, g, b], n))
+    })
 }
 
 /// Up to 255 colours shared by all frames, and the index each colour of the frames maps to.
@@ -172,21 +176,13 @@ impl Palette {
     /// The palette index of every pixel of `rgb`, into `out` (replacing what it held); returns the
     /// number of runs of one colour in `rgb`, or `None` if a colour of `rgb` was never counted.
     fn index(&self, rgb: &[u8], out: &mut Vec<u8>) -> Option<usize> {
-        let (mut runs, mut last, mut unknown) = (0, None, false);
-        let mut lookup = |px: [u8; 3]| match last {
-            Some((color, i)) if color == px => i,
-            _ => {
-                let i = self.index.get(&px).copied().unwrap_or_else(|| {
-                    unknown = true;
-                    0
-                });
-                (runs, last) = (runs + 1, Some((px, i)));
-                i
-            }
-        };
         out.clear();
-        out.extend(rgb.chunks_exact(3).map(|px| lookup([px[0], px[1], px[2]])));
-        (!unknown).then_some(runs)
+        let mut count = 0;
+        for (color, n) in runs(rgb) {
+            out.resize(out.len() + n, *self.index.get(&color)?);
+            count += 1;
+        }
+        Some(count)
     }
 }
 

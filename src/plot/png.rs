@@ -44,14 +44,13 @@ where
     Ok(rgb)
 }
 
-/// Draws with `draw` on `rgb`, an RGB canvas of `size` pixels (3 bytes each, row by row), first
-/// cleared to black as [`pixels`]' is: the frames of an animation reuse one buffer. Errors if
+/// Draws with `draw` over the pixels `rgb` holds, an RGB canvas of `size` pixels (3 bytes each,
+/// row by row): the frames of an animation reuse one buffer, each filled white first. Errors if
 /// `rgb` does not have 3 × width × height bytes.
 pub(super) fn draw_into<F>(rgb: &mut [u8], size: (u32, u32), draw: F) -> Result<(), String>
 where
     F: FnOnce(&DrawingArea<Bitmap<'_>, Shift>) -> Result<(), DrawingAreaErrorKind<BackendError>>,
 {
-    rgb.fill(0);
     let inner = BitMapBackend::with_buffer_and_format(rgb, size).map_err(|e| e.to_string())?;
     draw(&Bitmap::new(inner)?.into_drawing_area()).map_err(|e| e.to_string())
 }
