@@ -191,10 +191,14 @@ impl DrawingBackend for Bitmap<'_> {
     }
 }
 
+/// Rows of a line's bounding box whose coverage [`stroke`] works out at a time: it holds one
+/// band's coverage, not the whole box's (a line across a chart spans most of it, 8 bytes a pixel).
+const BAND: i32 = 32;
+
 /// The pixels of a line `half` pixels to each side of the polyline `points`, with their coverage
 /// in (0, 1]: 1 for pixel centres within half − ½ of the polyline, falling linearly to 0 at
 /// half + ½. A pixel near several segments counts once, with its largest coverage. Only pixels of
-/// a `size` canvas are returned.
+/// a `size` canvas are returned, row by row.
 fn stroke(points: &[BackendCoord], half: f64, size: (u32, u32)) -> Vec<(BackendCoord, f64)> {
     let reach = half + 0.5;
     let pad = reach.ceil() as i32;
@@ -210,21 +214,28 @@ fn stroke(points: &[BackendCoord], half: f64, size: (u32, u32)) -> Vec<(BackendC
         return Vec::new();
     }
     let width = (x1 - x0 + 1) as usize;
-    let mut coverage = vec![0.0f64; width * (y1 - y0 + 1) as usize];
-    let segments = points.windows(2).map(|s| (s[0], s[1])).chain((points.len() == 1).then_some((first, first)));
-    for (a, b) in segments {
-        let (sx0, sx1) = ((a.0.min(b.0) - pad).max(x0), (a.0.max(b.0) + pad).min(x1));
-        let (sy0, sy1) = ((a.1.min(b.1) - pad).max(y0), (a.1.max(b.1) + pad).min(y1));
-        for y in sy0..=sy1 {
-            for x in sx0..=sx1 {
-                let c = (reach - distance((x, y), a, b)).clamp(0.0, 1.0);
-                let cell = &mut coverage[(y - y0) as usize * width + (x - x0) as usize];
-                *cell = cell.max(c);
+    let segments: Vec<(BackendCoord, BackendCoord)> =
+        points.windows(2).map(|s| (s[0], s[1])).chain((points.len() == 1).then_some((first, first))).collect();
+    let (mut pixels, mut coverage) = (Vec::new(), Vec::new());
+    for top in (y0..=y1).step_by(BAND as usize) {
+        let bottom = (top + BAND - 1).min(y1);
+        coverage.clear();
+        coverage.resize(width * (bottom - top + 1) as usize, 0.0f64);
+        for &(a, b) in &segments {
+            let (sx0, sx1) = ((a.0.min(b.0) - pad).max(x0), (a.0.max(b.0) + pad).min(x1));
+            let (sy0, sy1) = ((a.1.min(b.1) - pad).max(top), (a.1.max(b.1) + pad).min(bottom));
+            for y in sy0..=sy1 {
+                for x in sx0..=sx1 {
+                    let c = (reach - distance((x, y), a, b)).clamp(0.0, 1.0);
+                    let cell = &mut coverage[(y - top) as usize * width + (x - x0) as usize];
+                    *cell = cell.max(c);
+                }
             }
         }
+        let pixel = |i: usize| (x0 + (i % width) as i32, top + (i / width) as i32);
+        pixels.extend(coverage.iter().enumerate().filter(|(_, &c)| c > 0.0).map(|(i, &c)| (pixel(i), c)));
     }
-    let pixel = |i: usize| (x0 + (i % width) as i32, y0 + (i / width) as i32);
-    coverage.iter().enumerate().filter(|(_, &c)| c > 0.0).map(|(i, &c)| (pixel(i), c)).collect()
+    pixels
 }
 
 /// The distance from the pixel centre `p` to the segment `a`–`b`.
