@@ -299,6 +299,24 @@ mod tests {
     }
 
     #[test]
+    fn a_stroke_spanning_many_bands_covers_each_pixel_as_its_nearest_segment_does() {
+        // A zigzag 150 rows tall (several bands), partly off the canvas, against every pixel of
+        // the canvas measured to every segment.
+        let points = [(-5, 20), (60, 170), (61, 3), (120, 90), (90, 90), (90, 90), (150, 200)];
+        let (size, half) = ((140u32, 160u32), 2.5);
+        let expected: Vec<(BackendCoord, f64)> = (0..size.1 as i32)
+            .flat_map(|y| (0..size.0 as i32).map(move |x| (x, y)))
+            .map(|p| {
+                let c = points.windows(2).map(|s| (half + 0.5 - distance(p, s[0], s[1])).clamp(0.0, 1.0));
+                (p, c.fold(0.0, f64::max))
+            })
+            .filter(|&(_, c)| c > 0.0)
+            .collect();
+        assert!(expected.len() > 1000);
+        assert_eq!(stroke(&points, half, size), expected);
+    }
+
+    #[test]
     fn png_bytes_have_the_signature_and_size() {
         let bytes = render((30, 20), |root| root.fill(&WHITE)).unwrap();
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
