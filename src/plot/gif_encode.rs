@@ -45,10 +45,10 @@ where
     let pixels = usize::from(width) * usize::from(height);
     let mut rgb = vec![0u8; 3 * pixels];
     let mut counts = Counts::default();
-    let mut runs = Vec::with_capacity(delays.len());
+    let mut run_counts = Vec::with_capacity(delays.len());
     for i in 0..delays.len() {
         draw(i, &mut rgb)?;
-        runs.push(counts.add(&rgb));
+        run_counts.push(counts.add(&rgb));
     }
     let palette = Palette::new(counts);
 
@@ -58,7 +58,7 @@ where
     let mut pending: Option<Frame> = None;
     for (i, &delay) in delays.iter().enumerate() {
         draw(i, &mut rgb)?;
-        if palette.index(&rgb, &mut now) != Some(runs[i]) {
+        if palette.index(&rgb, &mut now) != Some(run_counts[i]) {
             return Err(format!("frame {i} was drawn differently the second time; drawing must be deterministic"));
         }
         let frame = match i {
@@ -91,6 +91,9 @@ fn full_frame(indices: &[u8], width: u16, height: u16) -> Frame<'static> {
 /// unchanged pixels inside it transparent; `None` if nothing changed.
 fn changed_part(before: &[u8], now: &[u8], width: u16) -> Option<Frame<'static>> {
     let w = usize::from(width);
+    if w == 0 {
+        return None;
+    }
     let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
     // Row by row: most rows of a chart's frame are the same as before, and comparing a whole row
     // is quicker than comparing its pixels one at a time.
@@ -341,6 +344,8 @@ mod tests {
         let failing = encode(size, &delays, |i, _| if i == 1 { Err("cannot draw frame 1".into()) } else { Ok(()) });
         assert_eq!(failing.unwrap_err(), "cannot draw frame 1");
         assert!(encode((70_000, 1), &delays, |_, _| Ok(())).unwrap_err().contains("too large for a GIF"));
+        // A picture with no pixels has no rows to compare: no panic.
+        assert!(encode((0, 3), &delays, |_, _| Ok(())).is_ok());
     }
 
     #[test]
