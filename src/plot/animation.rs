@@ -34,21 +34,23 @@ pub fn animation(history: &History, p: &Empirical, units: Units, subtitle: &str)
     let error = |message| Error::Plot { path: PathBuf::from("fit.gif"), message };
     let movie = movie.map_err(error)?;
     let last = movie.stills.len() - 1;
-    let mut frames = Vec::with_capacity(movie.stills.len());
-    for (i, still) in movie.stills.iter().enumerate() {
-        let rgb = png::pixels(SIZE, |root| {
-            root.fill(&WHITE)?;
-            frame(root, &movie, still)?;
-            root.present()
-        });
-        let delay = match (i == 0, i == last) {
+    let delays: Vec<u16> = (0..movie.stills.len())
+        .map(|i| match (i == 0, i == last) {
             (_, true) => LAST_DELAY,
             (true, false) => FIRST_DELAY,
             (false, false) => DELAY,
-        };
-        frames.push((rgb.map_err(error)?, delay));
-    }
-    gif_encode::encode(SIZE, &frames).map_err(error)
+        })
+        .collect();
+    // Each frame is drawn twice, once to count its colours and once to be written (see
+    // gif_encode.rs), so that no more than one frame's pixels are held at a time.
+    let draw = |i: usize, rgb: &mut [u8]| {
+        png::draw_into(rgb, SIZE, |root| {
+            root.fill(&WHITE)?;
+            frame(root, &movie, &movie.stills[i])?;
+            root.present()
+        })
+    };
+    gif_encode::encode(SIZE, &delays, draw).map_err(error)
 }
 
 /// Everything the frames show, in the display units, with the scales all frames share.

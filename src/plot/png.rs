@@ -34,17 +34,25 @@ where
 }
 
 /// Draws with `draw` on an RGB canvas of `size` pixels and returns its pixels, 3 bytes each, row
-/// by row (for the frames of an animation).
-pub(super) fn pixels<F>(size: (u32, u32), draw: F) -> Result<Vec<u8>, String>
+/// by row.
+fn pixels<F>(size: (u32, u32), draw: F) -> Result<Vec<u8>, String>
 where
     F: FnOnce(&DrawingArea<Bitmap<'_>, Shift>) -> Result<(), DrawingAreaErrorKind<BackendError>>,
 {
     let mut rgb = vec![0u8; size.0 as usize * size.1 as usize * 3];
-    {
-        let inner = BitMapBackend::with_buffer_and_format(&mut rgb, size).map_err(|e| e.to_string())?;
-        draw(&Bitmap::new(inner)?.into_drawing_area()).map_err(|e| e.to_string())?;
-    }
+    draw_into(&mut rgb, size, draw)?;
     Ok(rgb)
+}
+
+/// Draws with `draw` over the pixels `rgb` holds, an RGB canvas of `size` pixels (3 bytes each,
+/// row by row): the frames of an animation reuse one buffer, each filled white first. Errors if
+/// `rgb` does not have 3 × width × height bytes.
+pub(super) fn draw_into<F>(rgb: &mut [u8], size: (u32, u32), draw: F) -> Result<(), String>
+where
+    F: FnOnce(&DrawingArea<Bitmap<'_>, Shift>) -> Result<(), DrawingAreaErrorKind<BackendError>>,
+{
+    let inner = BitMapBackend::with_buffer_and_format(rgb, size).map_err(|e| e.to_string())?;
+    draw(&Bitmap::new(inner)?.into_drawing_area()).map_err(|e| e.to_string())
 }
 
 /// 8-bit RGB pixels, row by row, as PNG file bytes.
@@ -183,10 +191,14 @@ impl DrawingBackend for Bitmap<'_> {
     }
 }
 
+/// Rows of a line's bounding box whose coverage [`stroke`] works out at a time: it holds one
+/// band's coverage, not the whole box's (a line across a chart spans most of it, 8 bytes a pixel).
+const BAND: i32 = 32;
+
 /// The pixels of a line `half` pixels to each side of the polyline `points`, with their coverage
 /// in (0, 1]: 1 for pixel centres within half − ½ of the polyline, falling linearly to 0 at
 /// half + ½. A pixel near several segments counts once, with its largest coverage. Only pixels of
-/// a `size` canvas are returned.
+/// a `size` canvas are returned, row by row.
 fn stroke(points: &[BackendCoord], half: f64, size: (u32, u32)) -> Vec<(BackendCoord, f64)> {
     let reach = half + 0.5;
     let pad = reach.ceil() as i32;
@@ -202,21 +214,28 @@ fn stroke(points: &[BackendCoord], half: f64, size: (u32, u32)) -> Vec<(BackendC
         return Vec::new();
     }
     let width = (x1 - x0 + 1) as usize;
-    let mut coverage = vec![0.0f64; width * (y1 - y0 + 1) as usize];
-    let segments = points.windows(2).map(|s| (s[0], s[1])).chain((points.len() == 1).then_some((first, first)));
-    for (a, b) in segments {
-        let (sx0, sx1) = ((a.0.min(b.0) - pad).max(x0), (a.0.max(b.0) + pad).min(x1));
-        let (sy0, sy1) = ((a.1.min(b.1) - pad).max(y0), (a.1.max(b.1) + pad).min(y1));
-        for y in sy0..=sy1 {
-            for x in sx0..=sx1 {
-                let c = (reach - distance((x, y), a, b)).clamp(0.0, 1.0);
-                let cell = &mut coverage[(y - y0) as usize * width + (x - x0) as usize];
-                *cell = cell.max(c);
+    let segments: Vec<(BackendCoord, BackendCoord)> =
+        points.windows(2).map(|s| (s[0], s[1])).chain((points.len() == 1).then_some((first, first))).collect();
+    let (mut pixels, mut coverage) = (Vec::new(), Vec::new());
+    for top in (y0..=y1).step_by(BAND as usize) {
+        let bottom = (top + BAND - 1).min(y1);
+        coverage.clear();
+        coverage.resize(width * (bottom - top + 1) as usize, 0.0f64);
+        for &(a, b) in &segments {
+            let (sx0, sx1) = ((a.0.min(b.0) - pad).max(x0), (a.0.max(b.0) + pad).min(x1));
+            let (sy0, sy1) = ((a.1.min(b.1) - pad).max(top), (a.1.max(b.1) + pad).min(bottom));
+            for y in sy0..=sy1 {
+                for x in sx0..=sx1 {
+                    let c = (reach - distance((x, y), a, b)).clamp(0.0, 1.0);
+                    let cell = &mut coverage[(y - top) as usize * width + (x - x0) as usize];
+                    *cell = cell.max(c);
+                }
             }
         }
+        let pixel = |i: usize| (x0 + (i % width) as i32, top + (i / width) as i32);
+        pixels.extend(coverage.iter().enumerate().filter(|(_, &c)| c > 0.0).map(|(i, &c)| (pixel(i), c)));
     }
-    let pixel = |i: usize| (x0 + (i % width) as i32, y0 + (i / width) as i32);
-    coverage.iter().enumerate().filter(|(_, &c)| c > 0.0).map(|(i, &c)| (pixel(i), c)).collect()
+    pixels
 }
 
 /// The distance from the pixel centre `p` to the segment `a`–`b`.
@@ -277,6 +296,24 @@ mod tests {
         assert!((column - 4.0).abs() < 1e-12, "a 4 px line covers {column} px of a column");
         let rows: Vec<i32> = pixels.iter().filter(|((x, _), _)| *x == 30).map(|((_, y), _)| *y).collect();
         assert_eq!(rows, [8, 9, 10, 11, 12]);
+    }
+
+    #[test]
+    fn a_stroke_spanning_many_bands_covers_each_pixel_as_its_nearest_segment_does() {
+        // A zigzag 150 rows tall (several bands), partly off the canvas, against every pixel of
+        // the canvas measured to every segment.
+        let points = [(-5, 20), (60, 170), (61, 3), (120, 90), (90, 90), (90, 90), (150, 200)];
+        let (size, half) = ((140u32, 160u32), 2.5);
+        let expected: Vec<(BackendCoord, f64)> = (0..size.1 as i32)
+            .flat_map(|y| (0..size.0 as i32).map(move |x| (x, y)))
+            .map(|p| {
+                let c = points.windows(2).map(|s| (half + 0.5 - distance(p, s[0], s[1])).clamp(0.0, 1.0));
+                (p, c.fold(0.0, f64::max))
+            })
+            .filter(|&(_, c)| c > 0.0)
+            .collect();
+        assert!(expected.len() > 1000);
+        assert_eq!(stroke(&points, half, size), expected);
     }
 
     #[test]
