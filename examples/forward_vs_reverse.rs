@@ -44,7 +44,7 @@ fn main() -> anyhow::Result<()> {
     {
         let m = h.last().metrics;
         let kl_qp = m.reverse.map_or(String::new(), |r| format!("  KL(q‖p) {:.6}", r.kl_divergence));
-        let (start, end) = (&h.parameters[0], &h.parameters[h.parameters.len() - 1]); // [μ, σ]
+        let (start, end) = (h.records[0].parameters, h.last().parameters); // [μ, σ]
         println!(
             "{name:8} from μ {:5.2} σ {:5.2} → μ {:8.4} σ {:7.4}  KL(p‖q) {:.6}{kl_qp}",
             start[0], start[1], end[0], end[1], m.kl_divergence

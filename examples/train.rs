@@ -17,17 +17,19 @@ fn main() -> anyhow::Result<()> {
     let config = TrainConfig::default(); // CE, plain SGD, lr 1, 500 steps, zero logits, f64
     let info = RunInfo { source: &source, smoothing: None, p: &p, config: &config, units: Units::Nats, interrupted: false };
     let out = OutputDir::open("plots")?; // held for the run; written all-or-nothing at the end
+    let mut files = report::RunFiles::begin(out, &info)?; // metrics.csv takes every record
     println!("{}\n", console::header(&info));
 
-    // Train; print a line for every 20th record as it is made.
+    // Train; print about 20 lines (every steps/20-th record) as the records are made.
     let history = train(&p, &config, |record| {
         if console::is_logged(record.step, config.steps) {
             println!("{}", console::step_line(record, info.units));
         }
+        files.record(record)
     })?;
 
-    // Write the metrics, the charts and summary.json, all or nothing.
-    let written = report::write_run(out, &info, &history)?;
+    // Draw the charts and write summary.json and the page; commit every file together.
+    let written = files.finish(&info, &history)?;
     println!("\n{}", console::summary(&info, &history));
     for path in written {
         println!("wrote {}", path.display());

@@ -174,3 +174,29 @@ fn a_run_that_did_not_fit_says_so_with_a_suggestion() {
     let fine = klfit().args(["train", "--quiet", "--dataset", "income", "--out"]).arg(dir.path().join("ok")).assert();
     assert!(fine.success().get_output().stderr.is_empty());
 }
+
+#[test]
+fn a_restricted_family_that_stops_above_its_floor_says_so() {
+    // From --init zeros (μ = 0, σ = 1) the first SGD step throws σ to 2.4e8: q is flat, the
+    // gradient vanishes, and the run ends at the uniform q's KL, 0.2351, far above the Gaussian
+    // family's floor, 0.0268 (model/floor.rs: moment matching by Newton's method).
+    let dir = TempDir::new().unwrap();
+    let stderr = |args: &[&str], out: &str| {
+        let mut run = klfit();
+        run.args(["train", "--quiet", "--dataset", "clinic-visits"]).args(args).arg("--out").arg(dir.path().join(out));
+        String::from_utf8(run.assert().success().get_output().stderr.clone()).unwrap()
+    };
+    let flat = stderr(&["--model", "gaussian", "--init", "zeros"], "flat");
+    assert!(flat.starts_with("warning    KL(p‖q) ended at 0.235110758 nats, above the gaussian family's floor 0.0268"), "{flat}");
+    assert!(flat.contains("stopped moving") && flat.lines().count() == 1, "{flat}");
+    // From the default start the same family reaches its floor (0.0268203451): no warning; nor
+    // the binomial with Adam (θ* = 0.38695, the closed form), nor the uniform baseline (its KL is
+    // its floor).
+    for (args, out) in [
+        (&["--model", "gaussian"][..], "gaussian"),
+        (&["--model", "binomial", "--optimizer", "adam", "--lr", "0.05", "--steps", "400"], "binomial"),
+        (&["--model", "uniform"], "uniform"),
+    ] {
+        assert_eq!(stderr(args, out), "", "{args:?}");
+    }
+}

@@ -33,10 +33,10 @@ fn disagreements(case: &str, cpu: &History, gpu: &History, tolerance: f64) -> Ve
     let gap = worst_relative_gap(cpu, gpu);
     let q_gap = max_abs_diff(&cpu.q_final, &gpu.q_final).max(max_abs_diff(&cpu.q_initial, &gpu.q_initial));
     let parameter_gap = cpu
-        .parameters
+        .records
         .iter()
-        .flatten()
-        .zip(gpu.parameters.iter().flatten())
+        .flat_map(|r| r.parameters.iter().copied())
+        .zip(gpu.records.iter().flat_map(|r| r.parameters.iter().copied()))
         .map(|(a, b)| (a - b).abs() / a.abs().max(b.abs()).max(1e-3))
         .fold(0.0, f64::max);
     eprintln!("{case:<58} records {gap:8.1e}  parameters {parameter_gap:8.1e}  q {q_gap:8.1e}");

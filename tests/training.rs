@@ -66,7 +66,7 @@ fn a_run_its_observer_stops_ends_one_record_later_exactly_like_a_run_that_long()
         assert_eq!(seen, [0, 1, 2, 3, 4]);
         assert_eq!(stopped.records, short.records);
         assert_eq!(stopped.q_final, short.q_final);
-        assert_eq!(stopped.parameters, short.parameters);
+        assert_eq!(stopped.all, short.all);
     }
 }
 

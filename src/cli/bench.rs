@@ -183,9 +183,9 @@ fn timed(engine: &mut dyn Engine, config: &TrainConfig, min_seconds: f64) -> klf
         for _ in 0..n {
             let now = engine.measure_and_step()?;
             if step > 0 {
-                train::check(config, step, &now, records)?;
+                train::check(config, step, &now, records.last())?;
             }
-            records.push(Record { step, metrics: now.metrics });
+            records.push(Record { step, metrics: now.metrics, parameters: Default::default() });
             step += 1;
         }
         Ok(())

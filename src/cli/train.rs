@@ -22,13 +22,10 @@ pub fn run(args: TrainArgs) -> klfit::Result<Outcome> {
     config.validate()?; // before any output: e.g. --engine fused with a model it does not run
     let out_path = args.out.clone().unwrap_or_else(|| PathBuf::from("runs").join(source.slug()));
     refuse_overwriting_input(&source, &out_path)?;
-    let mut out = OutputDir::open(&out_path)?; // fails now, not after training, if another run holds it
+    let out = OutputDir::open(&out_path)?; // fails now, not after training, if another run holds it
     let p = args.smoothing.apply(source.load()?)?;
     klfit::train::preflight(&p, &config)?; // before any output: a run that cannot start says only why
     signals::install()?;
-    out.prepare()?; // a folder that cannot be written fails now, before the first step
-
-    let mut console = Console::new(args.quiet);
     let info = RunInfo {
         source: &source,
         smoothing: args.smoothing.smoothing,
@@ -37,6 +34,11 @@ pub fn run(args: TrainArgs) -> klfit::Result<Outcome> {
         units: args.units,
         interrupted: false,
     };
+    // A folder that cannot be written fails now, before the first step; metrics.csv takes every
+    // record as it is made.
+    let mut files = report::RunFiles::begin(out, &info)?;
+
+    let mut console = Console::new(args.quiet);
     console.line(&console::header(&info))?;
     if p.k() == 1 {
         console.line("note       K = 1: one category holds all the data, so H, CE and KL are all 0 at every step")?;
@@ -44,21 +46,15 @@ pub fn run(args: TrainArgs) -> klfit::Result<Outcome> {
     console.line("")?;
 
     let mut progress = Progress::new(config.steps, console.is_open());
-    let mut failure = None;
-    let history = klfit::train(&p, &config, |record| {
-        if let Err(e) = progress.record(record, args.units, &mut console) {
-            failure = Some(e);
-            return ControlFlow::Break(());
-        }
-        if signals::stop_requested() {
-            return ControlFlow::Break(());
-        }
-        ControlFlow::Continue(())
+    let history = klfit::train(&p, &config, |record| -> klfit::Result<ControlFlow<()>> {
+        files.record(record)?;
+        progress.record(record, args.units, &mut console)?;
+        Ok(match signals::stop_requested() {
+            true => ControlFlow::Break(()),
+            false => ControlFlow::Continue(()),
+        })
     });
     progress.finish();
-    if let Some(e) = failure {
-        return Err(e);
-    }
     let history = history?;
     let reached = history.last().step;
     let info = RunInfo { interrupted: reached < config.steps, ..info };
@@ -66,7 +62,7 @@ pub fn run(args: TrainArgs) -> klfit::Result<Outcome> {
     if dir::cancelled() {
         return Err(Error::Cancelled); // a second signal: no files to draw, the folder left as it was
     }
-    let written = report::write_run(out, &info, &history)?;
+    let written = files.finish(&info, &history)?;
     // Where the files are: the folder given, or where it was moved to while the run trained.
     let folder = written.first().and_then(|path| path.parent()).filter(|now| *now != out_path).unwrap_or(&out_path);
     console.line(&format!("\n{}", console::summary(&info, &history)))?;
@@ -90,7 +86,7 @@ pub fn run(args: TrainArgs) -> klfit::Result<Outcome> {
     eprintln_quietly(&format!(
         "interrupted at step {reached} of {}: wrote the {} records made so far to {} (summary.json says \"interrupted\": true)",
         config.steps,
-        history.records.len(),
+        history.all.records,
         klfit::text::path(folder)
     ));
     Ok(Outcome::Interrupted)
@@ -147,9 +143,10 @@ impl Progress {
         let enough = (record.step >= 20 && since_zero > Duration::from_millis(20)) || since_zero > Duration::from_millis(500);
         if !self.estimated && record.step > 0 && enough {
             self.estimated = true;
-            let per_step = since_zero / record.step.min(u32::MAX as usize) as u32;
-            let total = per_step * self.steps.min(u32::MAX as usize) as u32;
-            if total > ESTIMATE_ABOVE {
+            // In f64 seconds: a run of 2⁶⁴ steps lasts longer than a Duration can hold.
+            let per_step = since_zero.as_secs_f64() / record.step as f64;
+            let total = per_step * self.steps as f64;
+            if total > ESTIMATE_ABOVE.as_secs_f64() {
                 console.line(&format!(
                     "estimate   about {} for {} steps ({} per step, measured); Ctrl-C stops early and keeps what is done",
                     human(total),
@@ -187,9 +184,8 @@ impl Progress {
     }
 }
 
-/// `48.2 ms`, `3.1 µs`: a step's duration in a unit that shows it.
-fn per_step_text(d: Duration) -> String {
-    let s = d.as_secs_f64();
+/// `48.2 ms`, `3.1 µs`: a step's duration (`s` seconds) in a unit that shows it.
+fn per_step_text(s: f64) -> String {
     match s {
         s if s >= 1.0 => format!("{s:.1} s"),
         s if s >= 1e-3 => format!("{:.1} ms", s * 1e3),
@@ -197,12 +193,17 @@ fn per_step_text(d: Duration) -> String {
     }
 }
 
-/// `4 min 10 s`, `35 s`, `2 h 5 min`.
-fn human(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..=59 => format!("{s} s"),
-        60..=3599 => format!("{} min {} s", s / 60, s % 60),
-        _ => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+/// `4 min 10 s`, `35 s`, `2 h 5 min`, `3 days 4 h`, `8.2e5 years`: `seconds` for people.
+fn human(seconds: f64) -> String {
+    const DAY: f64 = 86_400.0;
+    const YEAR: f64 = 365.25 * DAY;
+    let s = seconds.round() as u64;
+    match seconds {
+        t if t >= 1e4 * YEAR => format!("{:.1e} years", t / YEAR),
+        t if t >= 2.0 * YEAR => format!("{:.0} years", t / YEAR),
+        t if t >= 2.0 * DAY => format!("{} days {} h", s / 86_400, (s % 86_400) / 3600),
+        t if t >= 3600.0 => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+        t if t >= 60.0 => format!("{} min {} s", s / 60, s % 60),
+        _ => format!("{s} s"),
     }
 }

@@ -78,6 +78,16 @@ impl Family {
         }
     }
 
+    /// The names of the family's named parameters, in the order its models report them
+    /// ([`Model::parameters`]): none for free logits and the uniform baseline.
+    pub fn parameter_names(self) -> &'static [&'static str] {
+        match self {
+            Family::Logits | Family::Uniform => &[],
+            Family::Binomial => Binomial::PARAMETERS,
+            Family::Gaussian => Gaussian::PARAMETERS,
+        }
+    }
+
     /// Where `Init::Default` starts this family, for headers: `logits 0, q uniform`.
     pub fn default_start(self) -> &'static str {
         match self {

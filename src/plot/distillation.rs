@@ -131,7 +131,7 @@ fn loss_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &SoftRun, 
     let h = u(records[0].metrics.entropy);
     let series = |history: &History, f: fn(&crate::Metrics) -> f64| -> Vec<(f64, f64)> {
         let records = &history.records;
-        drawn_indices(records.len()).map(|i| (records[i].step as f64, u(f(&records[i].metrics)))).collect()
+        records.iter().map(|r| (r.step as f64, u(f(&r.metrics)))).collect()
     };
     let ce = series(run.history, |m| m.cross_entropy);
     let kl = series(run.history, |m| m.kl_divergence);

@@ -94,8 +94,6 @@ const DATA_LINE: RGBColor = RGBColor(60, 60, 60);
 /// A restricted family's floor, H(p) + min KL.
 const FLOOR_COLOR: RGBColor = RGBColor(117, 107, 177);
 
-/// At most this many steps are drawn per series (see [`drawn_indices`]).
-const MAX_POINTS: usize = 2000;
 
 /// Stroke width of the curves, in pixels.
 const LINE_WIDTH: u32 = 4;
@@ -236,7 +234,7 @@ struct Run<'a> {
     /// The model family, and its floor (none for free logits).
     family: Family,
     floor: Option<Floor>,
-    /// The steps drawn: every step, or log-spaced ones for long runs (see [`drawn_indices`]).
+    /// The steps drawn: those the history kept (every step, or for long runs ~2,000 of them).
     steps: Vec<f64>,
     /// Whether only some steps are drawn.
     thinned: bool,
@@ -279,7 +277,8 @@ impl<'a> Run<'a> {
                 return Err(format!("{what} at index {i} is {}; non-finite values are not plotted", q[i]));
             }
         }
-        let drawn: Vec<&crate::Record> = drawn_indices(history.records.len()).map(|i| &history.records[i]).collect();
+        // Every record the history kept: all of them, or for a long run ~2,000 (crate::history).
+        let drawn = &history.records;
         let m: Vec<_> = drawn.iter().map(|r| r.metrics).collect();
         let convert = |f: &dyn Fn(&crate::Metrics) -> f64| m.iter().map(|m| units.convert(f(m))).collect::<Vec<f64>>();
         let bound = Some(m.iter().map(|m| units.convert(residual_bound(m, p))).collect());
@@ -293,7 +292,7 @@ impl<'a> Run<'a> {
             family,
             floor,
             steps: drawn.iter().map(|r| r.step as f64).collect(),
-            thinned: drawn.len() < history.records.len(),
+            thinned: drawn.len() < history.all.records,
             ce: convert(&|m| m.cross_entropy),
             kl: convert(&|m| m.kl_divergence),
             gap: convert(&|m| m.gap()),
@@ -313,24 +312,6 @@ impl<'a> Run<'a> {
     fn points<'b>(&'b self, values: &'b [f64]) -> impl Iterator<Item = (f64, f64)> + Clone + 'b {
         self.steps.iter().copied().zip(values.iter().copied())
     }
-}
-
-/// Indices of the records to draw out of `n`: all of them up to `MAX_POINTS`, else `MAX_POINTS`
-/// log-spaced ones from the first to the last (on the logarithmic step axis that is about one
-/// per pixel, and a million-step run still draws in a moment and makes a small SVG).
-fn drawn_indices(n: usize) -> impl Iterator<Item = usize> {
-    let (points, span) = (n.min(MAX_POINTS), n as f64);
-    let mut previous = None;
-    (0..points).filter_map(move |j| {
-        let i = match points {
-            _ if points == n => j,
-            _ => (span.powf(j as f64 / (points - 1) as f64) - 1.0).round() as usize,
-        };
-        (previous != Some(i)).then(|| {
-            previous = Some(i);
-            i
-        })
-    })
 }
 
 /// The points split into runs of positive values (a log axis has no place for the others).

@@ -176,7 +176,7 @@ fn fit_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, study: &NoiseStu
     let fit = &study.fit;
     let records = &fit.history.records;
     let to_sample: Vec<(f64, f64)> =
-        drawn_indices(records.len()).map(|i| (records[i].step as f64, records[i].metrics.kl_divergence)).collect();
+        records.iter().map(|r| (r.step as f64, r.metrics.kl_divergence)).collect();
     let to_truth: Vec<(f64, f64)> = fit.truth_kl.iter().map(|&(s, v)| (s as f64, v)).collect();
     let max = to_sample.iter().chain(&to_truth).map(|p| p.1).fold(fit.floor, f64::max);
 

@@ -78,7 +78,7 @@ impl Trace {
             found.ok_or(format!("the {what} is not a Gaussian run (no {name})"))
         };
         let (m, s) = (index("mu")?, index("sigma")?);
-        let path: Vec<(f64, f64)> = h.parameters.iter().map(|v| (v[m], v[s])).collect();
+        let path: Vec<(f64, f64)> = h.records.iter().map(|r| (r.parameters[m], r.parameters[s])).collect();
         if path.iter().any(|(m, s)| !(m.is_finite() && s.is_finite() && *s > 0.0)) {
             return Err(format!("the {what} has a non-finite μ or σ"));
         }

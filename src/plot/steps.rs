@@ -203,7 +203,7 @@ fn residual_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) 
             .draw_series(dots)?
             .label(match run.thinned {
                 false => "|CE − KL − H(p)| at each step".to_string(),
-                true => format!("|CE − KL − H(p)| at {} log-spaced steps", run.steps.len()),
+                true => format!("|CE − KL − H(p)| at the {} steps drawn (of {})", run.steps.len(), run.history.all.records),
             })
             .legend(|(x, y)| Circle::new((x + 15, y), 4, CE_COLOR.filled()));
     }
@@ -212,8 +212,9 @@ fn residual_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) 
         chart
             .draw_series(at_zero.map(|(s, _)| EmptyElement::at((s, lo)) + floor_marker(CE_COLOR, (0, 0))))?
             .label(format!(
-                "exactly 0 (the roundings cancelled) at {zeros} of {} steps: on the bottom edge",
-                run.history.records.len()
+                "exactly 0 (the roundings cancelled) at {zeros} of {} steps{}: on the bottom edge",
+                run.steps.len(),
+                if run.thinned { " drawn" } else { "" }
             ))
             .legend(|(x, y)| floor_marker(CE_COLOR, (x + 15, y + 6)));
     }

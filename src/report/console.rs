@@ -5,6 +5,7 @@
 use std::io::Write;
 
 use super::format::{magnitude, number, residual, short, Units};
+use crate::model::floor::Floor;
 use super::RunInfo;
 use crate::error::{Error, Result};
 use crate::history::{History, Record};
@@ -155,7 +156,7 @@ pub fn summary(run: &RunInfo, history: &History) -> String {
     }
     let fitted = history.final_parameters();
     if !fitted.is_empty() {
-        let start = history.parameter_names.iter().zip(&history.parameters[0]);
+        let start = history.parameter_names.iter().zip(history.records[0].parameters.iter());
         let show = |pairs: Vec<String>| pairs.join(", ");
         let mut line = format!(
             "fitted     {}   (start {})",
@@ -174,43 +175,69 @@ pub fn summary(run: &RunInfo, history: &History) -> String {
 pub const SLOW_KL_SHARE: f64 = 0.1;
 
 /// One warning line when a run ended without really fitting, with a concrete suggestion; `None`
-/// when fine. Its numbers are in the run's units. The cases, first match wins: the minimized loss ended above its start, or it went
-/// up at some steps and KL kept more than [`SLOW_KL_SHARE`] of its start (the learning rate is too
-/// large: try a smaller one); or it fell at every step but KL kept that much (too few steps, or
-/// plain SGD's steps shrink with the gradient: try Adam or more steps).
+/// when fine. Its numbers are in the run's units. The cases, first match wins: the minimized loss
+/// ended above its start (the learning rate is too large: try a smaller one); a restricted family
+/// fitted on CE or KL(p‖q) ended above its floor, the least KL its q can reach ([`Floor`]); free
+/// logits kept more than [`SLOW_KL_SHARE`] of their starting KL. The suggestion follows from how
+/// the loss moved: it went up at some steps (a smaller learning rate), it stopped moving (start
+/// elsewhere or Adam), or it fell at every step (more steps, or Adam, whose steps do not shrink
+/// with the gradient as plain SGD's do).
 pub fn warning(run: &RunInfo, history: &History) -> Option<String> {
     let c = run.config;
-    if c.model.is_restricted() || c.objective.is_reverse() {
-        return rose_warning(run, history); // KL(p‖q) stops at the family's floor, not near 0
-    }
-    let value = |r: &Record| c.objective.value(&r.metrics);
-    let (first, last) = (&history.records[0], history.last());
-    let steps = last.step;
-    let rises = history.records.windows(2).filter(|w| value(&w[1]) > value(&w[0])).count();
-    let smaller_lr = smaller_lr(c.lr);
     if let Some(rose) = rose_warning(run, history) {
         return Some(rose);
     }
-    let (kl_start, kl_end) = (first.metrics.kl_divergence, last.metrics.kl_divergence);
-    if steps == 0 || kl_start <= 0.0 || kl_end <= SLOW_KL_SHARE * kl_start {
-        return None;
+    if c.objective.is_reverse() {
+        return None; // KL(q‖p) has local optima; which one a run ends in is its answer
     }
-    let share = 100.0 * kl_end / kl_start;
-    let hint = match (rises, c.optimizer) {
-        (1.., _) => format!("the loss went up at {rises} of {steps} steps; {smaller_lr}"),
-        (0, OptimizerKind::Sgd) => format!(
-            "try --optimizer adam (each step then moves a logit by about lr, however small its gradient) or more than {steps} steps"
+    let (first, last) = (&history.records[0], history.last());
+    let (kl_start, kl_end, steps, units) = (first.metrics.kl_divergence, last.metrics.kl_divergence, last.step, run.units);
+    let problem = match Floor::of(c.model, run.p).ok().flatten() {
+        Some(floor) if !floor.converged || kl_end <= floor.kl * (1.0 + FLOOR_MARGIN) + 1e-12 => return None,
+        Some(floor) => {
+            let at: Vec<String> = floor.parameters.iter().map(|(n, v)| format!("{n} = {}", number(*v))).collect();
+            format!(
+                "above the {} family's floor {}{}: q did not reach the family's best fit",
+                c.model.name(),
+                units.with_unit(floor.kl),
+                if at.is_empty() { String::new() } else { format!(" (at {})", at.join(", ")) }
+            )
+        }
+        None if steps == 0 || kl_start <= 0.0 || kl_end <= SLOW_KL_SHARE * kl_start => return None,
+        None => format!("{:.0}% of its start ({}): q is still far from p", 100.0 * kl_end / kl_start, units.with_unit(kl_start)),
+    };
+    let rises = history.all.rises;
+    let hint = match (rises, stuck(history, c), c.optimizer) {
+        (1.., _, _) => format!("the loss went up at {rises} of {steps} steps; {}", smaller_lr(c.lr)),
+        (0, true, _) => format!(
+            "the loss stopped moving over the last tenth of the run (a flat q, or a plateau): start elsewhere \
+             (--init) or try {}",
+            match c.optimizer {
+                OptimizerKind::Sgd => "--optimizer adam".to_string(),
+                OptimizerKind::Adam => format!("a smaller learning rate than {}", short(c.lr)),
+            }
         ),
-        (0, OptimizerKind::Adam) => {
+        (0, false, OptimizerKind::Sgd) => format!(
+            "try --optimizer adam (each step then moves a parameter by about lr, however small its gradient) or more than {steps} steps"
+        ),
+        (0, false, OptimizerKind::Adam) => {
             format!("try more than {steps} steps or a larger learning rate than {}", short(c.lr))
         }
     };
-    let units = run.units;
-    Some(format!(
-        "warning    KL(p‖q) ended at {}, {share:.0}% of its start ({}): q is still far from p; {hint}",
-        units.with_unit(kl_end),
-        units.with_unit(kl_start)
-    ))
+    Some(format!("warning    KL(p‖q) ended at {}, {problem}; {hint}", units.with_unit(kl_end)))
+}
+
+/// How far above a restricted family's floor a run's final KL(p‖q) may end before [`warning`]
+/// speaks up: 0.1% of the floor.
+pub const FLOOR_MARGIN: f64 = 1e-3;
+
+/// Whether the minimized loss moved by less than 1e-9 of itself over the last tenth of the run.
+fn stuck(history: &History, config: &crate::TrainConfig) -> bool {
+    let last = history.last();
+    let from = last.step - last.step / 10;
+    let i = history.records.partition_point(|r| r.step < from).min(history.records.len() - 1);
+    let (then, now) = (config.objective.value(&history.records[i].metrics), config.objective.value(&last.metrics));
+    last.step >= 10 && (then - now).abs() <= 1e-9 * now.abs()
 }
 
 /// "try a smaller learning rate than 10 (--lr 1)".

@@ -4,7 +4,7 @@ use std::io::Write;
 
 use super::format::Units;
 use crate::empirical::Empirical;
-use crate::history::History;
+use crate::history::{History, Record};
 
 /// The columns of `metrics.csv` after `step`, each followed by `_<units>`.
 pub const METRIC_COLUMNS: [&str; 5] = ["cross_entropy", "kl_divergence", "entropy", "ce_minus_kl", "residual"];
@@ -14,37 +14,81 @@ pub const REVERSE_COLUMNS: [&str; 3] = ["reverse_cross_entropy", "reverse_kl", "
 
 /// `metrics.csv`: `step,cross_entropy_<u>,kl_divergence_<u>,entropy_<u>,ce_minus_kl_<u>,residual_<u>`
 /// with u the unit, then the model's named parameters (`theta`; `mu`, `sigma`) when it has any,
-/// then [`REVERSE_COLUMNS`] when the run measured them; one row per record, values in shortest
-/// round-trip form.
+/// then [`REVERSE_COLUMNS`] when the run measures them; one row per record, values in shortest
+/// round-trip form, written as the records come (a run streams every record here; see
+/// [`crate::history`] for what it keeps in memory).
+pub struct MetricsWriter<W: Write> {
+    csv: csv::Writer<W>,
+    units: Units,
+    /// Room for one field, reused for every value (no allocation per row).
+    field: String,
+}
+
+impl<W: Write> MetricsWriter<W> {
+    /// Writes the header: `names` are the named parameters' columns, `reverse` adds
+    /// [`REVERSE_COLUMNS`], `entropy` names the entropy column (`target_entropy` for a model
+    /// trained on examples, whose H is the mean entropy of their targets).
+    pub fn new(out: W, units: Units, names: &[&str], reverse: bool, entropy: &str) -> std::io::Result<Self> {
+        let mut csv = csv::Writer::from_writer(out);
+        let unit = |h: &str| format!("{h}_{}", units.name());
+        let header = std::iter::once("step".to_string())
+            .chain(METRIC_COLUMNS.iter().map(|h| unit(if *h == "entropy" { entropy } else { h })))
+            .chain(names.iter().map(|n| n.to_string()))
+            .chain(REVERSE_COLUMNS.iter().filter(|_| reverse).map(|h| unit(h)));
+        csv.write_record(header)?;
+        Ok(Self { csv, units, field: String::new() })
+    }
+
+    /// Writes the row of `r`.
+    pub fn row(&mut self, r: &Record) -> std::io::Result<()> {
+        let m = r.metrics;
+        let (units, parameters) = (self.units, r.parameters.iter().copied());
+        self.value(r.step)?;
+        for v in [m.cross_entropy, m.kl_divergence, m.entropy, m.gap(), m.residual()] {
+            self.value(units.convert(v))?;
+        }
+        for v in parameters {
+            self.value(v)?;
+        }
+        for v in m.reverse.into_iter().flat_map(|r| [r.cross_entropy, r.kl_divergence, r.entropy]) {
+            self.value(units.convert(v))?;
+        }
+        Ok(self.csv.write_record(None::<&[u8]>)?)
+    }
+
+    /// One field, in shortest round-trip form (`inf` when infinite).
+    fn value(&mut self, v: impl std::fmt::Display) -> std::io::Result<()> {
+        use std::fmt::Write as _;
+        self.field.clear();
+        let _ = write!(self.field, "{v}"); // writing to a String cannot fail
+        Ok(self.csv.write_field(&self.field)?)
+    }
+
+    /// Flushes the rows and hands back the writer.
+    pub fn finish(self) -> std::io::Result<W> {
+        self.csv.into_inner().map_err(|e| e.into_error())
+    }
+}
+
+/// [`MetricsWriter`] over the records a history kept (every record, for runs of up to 2,000
+/// steps), with the entropy column named `entropy` (see [`MetricsWriter::new`]).
 pub fn metrics(out: &mut dyn Write, history: &History, units: Units) -> std::io::Result<()> {
     metrics_with_entropy_name(out, history, units, "entropy")
 }
 
-/// [`metrics`] with the entropy column named `entropy` (then `_<units>`): `target_entropy` for a
-/// model trained on examples, whose H is the mean entropy of their targets.
+/// [`metrics`] with the entropy column named `entropy` (then `_<units>`).
 pub fn metrics_with_entropy_name(
     out: &mut dyn Write,
     history: &History,
     units: Units,
     entropy: &str,
 ) -> std::io::Result<()> {
-    let mut w = csv::Writer::from_writer(out);
     let reverse = history.records.first().is_some_and(|r| r.metrics.reverse.is_some());
-    let quantities = METRIC_COLUMNS.iter().chain(if reverse { &REVERSE_COLUMNS[..] } else { &[] });
-    let column = |h: &str| format!("{}_{}", if h == "entropy" { entropy } else { h }, units.name());
-    let header = std::iter::once("step".to_string())
-        .chain(METRIC_COLUMNS.iter().map(|h| column(h)))
-        .chain(history.parameter_names.iter().map(|n| n.to_string()))
-        .chain(quantities.skip(METRIC_COLUMNS.len()).map(|h| format!("{h}_{}", units.name())));
-    w.write_record(header)?;
-    for (i, r) in history.records.iter().enumerate() {
-        let m = r.metrics;
-        let forward = [m.cross_entropy, m.kl_divergence, m.entropy, m.gap(), m.residual()].map(|v| units.exact(v));
-        let parameters = history.parameters.get(i).into_iter().flatten().map(|v| v.to_string());
-        let reverse = m.reverse.into_iter().flat_map(|r| [r.cross_entropy, r.kl_divergence, r.entropy]).map(|v| units.exact(v));
-        w.write_record(std::iter::once(r.step.to_string()).chain(forward).chain(parameters).chain(reverse))?;
+    let mut w = MetricsWriter::new(out, units, &history.parameter_names, reverse, entropy)?;
+    for r in &history.records {
+        w.row(r)?;
     }
-    w.flush()
+    w.finish()?.flush()
 }
 
 /// `distribution.csv`: `category,count,p_data,q_initial,q_final`, one row per category; counts

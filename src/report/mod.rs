@@ -21,9 +21,11 @@ use std::path::PathBuf;
 
 use crate::data::Source;
 use crate::empirical::Empirical;
-use crate::error::Result;
-use crate::history::History;
+use crate::error::{Error, Result};
+use crate::history::{History, Record};
 use crate::train::TrainConfig;
+use csv::MetricsWriter;
+use dir::Staged;
 pub use dir::OutputDir;
 pub use format::Units;
 
@@ -122,32 +124,70 @@ pub fn closed_form_theta(run: &RunInfo) -> Option<f64> {
         .flatten()
 }
 
-/// Writes every file of a run into `out` and commits them together; returns their paths.
-///
-/// A second thread writes the two tables while this one draws the charts and the animation: at a
-/// million categories each side takes ~0.55–0.7 s side by side, and a run's files took 0.65–0.82 s
-/// to write instead of 0.98–1.18 s one after the other. The charts stay on this thread, which
-/// reuses the memory training freed; drawn on a new thread (its own allocator arena) they took
-/// fresh pages, 103–106 MB at a million categories instead of 88. The tables' thread allocates
-/// next to nothing.
-pub fn write_run(mut out: OutputDir, run: &RunInfo, history: &History) -> Result<Vec<PathBuf>> {
-    let subtitle = run.subtitle(history);
-    let (tables, charts) = std::thread::scope(|s| {
-        let tables = s.spawn(|| {
-            out.stage("metrics.csv", |w| csv::metrics(w, history, run.units))?;
-            out.stage("distribution.csv", |w| csv::distribution(w, history, run.p))
-        });
-        let charts = draw(run, history, &subtitle);
-        (tables.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), charts)
-    });
-    tables?;
-    let charts = charts?;
-    for (name, bytes) in &charts {
-        out.stage(name, |w| w.write_all(bytes))?;
+/// A run's files being written: `metrics.csv` takes every record as it is made ([`RunFiles::record`],
+/// from the training loop's observer), the rest is drawn from the history at the end
+/// ([`RunFiles::finish`]), and everything lands in the output folder together, or nothing does.
+pub struct RunFiles {
+    out: OutputDir,
+    metrics: MetricsWriter<Staged>,
+}
+
+impl RunFiles {
+    /// Begins a run's files in `out`: stages begin now, so a folder that cannot be written fails
+    /// before the first step, and `metrics.csv` gets its header.
+    pub fn begin(mut out: OutputDir, run: &RunInfo) -> Result<Self> {
+        out.prepare()?;
+        let staged = out.stream("metrics.csv")?;
+        let (names, reverse) = (run.config.model.parameter_names(), run.config.objective.is_reverse());
+        let path = out.dir().join("metrics.csv");
+        let metrics = MetricsWriter::new(staged, run.units, names, reverse, "entropy")
+            .map_err(|e| Error::cannot("write", &path, e))?;
+        Ok(Self { out, metrics })
     }
-    out.stage("summary.json", |w| summary::write(w, run, history))?;
-    out.stage("index.html", |w| html::write(w, run, history, &charts))?;
-    out.commit(OUTPUTS)
+
+    /// Writes the row of `record` into the staged `metrics.csv`.
+    pub fn record(&mut self, record: &Record) -> Result<()> {
+        self.metrics.row(record).map_err(|e| Error::cannot("write", self.out.dir().join("metrics.csv"), e))
+    }
+
+    /// Writes every other file of the run from `history`, and commits them all together with
+    /// `metrics.csv`; returns their paths.
+    ///
+    /// A second thread writes `distribution.csv` while this one draws the charts and the
+    /// animation (at a million categories each side took ~0.55–0.7 s): the charts stay on this
+    /// thread, which reuses the memory training freed; drawn on a new thread (its own allocator
+    /// arena) they took fresh pages. The table's thread allocates next to nothing.
+    pub fn finish(self, run: &RunInfo, history: &History) -> Result<Vec<PathBuf>> {
+        let Self { mut out, metrics } = self;
+        let path = out.dir().join("metrics.csv");
+        out.finish(metrics.finish().map_err(|e| Error::cannot("write", &path, e))?)?;
+        let subtitle = run.subtitle(history);
+        let (table, charts) = std::thread::scope(|s| {
+            let table = s.spawn(|| out.stage("distribution.csv", |w| csv::distribution(w, history, run.p)));
+            let charts = draw(run, history, &subtitle);
+            (table.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), charts)
+        });
+        table?;
+        let charts = charts?;
+        for (name, bytes) in &charts {
+            out.stage(name, |w| w.write_all(bytes))?;
+        }
+        out.stage("summary.json", |w| summary::write(w, run, history))?;
+        out.stage("index.html", |w| html::write(w, run, history, &charts))?;
+        out.commit(OUTPUTS)
+    }
+}
+
+/// Writes every file of a run that has already trained into `out` and commits them together;
+/// returns their paths. `metrics.csv` then holds the records `history` kept: every one for runs
+/// of up to 2,000 steps (see [`crate::history`]); a run that streams its records with
+/// [`RunFiles`] writes them all.
+pub fn write_run(out: OutputDir, run: &RunInfo, history: &History) -> Result<Vec<PathBuf>> {
+    let mut files = RunFiles::begin(out, run)?;
+    for record in &history.records {
+        files.record(record)?;
+    }
+    files.finish(run, history)
 }
 
 /// The charts (PNG and SVG) and the animation of a run, as (file name, bytes).

@@ -19,7 +19,7 @@ use candle_core::DType;
 
 use crate::empirical::Empirical;
 use crate::error::{Error, Result};
-use crate::history::{History, Record};
+use crate::history::{History, Parameters, Record, Recorder};
 use crate::measure::Measurement;
 use crate::model::{Family, Init, Model};
 use crate::objective::Objective;
@@ -156,24 +156,31 @@ impl TrainConfig {
     }
 }
 
-/// What an observer of the records may answer: `()` (go on) or a [`ControlFlow`], whose `Break`
-/// stops the run at the next record: the engine has already made the step after the record just
-/// seen (see [`Engine::measure_and_step`]), so that step is recorded and observed too, and the
-/// run ends there as if it had been that long.
+/// What an observer of the records may answer: `()` (go on), a [`ControlFlow`], whose `Break`
+/// stops the run at the next record (the engine has already made the step after the record just
+/// seen, see [`Engine::measure_and_step`], so that step is recorded and observed too, and the
+/// run ends there as if it had been that long), or either in a [`Result`], whose error ends the
+/// run at once with that error (an observer writing the records to a file that fails).
 pub trait Verdict {
-    /// Whether the run should stop now.
-    fn stops(self) -> bool;
+    /// Whether the run should stop, or the error that ends it.
+    fn flow(self) -> Result<ControlFlow<()>>;
 }
 
 impl Verdict for () {
-    fn stops(self) -> bool {
-        false
+    fn flow(self) -> Result<ControlFlow<()>> {
+        Ok(ControlFlow::Continue(()))
     }
 }
 
 impl Verdict for ControlFlow<()> {
-    fn stops(self) -> bool {
-        self.is_break()
+    fn flow(self) -> Result<ControlFlow<()>> {
+        Ok(self)
+    }
+}
+
+impl<V: Verdict> Verdict for Result<V> {
+    fn flow(self) -> Result<ControlFlow<()>> {
+        self?.flow()
     }
 }
 
@@ -225,8 +232,9 @@ pub fn fit<V: Verdict>(
 /// Runs `engine` for `config.steps` steps, recording CE, KL and H of the parameters before the
 /// first update and after each one.
 ///
-/// `observe` sees each record as soon as it is made (for console lines, a progress bar, a live
-/// view) and may stop the run early (see [`Verdict`]).
+/// `observe` sees each record as soon as it is made (for console lines, a progress bar, the
+/// records file, a live view) and may stop the run early (see [`Verdict`]). The history keeps
+/// what the charts need ([`crate::history`]: every record for runs of up to 2,000 steps).
 ///
 /// Errors with [`Error::Diverged`] as soon as the run stops meaning anything (see [`check`]).
 pub fn run<V: Verdict>(
@@ -235,27 +243,31 @@ pub fn run<V: Verdict>(
     mut observe: impl FnMut(&Record) -> V,
 ) -> Result<History> {
     let q_initial = engine.q()?;
-    let names: Vec<&'static str> = engine.parameters()?.iter().map(|(name, _)| *name).collect();
+    let (names, start): (Vec<&'static str>, Vec<f64>) = engine.parameters()?.into_iter().unzip();
     let frame_steps = frame_steps(config.steps, q_initial.len());
     let mut between = Vec::with_capacity(frame_steps.len());
-    let mut parameters = Vec::new();
-    let mut records = Vec::with_capacity(config.steps.saturating_add(1).min(1 << 20));
+    let mut recorder = Recorder::new(config.steps, &frame_steps);
+    let mut previous: Option<Record> = None;
     let (mut step, mut last) = (0, config.steps);
     loop {
         // The parameters after `step` updates: q (for the animation) and named values first...
         if step > 0 && step < config.steps && frame_steps.binary_search(&step).is_ok() {
             between.push((step, engine.q()?));
         }
-        parameters.push(engine.parameters()?.iter().map(|(_, v)| *v).collect::<Vec<f64>>());
+        let values: Vec<f64> = match step {
+            0 => start.clone(),
+            _ => engine.parameters()?.iter().map(|(_, v)| *v).collect(),
+        };
         // ...then their record, measured with the next update where there is one.
         let now = if step < last { engine.measure_and_step()? } else { engine.measure()? };
-        match step {
-            0 => check_start(config, &now, &names, &parameters[0])?,
-            _ => check(config, step, &now, &records)?,
+        match previous {
+            None => check_start(config, &now, &names, &start)?,
+            Some(previous) => check(config, step, &now, Some(&previous))?,
         }
-        let record = Record { step, metrics: now.metrics };
-        records.push(record);
-        let stops = observe(&record).stops();
+        let record = Record { step, metrics: now.metrics, parameters: Parameters::new(&values)? };
+        recorder.push(record, config.objective.value(&record.metrics));
+        previous = Some(record);
+        let stops = observe(&record).flow()?.is_break();
         if step == last {
             break;
         }
@@ -265,7 +277,7 @@ pub fn run<V: Verdict>(
         step += 1;
     }
     let q_final = engine.q()?;
-    Ok(History { records, q_initial, q_final, parameter_names: names, parameters, between })
+    Ok(recorder.finish(q_initial, q_final, names, between))
 }
 
 /// The most frames of q a history keeps, and the most values all its frames hold together
@@ -277,11 +289,7 @@ const MAX_FRAME_VALUES: usize = 1 << 20;
 /// `steps` (0, 1, 2, 3, 5, 8, …: most of the change happens early), at most [`MAX_FRAMES`] of
 /// them and at most 1 Mi values in all; the last step is always kept.
 pub fn frame_steps(steps: usize, len: usize) -> Vec<usize> {
-    let count = (MAX_FRAME_VALUES / len.max(1)).clamp(2, MAX_FRAMES);
-    let mut out: Vec<usize> =
-        (0..count).map(|j| ((steps as f64 + 1.0).powf(j as f64 / (count - 1) as f64) - 1.0).round() as usize).collect();
-    out.dedup();
-    out
+    crate::history::log_spaced(steps, (MAX_FRAME_VALUES / len.max(1)).clamp(2, MAX_FRAMES))
 }
 
 /// Checks, without training, that `config` can run on `p`: the data's entropy, the settings,
@@ -355,16 +363,17 @@ fn check_start(config: &TrainConfig, now: &Measurement, names: &[&str], start: &
 /// logits) and runs whose loss rose but stayed meaningful finish, with a warning
 /// ([`crate::report::console::warning`]).
 ///
-/// The error names the step, the last trustworthy CE and KL, and suggests a smaller learning rate.
-pub fn check(config: &TrainConfig, step: usize, now: &Measurement, records: &[Record]) -> Result<()> {
+/// The error names the step, the last trustworthy CE and KL (those of `previous`, the record
+/// before), and suggests a smaller learning rate.
+pub fn check(config: &TrainConfig, step: usize, now: &Measurement, previous: Option<&Record>) -> Result<()> {
     let Some(what) = meaningless(config, now) else { return Ok(()) };
-    let last = records.last().copied().unwrap_or(Record { step, metrics: now.metrics });
+    let (last_step, last) = previous.map_or((step, now.metrics), |r| (r.step, r.metrics));
     Err(Error::Diverged {
         step,
         what,
-        last_step: last.step,
-        last_ce: last.metrics.cross_entropy,
-        last_kl: last.metrics.kl_divergence,
+        last_step,
+        last_ce: last.cross_entropy,
+        last_kl: last.kl_divergence,
         lr: config.lr,
     })
 }
