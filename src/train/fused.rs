@@ -6,17 +6,17 @@
 //! updates it ([`Engine::measure_and_step`]), both in the same pass, block by block:
 //!
 //! ```text
-//!   record:   log q_i = (θ_i − shift) − ln(sum),  q_i = exp(θ_i − shift)/sum   last normaliser
-//!             CE = −Σ_S p_i log q_i,  KL = Σ_i p_i (log p_i − log q_i) + q_i − p_i,  min_S log q_i
-//!   update:   q_i = exp(θ_i − shift)·(1/sum)                     softmax of θ
-//!             θ_i ← SGD or Adam with gradient q_i − p_i          in place, in the parameters' dtype
+//!   q:        q_i = exp(θ_i − shift)/sum  in f64                 normaliser from the last pass
+//!   record:   log q_i = (θ_i − shift) − ln(sum),   CE = −Σ_S p_i log q_i,   min_S log q_i,
+//!             KL = Σ_i [p_i (log p_i − log q_i) + q_i − p_i]  (each term ≥ 0, crate::measure::terms)
+//!   update:   θ_i ← SGD or Adam with gradient q_i − p_i          q rounded to the parameters' dtype
 //!   next:     new min and max θ,  new sum = Σ exp(θ_i − new shift)   in f64
 //! ```
 //!
-//! Below [`KEEP_BELOW`] categories the pass keeps exp(θ_i − new shift) (rounded to the
-//! parameters' dtype) for the next update's q, so that a step takes one exponential per category,
-//! in f64; from it on, where a step is bound by memory rather than arithmetic, q's exponential is
-//! computed again in the parameters' dtype instead of being stored and read back.
+//! Below [`KEEP_BELOW`] categories the pass keeps exp(θ_i − new shift) in f64 for the next step's
+//! q, so that a step takes one exponential per category; from it on, where a step is bound by
+//! memory rather than arithmetic, q's exponential is computed again instead of being stored and
+//! read back (the same bits either way).
 //!
 //! The new shift is the max θ *before* the update, known when the pass starts; a step moves θ
 //! so little that the sum stays well inside f64's range (a step that moves the max too far, say
@@ -55,10 +55,10 @@ use update::{Adam, Sgd, Update};
 pub const PARALLEL_FROM: usize = 1 << 16;
 
 /// The number of categories below which the exponentials of one pass are kept for the next (one
-/// exponential per category and step, for 4 or 8 more bytes per category): the arrays (~2.5 MB
-/// at this size in f32) still sit in cache, where a step costs arithmetic. From it on a step is
-/// bound by memory, and computing q's exponential again costs less than storing it and reading
-/// it back (and `klfit bench` at a million categories stays under 32 MiB).
+/// exponential per category and step, for 8 more bytes per category): the arrays still sit in
+/// cache, where a step costs arithmetic. From it on a step is bound by memory, and computing q's
+/// exponential again costs less than storing it and reading it back (and `klfit bench` at a
+/// million categories stays near 32 MiB).
 pub const KEEP_BELOW: usize = 1 << 18;
 
 /// How many parts a large K is split into: enough that when the helper thread gets little CPU
@@ -407,9 +407,12 @@ mod tests {
     }
 
     #[test]
-    fn in_f64_keeping_the_exponentials_changes_no_bit_of_the_records() {
-        // Kept or computed again, q's exponential is exp_f64 of the same f64 difference.
+    fn keeping_the_exponentials_changes_no_bit_of_the_records() {
+        // Kept or computed again, q's exponential is exp_f64 of the same f64 difference, and
+        // the gradient's q is that f64 q rounded to the dtype.
         assert_eq!(run::<f64, Sgd<f64>>(true, true), run::<f64, Sgd<f64>>(true, false));
         assert_eq!(run::<f64, Adam<f64>>(true, true), run::<f64, Adam<f64>>(true, false));
+        assert_eq!(run::<f32, Sgd<f32>>(true, true), run::<f32, Sgd<f32>>(true, false));
+        assert_eq!(run::<f32, Adam<f32>>(true, true), run::<f32, Adam<f32>>(true, false));
     }
 }

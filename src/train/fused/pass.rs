@@ -286,24 +286,22 @@ impl<T: Float> Pass for SumExp<'_, T> {
     }
 }
 
-/// The softmax of the parameters, q_i = exp(θ_i − shift) / sum: in f64 for the record
-/// (`scale` = 1/sum; log q_i = (θ_i − shift) − ln(sum), so that no rounding of lse = shift +
-/// ln(sum), which can be large, shifts every log q alike), and in the parameters' dtype for the
-/// gradient (`inv_sum`, 1/sum rounded to T); the exponential taken from the ones kept by the last
-/// pass where the part keeps them.
+/// The softmax of the parameters, q_i = exp(θ_i − shift) / sum, in f64 (`scale` = 1/sum) for
+/// the record, and rounded to the parameters' dtype for the gradient; log q_i is taken as
+/// (θ_i − shift) − ln(sum), so that no rounding of lse = shift + ln(sum), which can be large,
+/// shifts every log q alike. The exponentials come from the ones kept by the last pass where the
+/// part keeps them, and are the same bits as when computed again.
 #[derive(Debug, Clone, Copy)]
 pub struct Softmax<T> {
     pub shift: T,
     pub scale: f64,
     pub log_sum: f64,
-    pub inv_sum: T,
 }
 
 impl<T: Float> Softmax<T> {
     /// The softmax of a θ whose normaliser is Σ exp(θ − shift) = `sum`.
     pub fn new(shift: T, sum: f64) -> Self {
-        let scale = 1.0 / sum;
-        Self { shift, scale, log_sum: sum.ln(), inv_sum: T::from_f64(scale) }
+        Self { shift, scale: 1.0 / sum, log_sum: sum.ln() }
     }
 }
 
@@ -347,7 +345,6 @@ impl<T: Float, U: Update<T>> Pass for Step<'_, T, U> {
     #[inline(always)]
     fn go<const FUSED: bool>(self) -> (Measured, Updated<T>) {
         let softmax = self.softmax;
-        let Softmax { shift: old_shift, inv_sum, .. } = softmax;
         let part = self.part;
         let mut tally = Tally::default();
         let mut sum = Sum::default();
@@ -355,20 +352,16 @@ impl<T: Float, U: Update<T>> Pass for Step<'_, T, U> {
         for start in (0..part.theta.len()).step_by(BLOCK) {
             let theta = block_mut(&mut part.theta, start);
             let n = theta.len();
-            // The record of θ before the update, with q in f64...
+            // q of θ before the update in f64 (from the kept exponentials or computed), for the
+            // record of θ...
+            let q = &mut part.exps[..n];
+            q_f64::<T, FUSED>(q, theta, &part.kept, start, softmax);
             if self.measure {
-                let q = &mut part.exps[..n];
-                q_f64::<T, FUSED>(q, theta, &part.kept, start, softmax);
                 tally.block(theta, &part.p[start..start + n], &part.log_p[start..start + n], q, softmax);
             }
-            // ...q from the last normaliser, in the parameters' dtype: from the kept exponentials,
-            // or else from a loop of exponentials alone (so that it vectorises at the full width
-            // of T)...
+            // ...and rounded to the parameters' dtype, for the gradient...
             let qs = &mut part.qs[..n];
-            match part.kept.get(start..start + n) {
-                Some(kept) => map(qs, kept, |e| T::from_f64(e) * inv_sum),
-                None => map(qs, theta, |t| (t - old_shift).exp::<FUSED>() * inv_sum),
-            }
+            map(qs, q, T::from_f64);
             // ...then the update with the gradient q − p.
             let (m, v, p) = (&mut part.m[start..start + n], &mut part.v[start..start + n], &part.p[start..start + n]);
             update(self.rule, theta, qs, p, m, v);
