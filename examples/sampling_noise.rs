@@ -68,8 +68,7 @@ fn main() -> anyhow::Result<()> {
     let p_hat = Empirical::from_whole_counts(labels, sample(FIT_N, 0)?)?;
     let config = TrainConfig::default();
     let history = train(&p_hat, &config, |_| {})?;
-    let truth_kl: Vec<(usize, f64)> =
-        history.frames().into_iter().map(|(s, q)| (s, compare::kl(&TRUTH, q))).collect();
+    let truth_kl: Vec<(usize, f64)> = history.frames().into_iter().map(|(s, q)| (s, compare::kl(&TRUTH, q))).collect();
     let floor = compare::kl(&TRUTH, p_hat.probs());
     let last = history.last().metrics.kl_divergence;
     println!(

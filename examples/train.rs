@@ -15,7 +15,8 @@ fn main() -> anyhow::Result<()> {
     let source = Source::Dataset(data::dataset(&name)?);
     let p = source.load()?;
     let config = TrainConfig::default(); // CE, plain SGD, lr 1, 500 steps, zero logits, f64
-    let info = RunInfo { source: &source, smoothing: None, p: &p, config: &config, units: Units::Nats, interrupted: false };
+    let info =
+        RunInfo { source: &source, smoothing: None, p: &p, config: &config, units: Units::Nats, interrupted: false };
     let out = OutputDir::open("plots")?; // held for the run; written all-or-nothing at the end
     let mut files = report::RunFiles::begin(out, &info)?; // metrics.csv takes every record
     println!("{}\n", console::header(&info));

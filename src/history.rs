@@ -187,7 +187,8 @@ impl Recorder {
     /// A recorder for a run of `steps` steps that keeps the steps in `always` too.
     pub fn new(steps: usize, always: &[usize]) -> Self {
         let thinning = Thinning::new(steps, always);
-        let capacity = steps.saturating_add(1).min(KEEP_ALL_UP_TO + 1).min(EARLY + EVEN + LOG_SPACED + always.len() + 2);
+        let capacity =
+            steps.saturating_add(1).min(KEEP_ALL_UP_TO + 1).min(EARLY + EVEN + LOG_SPACED + always.len() + 2);
         Self { thinning, records: Vec::with_capacity(capacity), newest: None, all: Tally::default(), value: f64::NAN }
     }
 

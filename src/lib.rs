@@ -50,9 +50,9 @@ pub mod error;
 pub use empirical::Empirical;
 pub use error::{Error, Result};
 pub use history::{History, Record};
-pub use report::Units;
 pub use measure::Metrics;
 pub use objective::Objective;
+pub use report::Units;
 pub use train::{train, OptimizerKind, TrainConfig};
 
 /// The README's Rust code, compiled and run as a doc test so that it stays true.

@@ -84,9 +84,10 @@ impl Objective {
             Objective::CrossEntropy => forward()?,
             Objective::KlDivergence => (forward()? - p.total_entropy())?,
             Objective::ReverseKl => {
-                let log_p = p.log_p.as_ref().ok_or_else(|| {
-                    Error::InvalidDistribution("reverse KL needs p > 0 for every category".into())
-                })?;
+                let log_p = p
+                    .log_p
+                    .as_ref()
+                    .ok_or_else(|| Error::InvalidDistribution("reverse KL needs p > 0 for every category".into()))?;
                 let log_q = log_softmax(logits)?;
                 log_q.exp()?.mul(&log_q.sub(log_p)?)?.sum_all()?
             }

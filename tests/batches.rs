@@ -26,8 +26,7 @@ fn mlp_run(examples: &Examples, objective: Objective) -> History {
 
 /// H of each row of `targets` (K per row) by a plain loop, averaged.
 fn mean_entropy(targets: &[f64], k: usize) -> f64 {
-    let rows: Vec<f64> =
-        targets.chunks(k).map(|r| -fsum(r.iter().filter(|&&p| p > 0.0).map(|p| p * p.ln()))).collect();
+    let rows: Vec<f64> = targets.chunks(k).map(|r| -fsum(r.iter().filter(|&&p| p > 0.0).map(|p| p * p.ln()))).collect();
     fsum(rows.iter().copied()) / rows.len() as f64
 }
 

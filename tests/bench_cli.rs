@@ -125,7 +125,8 @@ fn bench_refuses_a_k_the_machine_cannot_hold_before_any_work_naming_the_bound() 
     for engine in ["fused", "autograd"] {
         for k in huge {
             // A K that fits comes first: it must not be timed either.
-            let output = bench_limited(&["--engine", engine, "--categories", &format!("11,{k}"), "--min-seconds", "0.01"]);
+            let output =
+                bench_limited(&["--engine", engine, "--categories", &format!("11,{k}"), "--min-seconds", "0.01"]);
             let stderr = String::from_utf8_lossy(&output.stderr);
             assert_eq!(output.status.code(), Some(2), "{engine} K = {k}: {:?} {stderr}", output.status);
             assert!(output.stdout.is_empty(), "{engine} K = {k}: timed something before refusing");

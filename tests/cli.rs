@@ -465,7 +465,8 @@ fn control_characters_of_labels_and_file_names_stay_out_of_the_page_and_are_kept
     // numbers and its "rerun" line show).
     let dir = TempDir::new().unwrap();
     let hostile = "\u{1b}[2J\u{1b}]0;owned\u{7}\u{1b}[31mred\u{9b}";
-    let counts = file(&dir, &format!("c{hostile}.csv"), format!("category,count\n\"{hostile}\",3\n\"a,\"\"b\"\"\nc\",5\n"));
+    let counts =
+        file(&dir, &format!("c{hostile}.csv"), format!("category,count\n\"{hostile}\",3\n\"a,\"\"b\"\"\nc\",5\n"));
     train_counts(&dir, &counts, &[]).success();
     let out = dir.path().join("out");
     let page = fs::read_to_string(out.join("index.html")).unwrap();

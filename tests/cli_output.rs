@@ -101,7 +101,13 @@ fn counts_beyond_two_to_the_53_are_shown_and_written_exactly() {
     assert_eq!(v["observations"].as_u64(), Some(18446744073709551614), "{v}");
 
     let out_dir = dir.path().join("out");
-    klfit().args(["train", "--quiet", "--steps", "2", "--counts"]).arg(&counts).arg("--out").arg(&out_dir).assert().success();
+    klfit()
+        .args(["train", "--quiet", "--steps", "2", "--counts"])
+        .arg(&counts)
+        .arg("--out")
+        .arg(&out_dir)
+        .assert()
+        .success();
     let distribution = fs::read_to_string(out_dir.join("distribution.csv")).unwrap();
     assert!(distribution.contains("big,18446744073709551613,"), "{distribution}");
     let summary: Value = serde_json::from_str(&fs::read_to_string(out_dir.join("summary.json")).unwrap()).unwrap();
@@ -112,11 +118,8 @@ fn counts_beyond_two_to_the_53_are_shown_and_written_exactly() {
 fn the_default_output_folder_is_named_after_the_data_under_runs() {
     let dir = TempDir::new().unwrap();
     let counts = file(&dir, "weather.csv", "category,count\nsun,3\nrain,1\n");
-    let out = klfit()
-        .current_dir(dir.path())
-        .args(["train", "--steps", "3", "--counts", "weather.csv"])
-        .assert()
-        .success();
+    let out =
+        klfit().current_dir(dir.path()).args(["train", "--steps", "3", "--counts", "weather.csv"]).assert().success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     assert!(text.contains("runs/weather"), "the run must say where its files went: {text}");
     assert!(dir.path().join("runs/weather/metrics.csv").is_file());
@@ -187,7 +190,10 @@ fn a_restricted_family_that_stops_above_its_floor_says_so() {
         String::from_utf8(run.assert().success().get_output().stderr.clone()).unwrap()
     };
     let flat = stderr(&["--model", "gaussian", "--init", "zeros"], "flat");
-    assert!(flat.starts_with("warning    KL(p‖q) ended at 0.235110758 nats, above the gaussian family's floor 0.0268"), "{flat}");
+    assert!(
+        flat.starts_with("warning    KL(p‖q) ended at 0.235110758 nats, above the gaussian family's floor 0.0268"),
+        "{flat}"
+    );
     assert!(flat.contains("stopped moving") && flat.lines().count() == 1, "{flat}");
     // From the default start the same family reaches its floor (0.0268203451): no warning; nor
     // the binomial with Adam (θ* = 0.38695, the closed form), nor the uniform baseline (its KL is

@@ -26,7 +26,8 @@ fn entropy_ref(p: &[f64]) -> f64 {
 /// The autograd gradient of `objective` with respect to each of `model`'s variables, flattened.
 fn autograd(model: &dyn Model, objective: Objective, p: &[f64]) -> Vec<f64> {
     let target = Target::new(p, entropy_ref(p), DType::F64, &Device::Cpu).unwrap();
-    let grads = objective.loss(&model.logits(&no_input(&Device::Cpu).unwrap()).unwrap(), &target).unwrap().backward().unwrap();
+    let grads =
+        objective.loss(&model.logits(&no_input(&Device::Cpu).unwrap()).unwrap(), &target).unwrap().backward().unwrap();
     model.vars().iter().flat_map(|v| grads.get(v).unwrap().flatten_all().unwrap().to_vec1::<f64>().unwrap()).collect()
 }
 
@@ -95,7 +96,9 @@ fn family_gradients_match_finite_differences_of_the_textbook_formulas() {
     let probs = p.probs().to_vec();
     let x: Vec<f64> = (0..p.k()).map(|i| i as f64).collect();
     for theta in [0.2, 0.5, 0.9] {
-        let model = Binomial::new(p.labels(), &Init::Values(vec![("theta".into(), theta)]), 0, DType::F64, &Device::Cpu).unwrap();
+        let model =
+            Binomial::new(p.labels(), &Init::Values(vec![("theta".into(), theta)]), 0, DType::F64, &Device::Cpu)
+                .unwrap();
         let a = (theta / (1.0 - theta)).ln();
         let q_of = |a: f64| binomial_pmf(10, 1.0 / (1.0 + (-a).exp()));
         for (objective, f) in [
@@ -125,7 +128,11 @@ fn a_one_parameter_family_drives_fit_to_the_maximum_likelihood_theta() {
     // Labels listed out of order: θ must not depend on the file's order.
     let counts = [3.0, 11.0, 30.0, 41.0, 20.0, 9.0, 2.0];
     let order = [3usize, 0, 6, 1, 5, 2, 4];
-    let p = Empirical::from_counts(order.iter().map(|i| i.to_string()).collect(), order.iter().map(|&i| counts[i]).collect()).unwrap();
+    let p = Empirical::from_counts(
+        order.iter().map(|i| i.to_string()).collect(),
+        order.iter().map(|&i| counts[i]).collect(),
+    )
+    .unwrap();
     let mean: f64 = order.iter().zip(p.probs()).map(|(&k, p)| k as f64 * p).sum();
     let expected = mean / 6.0;
     assert!((Binomial::closed_form_theta(p.labels(), p.probs()).unwrap() - expected).abs() <= 1e-15);
@@ -137,7 +144,11 @@ fn a_one_parameter_family_drives_fit_to_the_maximum_likelihood_theta() {
         assert!((theta - expected).abs() <= 1e-6, "{optimizer:?}: θ = {theta}, mean/n = {expected}");
         // The closed form is the floor: KL there is the smallest the family reaches.
         let floor = kl(p.probs(), &reorder(&binomial_pmf(6, expected), &order));
-        assert!((h.last().metrics.kl_divergence - floor).abs() <= 1e-10, "KL {} vs floor {floor}", h.last().metrics.kl_divergence);
+        assert!(
+            (h.last().metrics.kl_divergence - floor).abs() <= 1e-10,
+            "KL {} vs floor {floor}",
+            h.last().metrics.kl_divergence
+        );
     }
 }
 
@@ -174,7 +185,8 @@ fn forward_kl_covers_both_modes_and_reverse_kl_sits_on_one() {
     let kl_f = |h: &History| h.last().metrics.kl_divergence;
     let kl_r = |h: &History| h.last().metrics.reverse.unwrap().kl_divergence;
     assert!(kl_f(&forward) < kl_f(&reverse));
-    let reverse_of_forward = gaussian_run(Objective::ReverseKl, Init::Values(vec![("mu".into(), f[0].1), ("sigma".into(), sigma_f)]));
+    let reverse_of_forward =
+        gaussian_run(Objective::ReverseKl, Init::Values(vec![("mu".into(), f[0].1), ("sigma".into(), sigma_f)]));
     assert!(kl_r(&reverse) < kl_r(&reverse_of_forward), "the mode beats the broad fit in KL(q‖p)");
 }
 
@@ -211,7 +223,15 @@ fn set(var: &candle_core::Var, v: f64, dtype: DType) {
 }
 
 fn assert_finite(model: &dyn Model, what: &str) {
-    let logits = model.logits(&no_input(&Device::Cpu).unwrap()).unwrap().to_dtype(DType::F64).unwrap().flatten_all().unwrap().to_vec1::<f64>().unwrap();
+    let logits = model
+        .logits(&no_input(&Device::Cpu).unwrap())
+        .unwrap()
+        .to_dtype(DType::F64)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1::<f64>()
+        .unwrap();
     assert!(logits.iter().all(|l| l.is_finite()), "{what}: {logits:?}");
     let q = softmax_ref(&logits);
     assert!(q.iter().all(|q| q.is_finite()) && (fsum(q.iter().copied()) - 1.0).abs() < 1e-12, "{what}: q {q:?}");
@@ -248,7 +268,9 @@ fn named_starts_are_checked() {
         let config = TrainConfig { model: family, init: init.parse().unwrap(), ..TrainConfig::default() };
         train(&p, &config, |_| {}).unwrap_err()
     };
-    assert!(matches!(bad("mu=3,tau=1", Family::Gaussian), Error::Usage(m) if m.contains("'tau'") && m.contains("mu, sigma")));
+    assert!(
+        matches!(bad("mu=3,tau=1", Family::Gaussian), Error::Usage(m) if m.contains("'tau'") && m.contains("mu, sigma"))
+    );
     assert!(matches!(bad("theta=1.5", Family::Binomial), Error::Usage(m) if m.contains("between 0 and 1")));
     assert!(matches!(bad("sigma=-1", Family::Gaussian), Error::Usage(m) if m.contains("> 0")));
     assert!(matches!(bad("theta=0.3", Family::Logits), Error::Usage(_)));
@@ -262,7 +284,11 @@ fn named_starts_are_checked() {
 #[test]
 fn a_start_whose_numbers_mean_nothing_is_refused_naming_the_start() {
     let p = data::dataset("clinic-visits").unwrap().sample().unwrap();
-    let config = |family: Family, init: &str| TrainConfig { model: family, init: init.parse().unwrap(), ..TrainConfig::default() };
+    let config = |family: Family, init: &str| TrainConfig {
+        model: family,
+        init: init.parse().unwrap(),
+        ..TrainConfig::default()
+    };
     // θ = 1e-300 gives the observed category 10 log q = 10·ln(1e-300) ≈ −6908: q = 0 in f64 at
     // step 0. The cause is the start, not the learning rate (which was all the old message said).
     let binomial = config(Family::Binomial, "theta=1e-300");

@@ -100,7 +100,9 @@ fn the_losses_are_ce_and_kl_in_value_too() {
     let theta = [0.5, -2.0, 1.0, 0.0, 3.0];
     let target = Target::new(p.probs(), entropy_ref(p.probs()), DType::F64, &Device::Cpu).unwrap();
     let model = FreeLogits::new(&theta, DType::F64, &Device::Cpu).unwrap();
-    let value = |o: Objective| o.loss(&model.logits(&no_input(&Device::Cpu).unwrap()).unwrap(), &target).unwrap().to_scalar::<f64>().unwrap();
+    let value = |o: Objective| {
+        o.loss(&model.logits(&no_input(&Device::Cpu).unwrap()).unwrap(), &target).unwrap().to_scalar::<f64>().unwrap()
+    };
     assert!((value(Objective::CrossEntropy) - ce_ref(p.probs(), &theta)).abs() <= 1e-15);
     assert!((value(Objective::KlDivergence) - kl_ref(p.probs(), &theta)).abs() <= 1e-15);
 }

@@ -89,7 +89,10 @@ fn a_file_that_cannot_be_replaced_fails_the_commit_and_nothing_changes() {
     let output = faulty_run(&out, &[]);
     assert_eq!(output.status.code(), Some(1));
     let line = one_line(&output);
-    assert!(line.starts_with("error: cannot ") && line.contains(&format!(" {}: ", out.join("gap.svg").display())), "{line}");
+    assert!(
+        line.starts_with("error: cannot ") && line.contains(&format!(" {}: ", out.join("gap.svg").display())),
+        "{line}"
+    );
     assert_same(&snapshot(&out), &before, "the folder changed");
 }
 

@@ -17,16 +17,8 @@ use klfit::{data, train, Empirical, History, Metrics, Record, TrainConfig, Units
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 
-const NAMES: [&str; 8] = [
-    "losses.png",
-    "losses.svg",
-    "gap.png",
-    "gap.svg",
-    "distributions.png",
-    "distributions.svg",
-    "fit.png",
-    "fit.svg",
-];
+const NAMES: [&str; 8] =
+    ["losses.png", "losses.svg", "gap.png", "gap.svg", "distributions.png", "distributions.svg", "fit.png", "fit.svg"];
 
 /// Trains `config` on `p` and returns the charts by file name.
 fn draw(p: &Empirical, config: &TrainConfig, units: Units, subtitle: &str) -> BTreeMap<String, Vec<u8>> {
@@ -110,7 +102,8 @@ fn a_run_stages_its_charts_beside_the_csv_files() {
     let (config, dir) = (steps(5), tempfile::tempdir().unwrap());
     let history = train(&p, &config, |_| {}).unwrap();
     let source = Source::Dataset(data::dataset("income").unwrap());
-    let info = RunInfo { source: &source, smoothing: None, p: &p, config: &config, units: Units::Nats, interrupted: false };
+    let info =
+        RunInfo { source: &source, smoothing: None, p: &p, config: &config, units: Units::Nats, interrupted: false };
     write_run(OutputDir::open(dir.path()).unwrap(), &info, &history).unwrap();
     for name in NAMES.iter().chain(&["metrics.csv", "distribution.csv"]) {
         let bytes = std::fs::read(dir.path().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -369,7 +362,8 @@ fn non_finite_values_are_refused_not_drawn() {
     let dir = tempfile::tempdir().unwrap();
     let config = TrainConfig::default();
     let source = Source::Counts("test.csv".into());
-    let info = RunInfo { source: &source, smoothing: None, p: &p, config: &config, units: Units::Nats, interrupted: false };
+    let info =
+        RunInfo { source: &source, smoothing: None, p: &p, config: &config, units: Units::Nats, interrupted: false };
     assert!(write_run(OutputDir::open(dir.path()).unwrap(), &info, &history).is_err());
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }

@@ -75,13 +75,8 @@ fn every_console_session_in_the_readme_matches_a_fresh_run() {
     let mut failures = Vec::new();
     for t in &sessions {
         let command = t.command.replace("cargo run --release --example train", &example.display().to_string());
-        let output = Command::new("sh")
-            .arg("-c")
-            .arg(&command)
-            .current_dir(scratch.path())
-            .env("PATH", &path)
-            .output()
-            .unwrap();
+        let output =
+            Command::new("sh").arg("-c").arg(&command).current_dir(scratch.path()).env("PATH", &path).output().unwrap();
         let text = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
         let actual: Vec<&str> = text.trim_end_matches('\n').lines().collect();
         let mut expected = t.expected.clone();

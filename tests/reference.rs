@@ -83,7 +83,6 @@ fn adam_from_tied_logits_follows_the_reference_at_a_hundred_thousand_categories(
     assert!(ce <= 1e-13 && kl <= 1e-13, "CE off by {ce:e}, KL by {kl:e}");
 }
 
-
 #[test]
 fn the_demos_kl_follows_the_exact_trajectory_to_5e_11_relative() {
     // KL at steps 0, 250 and 500 of the demo run, on the trajectory computed in 60-digit

@@ -34,7 +34,9 @@ fn selftest(browser: &Path, page: &Path, profile: &Path) -> Value {
     // machine only makes Chromium slower, not wrong.
     let output = child.wait_with_output().unwrap();
     let dom = String::from_utf8_lossy(&output.stdout).into_owned();
-    let start = dom.find("<pre id=\"selftest\">").unwrap_or_else(|| panic!("no verdict: the page's script did not run\n{}", tail(&dom)));
+    let start = dom
+        .find("<pre id=\"selftest\">")
+        .unwrap_or_else(|| panic!("no verdict: the page's script did not run\n{}", tail(&dom)));
     let json = &dom[start + "<pre id=\"selftest\">".len()..];
     let json = &json[..json.find("</pre>").unwrap()];
     serde_json::from_str(&json.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\""))
@@ -47,7 +49,8 @@ fn tail(s: &str) -> &str {
 
 /// Runs `klfit train` with `args` into `out` and returns the page.
 fn train(out: &Path, args: &[&str]) -> PathBuf {
-    let status = Command::new(cargo_bin("klfit")).arg("train").args(args).arg("--quiet").arg("--out").arg(out).status().unwrap();
+    let status =
+        Command::new(cargo_bin("klfit")).arg("train").args(args).arg("--quiet").arg("--out").arg(out).status().unwrap();
     assert!(status.success());
     out.join("index.html")
 }
@@ -55,7 +58,10 @@ fn train(out: &Path, args: &[&str]) -> PathBuf {
 #[test]
 fn the_report_page_loads_its_images_runs_without_errors_and_its_slider_redraws() {
     let Some(browser) = chromium() else {
-        assert!(std::env::var_os("KLFIT_REQUIRE_BROWSER").is_none(), "KLFIT_REQUIRE_BROWSER is set but no chromium is on PATH");
+        assert!(
+            std::env::var_os("KLFIT_REQUIRE_BROWSER").is_none(),
+            "KLFIT_REQUIRE_BROWSER is set but no chromium is on PATH"
+        );
         eprintln!("skipped: no chromium on PATH (install Debian's `chromium` to run this test)");
         return;
     };
@@ -76,7 +82,10 @@ fn the_report_page_loads_its_images_runs_without_errors_and_its_slider_redraws()
         assert_eq!(v["errors"], serde_json::json!([]), "{name}: script errors: {v}");
         assert!(v["images"].as_u64().unwrap() >= 3, "{name}: {v}");
         assert_eq!(v["images"], v["loaded"], "{name}: an image did not load: {v}");
-        assert!(v["bars"].as_u64().unwrap() > 0 && v["text"].as_u64().unwrap() > 500, "{name}: the page looks blank: {v}");
+        assert!(
+            v["bars"].as_u64().unwrap() > 0 && v["text"].as_u64().unwrap() > 500,
+            "{name}: the page looks blank: {v}"
+        );
         if v["frames"].as_u64().unwrap() > 1 {
             assert_eq!(v["changed"], true, "{name}: moving the slider changed nothing: {v}");
         }

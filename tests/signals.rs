@@ -395,7 +395,8 @@ fn address_space(command: &mut Command, bytes: libc::rlim_t) -> &mut Command {
 fn assert_out_of_memory(output: &std::process::Output) {
     assert_eq!(output.status.code(), Some(1), "{:?}: {}", output.status, text(&output.stderr));
     let line = one_line(output);
-    let bytes = line.strip_prefix("error: out of memory: could not allocate ").and_then(|rest| rest.split_once(" bytes; "));
+    let bytes =
+        line.strip_prefix("error: out of memory: could not allocate ").and_then(|rest| rest.split_once(" bytes; "));
     assert!(bytes.is_some_and(|(n, _)| n.parse::<u64>().is_ok_and(|n| n > 0)), "{line}");
 }
 
@@ -424,7 +425,8 @@ fn a_run_out_of_memory_leaves_the_folder_as_it_was() {
     let mut run = support::klfit();
     run.args(["train", "--samples"]).arg(&samples).args(["--steps", "5", "--quiet", "--out"]).arg(&out);
     assert_out_of_memory(&address_space(&mut run, 120 << 20).output().unwrap());
-    let visible = |s: support::Snapshot| s.into_iter().filter(|(n, _)| !n.starts_with('.')).collect::<support::Snapshot>();
+    let visible =
+        |s: support::Snapshot| s.into_iter().filter(|(n, _)| !n.starts_with('.')).collect::<support::Snapshot>();
     assert_same(&visible(snapshot(&out)), &visible(before.clone()), "the folder's files changed");
     support::recover_only(&out);
     assert_same(&snapshot(&out), &before, "the next run did not recover the folder");

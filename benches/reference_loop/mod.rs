@@ -93,8 +93,14 @@ impl Loop {
     pub fn check(p: &[f64]) {
         let (mut fast, mut plain) = (Loop::new(p), Loop::new(p));
         for _ in 0..5 {
-            for (a, b) in [(fast.step::<true>(0.5), plain.step_portable::<true>(0.5)), (fast.step::<false>(0.5), plain.step_portable::<false>(0.5))] {
-                assert!((a.0 - b.0).abs() <= 1e-6 * b.0.abs() && (a.1 - b.1).abs() <= 1e-6 * b.0.abs(), "{a:?} vs {b:?}");
+            for (a, b) in [
+                (fast.step::<true>(0.5), plain.step_portable::<true>(0.5)),
+                (fast.step::<false>(0.5), plain.step_portable::<false>(0.5)),
+            ] {
+                assert!(
+                    (a.0 - b.0).abs() <= 1e-6 * b.0.abs() && (a.1 - b.1).abs() <= 1e-6 * b.0.abs(),
+                    "{a:?} vs {b:?}"
+                );
             }
         }
         let gap = fast.theta.iter().zip(&plain.theta).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
@@ -155,7 +161,8 @@ mod avx2 {
         let x = _mm256_max_ps(x, _mm256_set1_ps(-87.0));
         let t = _mm256_fmadd_ps(x, _mm256_set1_ps(std::f32::consts::LOG2_E), round);
         let n = _mm256_sub_ps(t, round);
-        let r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.121_944_4e-4), _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693_359_4), x));
+        let r =
+            _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.121_944_4e-4), _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693_359_4), x));
         let mut p = _mm256_set1_ps(1.0 / 5040.0);
         for c in [1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
             p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(c));
@@ -174,7 +181,21 @@ mod avx2 {
         let n = _mm256_sub_pd(t, round);
         let r = _mm256_fnmadd_pd(n, c(1.908_214_929_270_587_7e-10), _mm256_fnmadd_pd(n, c(0.693_147_180_369_123_8), x));
         let (r2, r4) = (_mm256_mul_pd(r, r), _mm256_mul_pd(_mm256_mul_pd(r, r), _mm256_mul_pd(r, r)));
-        let f = [1.0, 1.0, 2.0, 6.0, 24.0, 120.0, 720.0, 5_040.0, 40_320.0, 362_880.0, 3_628_800.0, 39_916_800.0, 479_001_600.0];
+        let f = [
+            1.0,
+            1.0,
+            2.0,
+            6.0,
+            24.0,
+            120.0,
+            720.0,
+            5_040.0,
+            40_320.0,
+            362_880.0,
+            3_628_800.0,
+            39_916_800.0,
+            479_001_600.0,
+        ];
         let lin = |k: usize| _mm256_fmadd_pd(c(1.0 / f[k + 1]), r, c(1.0 / f[k])); // 1/k! + r/(k+1)!
         let q0 = _mm256_fmadd_pd(lin(2), r2, lin(0));
         let q1 = _mm256_fmadd_pd(lin(6), r2, lin(4));
@@ -218,7 +239,8 @@ mod avx2 {
         let sum = total(_mm256_add_pd(_mm256_add_pd(s[0], s[1]), _mm256_add_pd(s[2], s[3])));
         let (lse, inv_sum) = (_mm256_set1_pd(f64::from(l.max) + sum.ln()), _mm256_set1_ps((1.0 / sum) as f32));
         // Pass 2: CE and KL of θ in f64, then q, the update and the new max, 8 categories at a time.
-        let (mut ce, mut kl, mut new_max) = ([_mm256_setzero_pd(); 2], [_mm256_setzero_pd(); 2], _mm256_set1_ps(f32::MIN));
+        let (mut ce, mut kl, mut new_max) =
+            ([_mm256_setzero_pd(); 2], [_mm256_setzero_pd(); 2], _mm256_set1_ps(f32::MIN));
         let (p, p32, log_p, lr) = (l.p.as_ptr(), l.p32.as_ptr(), l.log_p.as_ptr(), _mm256_set1_ps(lr));
         for i in (0..k).step_by(8) {
             let t = _mm256_loadu_ps(theta.add(i));

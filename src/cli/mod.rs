@@ -231,7 +231,8 @@ fn dtype_parser() -> impl TypedValueParser<Value = DType> {
 
 /// Parses a learning rate: a finite number > 0.
 fn positive_finite(s: &str) -> Result<f64, String> {
-    let hint = format!("try {} for sgd, {} for adam", OptimizerKind::Sgd.default_lr(), OptimizerKind::Adam.default_lr());
+    let hint =
+        format!("try {} for sgd, {} for adam", OptimizerKind::Sgd.default_lr(), OptimizerKind::Adam.default_lr());
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
         Ok(v) => Err(format!("{v} is not a finite number > 0 ({hint})")),
@@ -262,9 +263,8 @@ fn whole_number(s: &str) -> Result<usize, String> {
 
 /// Parses a seed: a whole number ≥ 0 that fits in 64 bits.
 fn seed(s: &str) -> Result<u64, String> {
-    s.parse::<u64>().map_err(|_| {
-        format!("'{}' is not a whole number ≥ 0 below 2^64 (e.g. 0 or 42)", klfit::text::shown(s, 40))
-    })
+    s.parse::<u64>()
+        .map_err(|_| format!("'{}' is not a whole number ≥ 0 below 2^64 (e.g. 0 or 42)", klfit::text::shown(s, 40)))
 }
 
 /// Parses a number of categories for `bench`: a whole number ≥ 1.

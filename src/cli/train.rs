@@ -140,7 +140,8 @@ impl Progress {
         }
         let elapsed = self.start.elapsed();
         let since_zero = self.zero.get_or_insert_with(Instant::now).elapsed();
-        let enough = (record.step >= 20 && since_zero > Duration::from_millis(20)) || since_zero > Duration::from_millis(500);
+        let enough =
+            (record.step >= 20 && since_zero > Duration::from_millis(20)) || since_zero > Duration::from_millis(500);
         if !self.estimated && record.step > 0 && enough {
             self.estimated = true;
             // In f64 seconds: a run of 2⁶⁴ steps lasts longer than a Duration can hold.

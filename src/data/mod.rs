@@ -11,9 +11,9 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::empirical::Empirical;
+use crate::error::{Error, Result};
 use crate::text::is_stdin;
 pub use soft::Examples;
-use crate::error::{Error, Result};
 
 /// A built-in dataset: N observations sampled from `true_probs` with a ChaCha8 generator seeded
 /// with `seed`, so the counts are the same on every run and every platform.

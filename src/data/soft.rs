@@ -42,7 +42,8 @@ impl Examples {
         let targets = inputs
             .chunks(2)
             .flat_map(|x| {
-                let t: Vec<f64> = centres.iter().map(|c| -0.5 * ((x[0] - c.0).powi(2) + (x[1] - c.1).powi(2))).collect();
+                let t: Vec<f64> =
+                    centres.iter().map(|c| -0.5 * ((x[0] - c.0).powi(2) + (x[1] - c.1).powi(2))).collect();
                 softmax(&t.iter().map(|t| t / temperature).collect::<Vec<_>>())
             })
             .collect();
@@ -58,7 +59,9 @@ impl Examples {
         let (inputs, clusters) = clusters(classes, per_class, seed)?;
         let targets = clusters
             .iter()
-            .flat_map(|&y| (0..classes).map(move |c| (if c == y { 1.0 - epsilon } else { 0.0 }) + epsilon / classes as f64))
+            .flat_map(|&y| {
+                (0..classes).map(move |c| (if c == y { 1.0 - epsilon } else { 0.0 }) + epsilon / classes as f64)
+            })
             .collect();
         Ok(Self { inputs, dims: 2, targets, classes, clusters })
     }

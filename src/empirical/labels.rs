@@ -126,9 +126,8 @@ impl LabelSet {
         match index.entry(spread(bits), same, |&(_, b)| spread(b)) {
             hashbrown::hash_table::Entry::Occupied(seen) => Ok(Inserted::Seen(seen.get().0 as usize)),
             hashbrown::hash_table::Entry::Vacant(slot) => {
-                let i = u32::try_from(labels.len()).map_err(|_| {
-                    Error::InvalidDistribution("more than 4,294,967,295 distinct categories".into())
-                })?;
+                let i = u32::try_from(labels.len())
+                    .map_err(|_| Error::InvalidDistribution("more than 4,294,967,295 distinct categories".into()))?;
                 slot.insert((i, bits));
                 labels.push(label);
                 Ok(Inserted::New)

@@ -3,10 +3,10 @@
 pub mod labels;
 
 use crate::error::{Error, Result};
-pub use labels::Labels;
-pub(crate) use labels::{Inserted, LabelSet};
 use crate::measure::{accurate_sum, accurate_sum_parts};
 use crate::text::quoted;
+pub use labels::Labels;
+pub(crate) use labels::{Inserted, LabelSet};
 
 /// Observed counts over K categories and the distribution they define, p_i = c_i / N.
 ///
@@ -100,7 +100,9 @@ impl Empirical {
     /// so that every category has p > 0. `eps`: finite and ≥ 0.
     pub fn smoothed(&self, eps: f64) -> Result<Self> {
         if !(eps.is_finite() && eps >= 0.0) {
-            return Err(Error::Usage(format!("--smoothing {eps}: the pseudo-count must be a finite number ≥ 0, e.g. 0.5")));
+            return Err(Error::Usage(format!(
+                "--smoothing {eps}: the pseudo-count must be a finite number ≥ 0, e.g. 0.5"
+            )));
         }
         let counts = (0..self.k()).map(|i| self.count(i) + eps).collect();
         Self::weighted(self.labels.clone(), counts)
@@ -111,7 +113,9 @@ impl Empirical {
     pub fn reordered(&self, order: &[usize]) -> Self {
         let labels: Labels = order.iter().map(|&i| &self.labels[i]).collect();
         let counts = match &self.counts {
-            Counts::Whole { counts, total } => Counts::Whole { counts: order.iter().map(|&i| counts[i]).collect(), total: *total },
+            Counts::Whole { counts, total } => {
+                Counts::Whole { counts: order.iter().map(|&i| counts[i]).collect(), total: *total }
+            }
             Counts::Weights { weights, total } => {
                 Counts::Weights { weights: order.iter().map(|&i| weights[i]).collect(), total: *total }
             }

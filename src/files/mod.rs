@@ -329,7 +329,11 @@ fn open(path: &Path) -> Result<(PathBuf, Box<dyn Read>)> {
         (path.to_path_buf(), Box::new(file))
     };
     let mut start = Vec::with_capacity(BYTE_ORDER_MARK.len());
-    input.by_ref().take(BYTE_ORDER_MARK.len() as u64).read_to_end(&mut start).map_err(|e| Error::cannot("read", &name, e))?;
+    input
+        .by_ref()
+        .take(BYTE_ORDER_MARK.len() as u64)
+        .read_to_end(&mut start)
+        .map_err(|e| Error::cannot("read", &name, e))?;
     if start == BYTE_ORDER_MARK {
         start.clear();
     }

@@ -217,11 +217,17 @@ impl Meter {
     pub fn measure_logits(&self, theta: &[f64]) -> Measurement {
         let b = self.rows.len();
         let log_q: Vec<Vec<f64>> = theta.chunks(self.k).map(log_softmax).collect();
-        let per_row = |f: &dyn Fn(&Observed, &[f64]) -> f64| mean(self.rows.iter().zip(&log_q).map(|(o, l)| f(o, l)), b);
+        let per_row =
+            |f: &dyn Fn(&Observed, &[f64]) -> f64| mean(self.rows.iter().zip(&log_q).map(|(o, l)| f(o, l)), b);
         let reverse = self.log_p.as_ref().map(|log_p| {
-            let parts: Vec<Reverse> = log_q.iter().zip(log_p.chunks(self.k)).map(|(l, p)| Reverse::measure(l, p)).collect();
+            let parts: Vec<Reverse> =
+                log_q.iter().zip(log_p.chunks(self.k)).map(|(l, p)| Reverse::measure(l, p)).collect();
             let m = |f: fn(&Reverse) -> f64| mean(parts.iter().map(f), b);
-            Reverse { cross_entropy: m(|r| r.cross_entropy), kl_divergence: m(|r| r.kl_divergence), entropy: m(|r| r.entropy) }
+            Reverse {
+                cross_entropy: m(|r| r.cross_entropy),
+                kl_divergence: m(|r| r.kl_divergence),
+                entropy: m(|r| r.entropy),
+            }
         });
         let metrics = Metrics {
             cross_entropy: per_row(&|o, l| o.cross_entropy(l)),

@@ -6,8 +6,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::{Init, Model};
-use crate::error::{Error, Result};
 use crate::empirical::Labels;
+use crate::error::{Error, Result};
 use crate::report::format::short;
 use crate::text::quoted;
 
@@ -64,7 +64,8 @@ impl Binomial {
             None => 0.0,
         };
         let kf: Vec<f64> = k.iter().map(|&k| k as f64).collect();
-        let tensor = |v: Vec<f64>| -> Result<Tensor> { Ok(Tensor::from_vec(v, (1, labels.len()), device)?.to_dtype(dtype)?) };
+        let tensor =
+            |v: Vec<f64>| -> Result<Tensor> { Ok(Tensor::from_vec(v, (1, labels.len()), device)?.to_dtype(dtype)?) };
         Ok(Self { a: scalar(a, dtype, device)?, k: tensor(kf)?, log_choose: tensor(log_choose)? })
     }
 

@@ -171,7 +171,10 @@ impl FromStr for Init {
         let mut values = Vec::new();
         for pair in s.split(',') {
             let (name, value) = pair.split_once('=').ok_or_else(|| {
-                format!("'{}' is not default, zeros, random or name=value (e.g. mu=10,sigma=1)", crate::text::shown(s, 40))
+                format!(
+                    "'{}' is not default, zeros, random or name=value (e.g. mu=10,sigma=1)",
+                    crate::text::shown(s, 40)
+                )
             })?;
             let v: f64 = value.trim().parse().map_err(|_| {
                 format!("the value of {} is not a number: '{}'", name.trim(), crate::text::shown(value, 40))

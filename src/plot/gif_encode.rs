@@ -330,7 +330,10 @@ mod tests {
             rgb[0] = if i == 1 && calls > 2 { 7 } else { 255 };
             Ok(())
         });
-        assert_eq!(new_color.unwrap_err(), "frame 1 was drawn differently the second time; drawing must be deterministic");
+        assert_eq!(
+            new_color.unwrap_err(),
+            "frame 1 was drawn differently the second time; drawing must be deterministic"
+        );
         // The second drawing of frame 0 has the same colours, in other places.
         calls = 0;
         let moved = encode(size, &delays, |_, rgb| {

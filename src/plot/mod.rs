@@ -75,9 +75,9 @@ use axis::Axis;
 pub use bound::{entropy_coefficient, residual_bound};
 pub use distillation::{distillation, Regions, SoftRun};
 pub use noise::{sampling_noise, NoiseStudy, SampleFit};
+use panel::*;
 pub use reverse::{forward_vs_reverse, ForwardReverse};
 pub use sweep::{sweep, Sweep};
-use panel::*;
 
 const FONT: &str = svg::FAMILY;
 const CE_COLOR: RGBColor = RGBColor(31, 119, 180);
@@ -93,7 +93,6 @@ const DATA_BARS: RGBColor = RGBColor(189, 189, 189);
 const DATA_LINE: RGBColor = RGBColor(60, 60, 60);
 /// A restricted family's floor, H(p) + min KL.
 const FLOOR_COLOR: RGBColor = RGBColor(117, 107, 177);
-
 
 /// Stroke width of the curves, in pixels.
 const LINE_WIDTH: u32 = 4;
@@ -117,7 +116,8 @@ pub fn charts(
     units: Units,
     subtitle: &str,
 ) -> Result<Vec<(String, Vec<u8>)>> {
-    let run = Run::new(history, p, family, units, subtitle).map_err(|message| Error::Plot { path: PathBuf::from("charts"), message })?;
+    let run = Run::new(history, p, family, units, subtitle)
+        .map_err(|message| Error::Plot { path: PathBuf::from("charts"), message })?;
     let mut files = Vec::new();
     for chart in [Chart::Losses, Chart::Gap, Chart::Distributions, Chart::Fit] {
         files.extend(render(&(chart, &run))?);

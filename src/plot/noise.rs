@@ -175,8 +175,7 @@ fn small_legend<'a, DB: DrawingBackend + 'a>(
 fn fit_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, study: &NoiseStudy) -> DrawResult<(), DB> {
     let fit = &study.fit;
     let records = &fit.history.records;
-    let to_sample: Vec<(f64, f64)> =
-        records.iter().map(|r| (r.step as f64, r.metrics.kl_divergence)).collect();
+    let to_sample: Vec<(f64, f64)> = records.iter().map(|r| (r.step as f64, r.metrics.kl_divergence)).collect();
     let to_truth: Vec<(f64, f64)> = fit.truth_kl.iter().map(|&(s, v)| (s as f64, v)).collect();
     let max = to_sample.iter().chain(&to_truth).map(|p| p.1).fold(fit.floor, f64::max);
 

@@ -133,11 +133,8 @@ fn kl_log_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) ->
             (0, _) => "< 0 by rounding",
             _ => "= 0 exactly or < 0 by rounding",
         };
-        let label = format!(
-            "{what} {how} at {} of {} steps: on the bottom edge",
-            zeros + negatives,
-            run.history.records.len()
-        );
+        let label =
+            format!("{what} {how} at {} of {} steps: on the bottom edge", zeros + negatives, run.history.records.len());
         let edge = run.points(&shown).filter(|&(_, v)| v <= 0.0);
         chart
             .draw_series(edge.map(|(s, _)| EmptyElement::at((s, lo)) + floor_marker(KL_COLOR, (0, 0))))?
@@ -203,7 +200,9 @@ fn residual_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) 
             .draw_series(dots)?
             .label(match run.thinned {
                 false => "|CE − KL − H(p)| at each step".to_string(),
-                true => format!("|CE − KL − H(p)| at the {} steps drawn (of {})", run.steps.len(), run.history.all.records),
+                true => {
+                    format!("|CE − KL − H(p)| at the {} steps drawn (of {})", run.steps.len(), run.history.all.records)
+                }
             })
             .legend(|(x, y)| Circle::new((x + 15, y), 4, CE_COLOR.filled()));
     }

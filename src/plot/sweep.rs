@@ -50,8 +50,7 @@ impl<'a> Checked<'a> {
         let h = input.run;
         let t =
             h.parameter_names.iter().position(|n| *n == "theta").ok_or("the run is not a binomial run (no theta)")?;
-        let iterates: Vec<(f64, f64)> =
-            h.records.iter().map(|r| (r.parameters[t], r.metrics.kl_divergence)).collect();
+        let iterates: Vec<(f64, f64)> = h.records.iter().map(|r| (r.parameters[t], r.metrics.kl_divergence)).collect();
         let finite = |v: &f64| v.is_finite();
         if !(l.forward.iter().all(finite) && l.reverse.iter().all(finite)) {
             return Err("a KL of the landscape is not finite (reverse KL needs p > 0 everywhere)".into());

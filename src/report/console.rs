@@ -5,10 +5,10 @@
 use std::io::Write;
 
 use super::format::{magnitude, number, residual, short, Units};
-use crate::model::floor::Floor;
 use super::RunInfo;
 use crate::error::{Error, Result};
 use crate::history::{History, Record};
+use crate::model::floor::Floor;
 use crate::model::Family;
 use crate::train::{smaller_learning_rate, OptimizerKind};
 
@@ -146,7 +146,12 @@ pub fn summary(run: &RunInfo, history: &History) -> String {
         ),
     ];
     if let Some(r) = m.reverse {
-        lines.push(format!("final KL(q‖p) {}   (H(q) = {}, CE(q,p) = {})", both(r.kl_divergence), both(r.entropy), both(r.cross_entropy)));
+        lines.push(format!(
+            "final KL(q‖p) {}   (H(q) = {}, CE(q,p) = {})",
+            both(r.kl_divergence),
+            both(r.entropy),
+            both(r.cross_entropy)
+        ));
         lines.push(format!(
             "max |CE(q,p) − KL(q‖p) − H(q)| over {} records: {} {}",
             history.records.len(),
@@ -191,7 +196,8 @@ pub fn warning(run: &RunInfo, history: &History) -> Option<String> {
         return None; // KL(q‖p) has local optima; which one a run ends in is its answer
     }
     let (first, last) = (&history.records[0], history.last());
-    let (kl_start, kl_end, steps, units) = (first.metrics.kl_divergence, last.metrics.kl_divergence, last.step, run.units);
+    let (kl_start, kl_end, steps, units) =
+        (first.metrics.kl_divergence, last.metrics.kl_divergence, last.step, run.units);
     let problem = match Floor::of(c.model, run.p).ok().flatten() {
         Some(floor) if !floor.converged || kl_end <= floor.kl * (1.0 + FLOOR_MARGIN) + 1e-12 => return None,
         Some(floor) => {
@@ -204,7 +210,11 @@ pub fn warning(run: &RunInfo, history: &History) -> Option<String> {
             )
         }
         None if steps == 0 || kl_start <= 0.0 || kl_end <= SLOW_KL_SHARE * kl_start => return None,
-        None => format!("{:.0}% of its start ({}): q is still far from p", 100.0 * kl_end / kl_start, units.with_unit(kl_start)),
+        None => format!(
+            "{:.0}% of its start ({}): q is still far from p",
+            100.0 * kl_end / kl_start,
+            units.with_unit(kl_start)
+        ),
     };
     let rises = history.all.rises;
     let hint = match (rises, stuck(history, c), c.optimizer) {

@@ -51,13 +51,20 @@ fn caption(file: &str) -> &'static str {
 
 /// Writes the page. `charts`: the run's charts as (file name, bytes); the PNGs and GIFs are
 /// embedded as images.
-pub fn write(out: &mut dyn Write, run: &RunInfo, history: &History, charts: &[(String, Vec<u8>)]) -> std::io::Result<()> {
+pub fn write(
+    out: &mut dyn Write,
+    run: &RunInfo,
+    history: &History,
+    charts: &[(String, Vec<u8>)],
+) -> std::io::Result<()> {
     let data = page_data(run, history);
     // `<` escaped so that no label can close the script element.
     let data = data.to_string().replace('<', "\\u003c");
     let mut figures = String::new();
     for (name, bytes) in charts {
-        let Some((stem, kind)) = name.rsplit_once('.').filter(|(_, ext)| matches!(*ext, "png" | "gif")) else { continue };
+        let Some((stem, kind)) = name.rsplit_once('.').filter(|(_, ext)| matches!(*ext, "png" | "gif")) else {
+            continue;
+        };
         let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
         figures.push_str(&format!(
             "<figure><img src=\"data:image/{kind};base64,{encoded}\" alt=\"{stem} chart\"><figcaption>{}</figcaption></figure>\n",
@@ -82,10 +89,27 @@ fn numbers(run: &RunInfo, history: &History) -> String {
         ("H(p)", u.with_unit(m.entropy)),
         ("final CE(p, q)", u.with_unit(m.cross_entropy)),
         ("final KL(p‖q)", u.with_unit(m.kl_divergence)),
-        ("max |CE − KL − H(p)|", format!("{} {} over {} steps", magnitude(u.convert(history.max_abs_residual())), u.name(), history.records.len())),
+        (
+            "max |CE − KL − H(p)|",
+            format!(
+                "{} {} over {} steps",
+                magnitude(u.convert(history.max_abs_residual())),
+                u.name(),
+                history.records.len()
+            ),
+        ),
         ("minimized", c.objective.formula().to_string()),
         ("model", c.model.name().to_string()),
-        ("optimizer", format!("{}, lr {}, {} steps{}", c.optimizer.name(), short(c.lr), history.last().step, if run.interrupted { " (interrupted)" } else { "" })),
+        (
+            "optimizer",
+            format!(
+                "{}, lr {}, {} steps{}",
+                c.optimizer.name(),
+                short(c.lr),
+                history.last().step,
+                if run.interrupted { " (interrupted)" } else { "" }
+            ),
+        ),
         ("rerun", super::summary::command(run)),
     ];
     // Shown as the rest of the page shows labels: a control character (an ESC in a file name in

@@ -25,8 +25,8 @@ use crate::error::{Error, Result};
 use crate::history::{History, Record};
 use crate::train::TrainConfig;
 use csv::MetricsWriter;
-use dir::Staged;
 pub use dir::OutputDir;
+use dir::Staged;
 pub use format::Units;
 
 /// Every file a run may write. A commit removes those an earlier run left that this run does not

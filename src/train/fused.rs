@@ -217,10 +217,13 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
                 },
             );
             let shift = max.to_f64();
-            let sum = self.parts.reduce(move |part| pass::run(part.sum_exp(shift)), |mut sum, next| {
-                sum.merge(next);
-                sum
-            });
+            let sum = self.parts.reduce(
+                move |part| pass::run(part.sum_exp(shift)),
+                |mut sum, next| {
+                    sum.merge(next);
+                    sum
+                },
+            );
             self.now = Normaliser::of(max, sum.unwrap_or_default().value(), min, max);
         }
         self.now
