@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use candle_core::DType;
 use data::probs;
-use klfit::measure::accurate_sum;
+use klfit::numeric::accurate_sum;
 use klfit::train::{fused, EngineKind};
 use klfit::TrainConfig;
 

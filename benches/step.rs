@@ -12,8 +12,8 @@ mod reference_loop;
 use candle_core::DType;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use data::{counts, probs};
-use klfit::measure::accurate_sum;
 use klfit::model::Family;
+use klfit::numeric::accurate_sum;
 use klfit::train::{fused, AutogradEngine, Engine, EngineKind};
 use klfit::{Empirical, TrainConfig};
 

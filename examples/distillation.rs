@@ -28,7 +28,7 @@ fn fit(examples: &Examples, config: &TrainConfig) -> anyhow::Result<(History, Re
     let grid = Regions::grid(range, GRID);
     let logits = model.logits(&Tensor::from_slice(&grid, (GRID * GRID, 2), &Device::Cpu)?)?;
     let logits = logits.flatten_all()?.to_vec1::<f64>()?;
-    let probs = logits.chunks(3).flat_map(klfit::measure::log_softmax).map(f64::exp).collect();
+    let probs = logits.chunks(3).flat_map(klfit::numeric::log_softmax_f64).map(f64::exp).collect();
     Ok((history, Regions { range, cells: GRID, classes: 3, probs }))
 }
 

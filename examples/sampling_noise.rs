@@ -6,7 +6,8 @@
 //!     cargo run --release --example sampling_noise
 
 use klfit::data::draw;
-use klfit::measure::{accurate_sum, compare};
+use klfit::measure::compare;
+use klfit::numeric::accurate_sum;
 use klfit::plot::{self, NoiseStudy, SampleFit};
 use klfit::report::OutputDir;
 use klfit::{train, Empirical, TrainConfig};

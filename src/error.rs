@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::report::format::{number, short};
+use crate::units::{number, short};
 
 /// Everything that can go wrong in klfit, from reading a file to a diverging run.
 #[derive(Debug, thiserror::Error)]
@@ -22,39 +22,81 @@ pub enum Error {
     /// An input file that does not have the expected format. `line` is 1-based; 0 means the
     /// problem concerns the file as a whole.
     #[error("{}: {message}", location(path, *line))]
-    Parse { path: PathBuf, line: u64, message: String },
+    Parse {
+        /// The file (or `standard input`).
+        path: PathBuf,
+        /// The 1-based line, or 0.
+        line: u64,
+        /// What was found and what was expected.
+        message: String,
+    },
 
     /// Training stopped meaning anything (see [`crate::train::check`] for the rule).
     #[error(
         "training diverged at step {step}: {what}; the last trustworthy values (step {last_step}) \
          were CE {} nats, KL {} nats; try a smaller learning rate than {} (e.g. {})",
-        number(*last_ce), number(*last_kl), short(*lr), short(crate::train::smaller_learning_rate(*lr))
+        number(*last_ce), number(*last_kl), short(*lr), short(*suggested_lr)
     )]
-    Diverged { step: usize, what: String, last_step: usize, last_ce: f64, last_kl: f64, lr: f64 },
+    Diverged {
+        /// The step whose numbers stopped meaning anything.
+        step: usize,
+        /// What went wrong at it.
+        what: String,
+        /// The step before, the last one whose numbers meant something.
+        last_step: usize,
+        /// CE at `last_step`, nats.
+        last_ce: f64,
+        /// KL at `last_step`, nats.
+        last_kl: f64,
+        /// The run's learning rate.
+        lr: f64,
+        /// A smaller one to try (the power of ten below `lr`).
+        suggested_lr: f64,
+    },
 
     /// The parameters' start gives numbers that mean nothing (the rule of
     /// [`crate::train::check`], applied at step 0).
     #[error("the start cannot be trained: at step 0 {what}; it started at {start}; start elsewhere, e.g. --init default ({default})")]
-    Start { what: String, start: String, default: &'static str },
+    Start {
+        /// What the start's record shows.
+        what: String,
+        /// The start's named values and `--init`.
+        start: String,
+        /// Where the family starts by default.
+        default: &'static str,
+    },
 
     /// Reading or writing a file failed: `cannot {action} {path}: {source}`, e.g. `cannot open
     /// data.csv: No such file or directory (os error 2)`. `action` is a verb: `open`, `read`,
     /// `write`, `create`, `rename`, `replace`, `lock`, ...
     #[error("cannot {action} {}: {source}", crate::text::path(path))]
     Io {
+        /// What was being done: a verb.
         action: &'static str,
+        /// To which file or folder.
         path: PathBuf,
+        /// Why it failed.
         #[source]
         source: std::io::Error,
     },
 
     /// Drawing a chart failed.
     #[error("drawing {}: {message}", crate::text::path(path))]
-    Plot { path: PathBuf, message: String },
+    Plot {
+        /// The chart's file name.
+        path: PathBuf,
+        /// What could not be drawn.
+        message: String,
+    },
 
     /// The output folder cannot take the run's files.
     #[error("output folder {}: {message}", crate::text::quoted(&dir.display().to_string()))]
-    Output { dir: PathBuf, message: String },
+    Output {
+        /// The output folder.
+        dir: PathBuf,
+        /// What is wrong with it, and what to do.
+        message: String,
+    },
 
     /// Writing was cancelled (a second Ctrl-C); the output folder was left as it was.
     #[error("cancelled; the output folder was left as it was")]
@@ -65,12 +107,20 @@ pub enum Error {
         "another klfit run is writing to {}; wait for it to finish or choose another output folder",
         crate::text::quoted(&dir.display().to_string())
     )]
-    Busy { dir: PathBuf },
+    Busy {
+        /// The output folder.
+        dir: PathBuf,
+    },
 
     /// The compute device cannot be used (a GPU without a working driver, an ordinal past the
     /// last GPU).
     #[error("cannot use {device}: {message}")]
-    Device { device: String, message: String },
+    Device {
+        /// The device asked for: `cuda:1`.
+        device: String,
+        /// Why it cannot be used.
+        message: String,
+    },
 
     /// An error from the tensor library.
     #[error(transparent)]

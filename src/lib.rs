@@ -45,6 +45,8 @@ pub mod history;
 pub mod plot;
 pub mod report;
 pub mod text;
+pub mod numeric;
+pub mod units;
 pub mod error;
 
 pub use empirical::Empirical;
@@ -52,8 +54,8 @@ pub use error::{Error, Result};
 pub use history::{History, Record};
 pub use measure::Metrics;
 pub use objective::Objective;
-pub use report::Units;
 pub use train::{train, OptimizerKind, TrainConfig};
+pub use units::Units;
 
 /// The README's Rust code, compiled and run as a doc test so that it stays true.
 #[cfg(doctest)]

@@ -180,7 +180,7 @@ impl Target {
 
     /// Σ of the rows' entropies, nats.
     fn total_entropy(&self) -> f64 {
-        crate::measure::accurate_sum(self.entropies.iter().copied())
+        crate::numeric::accurate_sum(self.entropies.iter().copied())
     }
 }
 

@@ -1,6 +1,7 @@
 //! The command line's side of the engines: `klfit bench` prints one JSON line per K, refuses a
 //! K the machine cannot hold before doing any work, and `--engine fused` where it does not apply
 //! is a usage error that says why; so is a `--device` this klfit cannot use.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // in a test, an unwrap is an assertion
 
 use std::os::unix::process::CommandExt;
 

@@ -1,5 +1,6 @@
 //! A second Ctrl-C while a run's files are being written cancels the writing: the folder is left
 //! exactly as it was. (Its own test binary: cancelling is process-wide.)
+#![allow(clippy::unwrap_used, clippy::expect_used)] // in a test, an unwrap is an assertion
 
 use std::collections::BTreeMap;
 use std::path::Path;

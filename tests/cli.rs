@@ -1,5 +1,6 @@
 //! The `klfit` command, run as a user would: every subcommand, and every kind of bad input
 //! (a clear message naming file, line and value; exit 1 for data, 2 for usage; nothing half-written).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // in a test, an unwrap is an assertion
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,6 @@
 //! What klfit prints and writes for people and scripts: `--json`, `--units`, exact counts, nine
 //! significant digits, the default output folder, a summary that reruns its run, and warnings.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // in a test, an unwrap is an assertion
 
 use std::fs;
 use std::path::{Path, PathBuf};

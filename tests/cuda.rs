@@ -10,6 +10,7 @@
 //! case within 1.5e-14 in f64 and 3.6e-7 in f32. Each case prints its gaps
 //! (`cargo test --features cuda --test cuda -- --nocapture`).
 #![cfg(feature = "cuda")]
+#![allow(clippy::unwrap_used, clippy::expect_used)] // in a test, an unwrap is an assertion
 
 mod common;
 

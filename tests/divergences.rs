@@ -5,6 +5,7 @@
 //! probability file accepted, and one H from counts beyond 2⁵³ in every command.
 //!
 //! The recorded values come from `tests/references/divergences.py` (mpmath 1.3, scipy 1.17).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // in a test, an unwrap is an assertion
 
 // Reference values keep the digits their 50- or 60-digit computation printed.
 #![allow(clippy::excessive_precision, clippy::approx_constant)]

@@ -2,6 +2,7 @@
 //! on random data, for SGD and Adam, in f32 and f64, with zeros in p, K = 1, ties, K that is not
 //! a multiple of the vector width, and K large enough for the helper thread; and the choice of
 //! engine itself, with the device it runs on.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // in a test, an unwrap is an assertion
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Where the identity breaks and the choice of divergence matters: reverse KL(q‖p), and model
 //! families that cannot equal p. Gradients against closed forms and finite differences of
 //! independent plain-f64 implementations; binomial θ against mean/n; mode-seeking on bimodal data.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // in a test, an unwrap is an assertion
 
 mod common;
 

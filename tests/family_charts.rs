@@ -3,6 +3,7 @@
 //! the binomial sweep. The numbers the charts print are checked against independent textbook
 //! computations (plain loops over the binomial and Gaussian formulas) and against the runs they
 //! come from; the files are valid PNG and SVG; the examples reproduce the committed images.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // in a test, an unwrap is an assertion
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! The file readers accept every well-formed file and reject every malformed one with the path,
 //! the physical line, the offending value and what was expected, in one line of bounded length,
 //! and in memory bounded however long a line is.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // in a test, an unwrap is an assertion
 
 use std::io::Write;
 use std::path::Path;

@@ -1,4 +1,5 @@
 //! ∇CE = ∇KL = softmax(θ) − p: autograd against the closed form against finite differences.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // in a test, an unwrap is an assertion
 
 mod common;
 

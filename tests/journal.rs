@@ -4,6 +4,7 @@
 //! other is refused with one line naming it and the command that deletes it, and nothing inside or
 //! outside the output folder changes. Each test snapshots the output folder's parent (links
 //! recorded, not followed) before and after.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // in a test, an unwrap is an assertion
 
 mod support;
 

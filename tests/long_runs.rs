@@ -1,5 +1,6 @@
 //! Long runs: every record reaches the observer and `metrics.csv`, while the history keeps a
 //! bounded subsample for the charts, and a run's memory does not grow with its steps.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // in a test, an unwrap is an assertion
 
 mod support;
 

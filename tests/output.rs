@@ -7,6 +7,7 @@
 //! `KLFIT_FAULT_SIGINT_AFTER` (see `src/report/dir.rs`). A commit over a full earlier set of F files makes 2F renames: F earlier
 //! files into the transaction's `old/`, then F new files into the folder (F = 10: the CSV files,
 //! six charts, summary.json and index.html).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // in a test, an unwrap is an assertion
 
 mod support;
 

@@ -1,6 +1,7 @@
 //! The charts: valid PNG and SVG bytes of the right size with the expected text; curves that stay
 //! within their data in the PNG; an SVG that carries the font it names; user labels that cannot
 //! break the SVG; the residual's bound that holds; and garbage refused rather than drawn.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // in a test, an unwrap is an assertion
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! In practice: the animation of a run (`fit.gif`), the distillation example's metrics and chart,
 //! and the sampling-noise study's table, checked from the bytes they write.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // in a test, an unwrap is an assertion
 
 use std::fs;
 use std::path::{Path, PathBuf};

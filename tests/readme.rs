@@ -3,6 +3,7 @@
 //! output must match what the README shows. A line `...` in the README stands for any number of
 //! lines. `klfit` is the binary under test; `cargo run --release --example train` is the built
 //! example.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // in a test, an unwrap is an assertion
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,6 +2,7 @@
 //! the page's own check must find every image loaded, no script error, and a slider that changes
 //! what is drawn. Without Chromium the test says so and passes, unless `KLFIT_REQUIRE_BROWSER` is
 //! set (CI sets it after installing Debian's `chromium`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // in a test, an unwrap is an assertion
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

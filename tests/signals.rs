@@ -1,6 +1,7 @@
 //! `klfit` under hostile process conditions: Ctrl-C (SIGINT) or SIGTERM during a run, a second
 //! signal right after the first, and a standard output that is closed, closed early or full.
 //! Runs are synchronised on what klfit prints, never on sleeps.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // in a test, an unwrap is an assertion
 
 mod support;
 

@@ -1,5 +1,6 @@
 //! Training: convergence, monotone descent under SGD, CE and KL walking the same path,
 //! determinism, and typed errors for bad input.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // in a test, an unwrap is an assertion
 
 mod common;
 

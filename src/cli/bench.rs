@@ -9,8 +9,8 @@
 
 use std::time::{Duration, Instant};
 
-use klfit::measure::accurate_sum;
 use klfit::model::Family;
+use klfit::numeric::accurate_sum;
 use klfit::report::console::Console;
 use klfit::train::{self, fused, AutogradEngine, Engine, EngineKind};
 use klfit::{Empirical, Record, TrainConfig};

@@ -2,7 +2,7 @@
 
 use klfit::data;
 use klfit::report::console::Console;
-use klfit::report::format::number;
+use klfit::units::number;
 
 pub fn run() -> klfit::Result<()> {
     let mut console = Console::new(false);

@@ -3,17 +3,16 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use klfit::empirical::{Counts, Labels};
+use klfit::empirical::Labels;
 use klfit::files::{read_counts, read_distribution};
 use klfit::measure::{compare, Comparison};
 use klfit::report::console::Console;
-use klfit::report::format::{self, residual};
-use klfit::report::summary::{count, number};
+use klfit::report::summary::json_number;
 use klfit::text::{is_stdin, path as shown_path, quoted};
+use klfit::units::{self, residual};
 use klfit::Empirical;
 use serde_json::{json, Value};
 
-use super::info::both_units;
 use super::DivergenceArgs;
 
 pub fn run(args: &DivergenceArgs) -> klfit::Result<()> {
@@ -33,18 +32,18 @@ pub fn run(args: &DivergenceArgs) -> klfit::Result<()> {
             "p": shown_path(&args.p),
             "q": shown_path(&args.q),
             "categories": p.k(),
-            "entropy": number(u.convert(c.entropy)),
-            "entropy_q": number(u.convert(c.entropy_q)),
-            "cross_entropy": number(u.convert(c.cross_entropy)),
-            "kl_pq": number(u.convert(c.kl_pq)),
-            "kl_qp": number(u.convert(c.kl_qp)),
-            "js": number(u.convert(c.js)),
-            "tv": number(c.tv),
-            "ce_minus_kl_minus_entropy": if c.cross_entropy.is_finite() { number(u.convert(residual_nats)) } else { Value::Null },
+            "entropy": json_number(u.convert(c.entropy)),
+            "entropy_q": json_number(u.convert(c.entropy_q)),
+            "cross_entropy": json_number(u.convert(c.cross_entropy)),
+            "kl_pq": json_number(u.convert(c.kl_pq)),
+            "kl_qp": json_number(u.convert(c.kl_qp)),
+            "js": json_number(u.convert(c.js)),
+            "tv": json_number(c.tv),
+            "ce_minus_kl_minus_entropy": if c.cross_entropy.is_finite() { json_number(u.convert(residual_nats)) } else { Value::Null },
         });
         return console.line(&object.to_string());
     }
-    let both = |v: f64| both_units(u, v);
+    let both = |v: f64| u.both(v);
     let mut lines = vec![
         format!("p              {} (K = {})", shown_path(&args.p), p.k()),
         format!("q              {}", shown_path(&args.q)),
@@ -56,7 +55,7 @@ pub fn run(args: &DivergenceArgs) -> klfit::Result<()> {
             "JS(p, q)       {}   (at most ln 2 nats = 1 bit; scipy's jensenshannon is its square root)",
             both(c.js)
         ),
-        format!("TV(p, q)       {}   (total variation ½ Σ |p − q|, from 0 to 1)", format::number(c.tv)),
+        format!("TV(p, q)       {}   (total variation ½ Σ |p − q|, from 0 to 1)", units::number(c.tv)),
     ];
     if c.cross_entropy.is_finite() {
         lines.push(format!(
@@ -83,14 +82,6 @@ fn read(path: &Path, args: &DivergenceArgs) -> klfit::Result<Empirical> {
         (Some(_), false) => read_distribution(path, false, args.normalize)?,
     };
     values.smoothed(args.smoothing.unwrap_or(0.0))
-}
-
-/// N of some data as a JSON integer (or number, for weights).
-pub fn total_json(p: &Empirical) -> Value {
-    match p.exact_counts() {
-        Counts::Whole { total, .. } => count(*total),
-        Counts::Weights { total, .. } => number(*total),
-    }
 }
 
 /// Says why a divergence is infinite: `b` is 0 on a category where `a` is positive.

@@ -3,9 +3,8 @@
 use klfit::measure::compare;
 
 use klfit::report::console::Console;
-use klfit::report::format::residual;
-use klfit::report::summary::number;
-use klfit::Units;
+use klfit::report::summary::json_number;
+use klfit::units::residual;
 use serde_json::json;
 
 use super::InfoArgs;
@@ -24,14 +23,14 @@ pub fn run(args: &InfoArgs) -> klfit::Result<()> {
             "units": u.name(),
             "data": source.name(),
             "categories": p.k(),
-            "observations": super::divergence::total_json(&p),
-            "entropy": number(u.convert(h)),
-            "max_entropy": number(u.convert(max_h)),
-            "kl_to_uniform": number(u.convert(kl_uniform)),
+            "observations": klfit::report::summary::json_total(&p),
+            "entropy": json_number(u.convert(h)),
+            "max_entropy": json_number(u.convert(max_h)),
+            "kl_to_uniform": json_number(u.convert(kl_uniform)),
         });
         return console.line(&object.to_string());
     }
-    let both = |v: f64| both_units(u, v);
+    let both = |v: f64| u.both(v);
     let lines = [
         format!("data           {}", source.name()),
         format!("categories     K = {}", p.k()),
@@ -52,13 +51,4 @@ pub fn run(args: &InfoArgs) -> klfit::Result<()> {
         console.line("note           K = 1: one category holds all the data, so every quantity is 0")?;
     }
     Ok(())
-}
-
-/// `v` in the chosen units, then in the other: `1.985846379 nats = 2.864970723 bits`.
-pub fn both_units(units: Units, v: f64) -> String {
-    let other = match units {
-        Units::Nats => Units::Bits,
-        Units::Bits => Units::Nats,
-    };
-    format!("{} = {}", units.with_unit(v), other.with_unit(v))
 }

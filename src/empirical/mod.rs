@@ -3,7 +3,7 @@
 pub mod labels;
 
 use crate::error::{Error, Result};
-use crate::measure::{accurate_sum, accurate_sum_parts};
+use crate::numeric::{accurate_sum, accurate_sum_parts};
 use crate::text::quoted;
 pub use labels::Labels;
 pub(crate) use labels::{Inserted, LabelSet};
@@ -25,9 +25,19 @@ pub struct Empirical {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Counts {
     /// Whole counts and their exact total.
-    Whole { counts: Vec<u64>, total: u128 },
+    Whole {
+        /// One count per category.
+        counts: Vec<u64>,
+        /// Their sum, exactly.
+        total: u128,
+    },
     /// Non-negative finite weights and their (accurately summed) total.
-    Weights { weights: Vec<f64>, total: f64 },
+    Weights {
+        /// One weight per category.
+        weights: Vec<f64>,
+        /// Their sum.
+        total: f64,
+    },
 }
 
 impl Empirical {

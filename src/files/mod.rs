@@ -62,7 +62,7 @@ use std::path::{Path, PathBuf};
 
 use crate::empirical::{Counter, Inserted, LabelSet, Labels};
 use crate::error::{Error, Result};
-use crate::measure::accurate_sum;
+use crate::numeric::accurate_sum;
 use crate::text::quoted;
 use crate::Empirical;
 use lines::{LineTooLong, LineTracker, Lines};

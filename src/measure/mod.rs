@@ -1,5 +1,5 @@
-//! Measuring in f64: the accurate sums, the metrics recorded at every step, and the comparison of
-//! two given distributions. The quantities are defined in [`crate::objective`]; this module only
+//! Measuring in f64: the metrics recorded at every step, and the comparison of two given
+//! distributions. The quantities are defined in [`crate::objective`]; this module only
 //! measures them, each by its own sum, so that CE − KL − H(p) is a real check.
 //!
 //! - [`terms`]: one category's share of KL and JS, each ≥ 0 and accurate when p ≈ q
@@ -16,39 +16,8 @@ pub mod terms;
 pub use compare::{compare, Comparison};
 use terms::kl_term;
 
+use crate::numeric::{accurate_sum, log_softmax_f64, positive_zero};
 use crate::Empirical;
-
-/// Σ xs by Neumaier's compensated summation: the error stays near one rounding of the result
-/// instead of growing with the number of terms (K = 1,000,000 terms summed naively lose ~1e-9).
-/// Infinite or NaN terms give the plain sum (inf or NaN).
-pub fn accurate_sum(xs: impl IntoIterator<Item = f64>) -> f64 {
-    let (sum, compensation) = accurate_sum_parts(xs);
-    if sum.is_finite() {
-        sum + compensation
-    } else {
-        sum
-    }
-}
-
-/// The running sum and its compensation from Neumaier's summation, unrounded: Σ xs ≈ sum + compensation
-/// to about one rounding of the total, with `sum` the plain rounded sum.
-pub fn accurate_sum_parts(xs: impl IntoIterator<Item = f64>) -> (f64, f64) {
-    let (mut sum, mut compensation) = (0.0f64, 0.0f64);
-    for x in xs {
-        let t = sum + x;
-        compensation += if sum.abs() >= x.abs() { (sum - t) + x } else { (x - t) + sum };
-        sum = t;
-    }
-    (sum, compensation)
-}
-
-/// log softmax(θ) in f64: log q_i = (θ_i − max θ) − ln Σ_j exp(θ_j − max θ), with the normaliser
-/// summed by [`accurate_sum`]. `theta`: length K ≥ 1, finite.
-pub fn log_softmax(theta: &[f64]) -> Vec<f64> {
-    let max = theta.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let log_normaliser = accurate_sum(theta.iter().map(|t| (t - max).exp())).ln();
-    theta.iter().map(|t| (t - max) - log_normaliser).collect()
-}
 
 /// The data p over its K categories, with ln p on its support S = {i : p_i > 0}, ready to
 /// measure against any log q.
@@ -94,11 +63,6 @@ impl Observed {
     pub fn entropy(&self) -> f64 {
         positive_zero(-accurate_sum(self.support(&self.p).map(|(p, log_p, _)| p * log_p)))
     }
-}
-
-/// `x`, with −0 made +0 (a negated sum of zeros is −0; no record or file shows "-0").
-pub fn positive_zero(x: f64) -> f64 {
-    x + 0.0
 }
 
 /// CE, KL and H at one point, in nats, measured in f64: the forward quantities always, the
@@ -216,7 +180,7 @@ impl Meter {
     /// Measures logits `theta`: B·K values row after row, one row per target row.
     pub fn measure_logits(&self, theta: &[f64]) -> Measurement {
         let b = self.rows.len();
-        let log_q: Vec<Vec<f64>> = theta.chunks(self.k).map(log_softmax).collect();
+        let log_q: Vec<Vec<f64>> = theta.chunks(self.k).map(log_softmax_f64).collect();
         let per_row =
             |f: &dyn Fn(&Observed, &[f64]) -> f64| mean(self.rows.iter().zip(&log_q).map(|(o, l)| f(o, l)), b);
         let reverse = self.log_p.as_ref().map(|log_p| {

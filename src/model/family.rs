@@ -8,8 +8,8 @@ use rand_chacha::ChaCha8Rng;
 use super::{Init, Model};
 use crate::empirical::Labels;
 use crate::error::{Error, Result};
-use crate::report::format::short;
 use crate::text::quoted;
+use crate::units::short;
 
 /// `n` draws uniform in [lo, hi] from a ChaCha8 generator seeded with `seed` (the same numbers on
 /// every platform).
@@ -74,7 +74,7 @@ impl Binomial {
     pub fn closed_form_theta(labels: &Labels, probs: &[f64]) -> Result<f64> {
         let k = binomial_ks(labels)?;
         let n = (labels.len() - 1).max(1) as f64;
-        Ok(crate::measure::accurate_sum(k.iter().zip(probs).map(|(&k, p)| k as f64 * p)) / n)
+        Ok(crate::numeric::accurate_sum(k.iter().zip(probs).map(|(&k, p)| k as f64 * p)) / n)
     }
 }
 
@@ -118,7 +118,7 @@ fn binomial_ks(labels: &Labels) -> Result<Vec<u64>> {
 /// ln C(n, k) = Σ_{j=1..k} ln((n − k + j) / j), summed accurately.
 fn ln_choose(n: u64, k: u64) -> f64 {
     let k = k.min(n - k);
-    crate::measure::accurate_sum((1..=k).map(|j| ((n - k + j) as f64 / j as f64).ln()))
+    crate::numeric::accurate_sum((1..=k).map(|j| ((n - k + j) as f64 / j as f64).ln()))
 }
 
 /// A discretized Gaussian over ordered categories: logits_k = −(x_k − μ)² / (2σ²), where x_k is

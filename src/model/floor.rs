@@ -21,7 +21,8 @@ use candle_core::{DType, Device};
 use super::family::positions;
 use super::{Binomial, Family, Init};
 use crate::error::Result;
-use crate::measure::{accurate_sum, log_softmax, Observed, Reverse};
+use crate::measure::{Observed, Reverse};
+use crate::numeric::{accurate_sum, log_softmax_f64};
 use crate::Empirical;
 
 /// The best a restricted family can do against p.
@@ -73,7 +74,7 @@ pub fn divergences(family: Family, p: &Empirical, values: &[(&str, f64)]) -> Res
     };
     let model = family.build(p, &init, 0, DType::F64, &Device::Cpu)?;
     let logits = model.logits(&super::no_input(&Device::Cpu)?)?.flatten_all()?.to_vec1::<f64>()?;
-    let log_q = log_softmax(&logits);
+    let log_q = log_softmax_f64(&logits);
     let log_p: Vec<f64> = p.probs().iter().map(|p| p.ln()).collect();
     let forward = Observed::new(p.probs()).kl_divergence(&log_q);
     Ok((forward, Reverse::measure(&log_q, &log_p).kl_divergence))
@@ -95,7 +96,7 @@ fn gaussian_floor(p: &Empirical) -> Result<Floor> {
     };
     let (p1, p2) = moments(probs);
     let logits = |e: (f64, f64)| -> Vec<f64> { t.iter().map(|t| e.0 * t + e.1 * t * t).collect() };
-    let q_of = |e: (f64, f64)| -> Vec<f64> { log_softmax(&logits(e)).iter().map(|l| l.exp()).collect() };
+    let q_of = |e: (f64, f64)| -> Vec<f64> { log_softmax_f64(&logits(e)).iter().map(|l| l.exp()).collect() };
     // KL(p‖q_η) up to the constant −H(p): ln Σ exp(η·T) − η·E_p[T].
     let objective = |e: (f64, f64)| {
         let z = logits(e);

@@ -196,7 +196,7 @@ impl fmt::Display for Init {
             Init::Random => write!(f, "random"),
             Init::Values(values) => {
                 let pairs: Vec<String> =
-                    values.iter().map(|(n, v)| format!("{n}={}", crate::report::format::short(*v))).collect();
+                    values.iter().map(|(n, v)| format!("{n}={}", crate::units::short(*v))).collect();
                 write!(f, "{}", pairs.join(","))
             }
         }

@@ -93,7 +93,7 @@ impl Movie {
             if k > bars::MAX_BARS {
                 let mut rest = v.to_vec();
                 order.iter().for_each(|&i| rest[i] = 0.0);
-                out.push(crate::measure::accurate_sum(rest));
+                out.push(crate::numeric::accurate_sum(rest));
             }
             out
         };

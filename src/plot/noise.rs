@@ -114,7 +114,7 @@ fn sweep_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, study: &NoiseS
         .filter_map(|(n, kls)| {
             let kept: Vec<f64> = kls.iter().copied().filter(|v| v.is_finite()).collect();
             (!kept.is_empty())
-                .then(|| (*n as f64, crate::measure::accurate_sum(kept.iter().copied()) / kept.len() as f64))
+                .then(|| (*n as f64, crate::numeric::accurate_sum(kept.iter().copied()) / kept.len() as f64))
         })
         .collect();
     let any_infinite = sweep.iter().flat_map(|(_, kls)| kls).any(|v| !v.is_finite());

@@ -418,5 +418,5 @@ fn losses<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, l: &Losses) -> Draw
 
 /// `6` for 6.0, `2.5` for 2.5: a start value as typed.
 fn short(v: f64) -> String {
-    crate::report::format::short(v)
+    crate::units::short(v)
 }

@@ -4,13 +4,13 @@
 
 use std::io::Write;
 
-use super::format::{magnitude, number, residual, short, Units};
 use super::RunInfo;
 use crate::error::{Error, Result};
 use crate::history::{History, Record};
 use crate::model::floor::Floor;
 use crate::model::Family;
 use crate::train::{smaller_learning_rate, OptimizerKind};
+use crate::units::{magnitude, number, residual, short, Units};
 
 /// Standard output for a run's lines. A closed pipe (`klfit ... | head -1`) silences it quietly,
 /// as with other Unix tools, and the run goes on; any other write error (a full disk) is an error.
@@ -54,7 +54,7 @@ pub fn header(run: &RunInfo) -> String {
     [
         format!("dataset    {}", run.data_name()),
         format!("data       K = {} categories, N = {} observations", p.k(), p.total_text()),
-        format!("entropy    H(p) = {} = {}", Units::Nats.with_unit(h), Units::Bits.with_unit(h)),
+        format!("entropy    H(p) = {}", Units::Nats.both(h)),
         format!("objective  minimize {}", c.objective.formula()),
         format!("model      {}", model_line(c.model, p.k())),
         format!(
@@ -134,7 +134,7 @@ pub fn is_logged(step: usize, steps: usize) -> bool {
 /// and for a restricted family its fitted parameters (for binomial beside the closed form).
 pub fn summary(run: &RunInfo, history: &History) -> String {
     let (m, units) = (history.last().metrics, run.units);
-    let both = |v: f64| format!("{} = {}", Units::Nats.with_unit(v), Units::Bits.with_unit(v));
+    let both = |v: f64| Units::Nats.both(v);
     let mut lines = vec![
         format!("final CE   {}   (H(p) = {})", both(m.cross_entropy), both(m.entropy)),
         format!("final KL   {}", both(m.kl_divergence)),

@@ -2,9 +2,9 @@
 
 use std::io::Write;
 
-use super::format::Units;
 use crate::empirical::Empirical;
 use crate::history::{History, Record};
+use crate::units::Units;
 
 /// The columns of `metrics.csv` after `step`, each followed by `_<units>`.
 pub const METRIC_COLUMNS: [&str; 5] = ["cross_entropy", "kl_divergence", "entropy", "ce_minus_kl", "residual"];

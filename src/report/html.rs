@@ -11,9 +11,9 @@ use std::io::Write;
 use base64::Engine as _;
 use serde_json::json;
 
-use super::format::{magnitude, number, short};
 use super::RunInfo;
 use crate::history::History;
+use crate::units::{magnitude, number, short};
 
 /// At most this many categories get their own bar on the page; the rest are summed as "other".
 const MAX_CATEGORIES: usize = 30;

@@ -13,7 +13,6 @@
 pub mod console;
 pub mod csv;
 pub mod dir;
-pub mod format;
 pub mod html;
 pub mod summary;
 
@@ -24,10 +23,10 @@ use crate::empirical::Empirical;
 use crate::error::{Error, Result};
 use crate::history::{History, Record};
 use crate::train::TrainConfig;
+pub use crate::units::Units;
 use csv::MetricsWriter;
 pub use dir::OutputDir;
 use dir::Staged;
-pub use format::Units;
 
 /// Every file a run may write. A commit removes those an earlier run left that this run does not
 /// write, so the folder never mixes two runs.
@@ -104,14 +103,14 @@ impl RunInfo<'_> {
             self.p.total_text(),
             c.objective.symbol(),
             c.optimizer.name(),
-            format::short(c.lr),
+            crate::units::short(c.lr),
         )
     }
 
     /// The data's name, with the smoothing if any: `weather.csv (+0.5 per category)`.
     pub fn data_name(&self) -> String {
         match self.smoothing {
-            Some(eps) => format!("{} (+{} per category)", self.source.name(), format::short(eps)),
+            Some(eps) => format!("{} (+{} per category)", self.source.name(), crate::units::short(eps)),
             None => self.source.name(),
         }
     }

@@ -13,7 +13,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// A JSON value for a quantity: a number in full round-trip precision (0 never written `-0.0`),
 /// or the string `"inf"` (`"-inf"`, `"nan"`) where JSON has no number for it.
-pub fn number(v: f64) -> Value {
+pub fn json_number(v: f64) -> Value {
     let v = if v == 0.0 { 0.0 } else { v };
     match serde_json::Number::from_f64(v) {
         Some(n) => Value::Number(n),
@@ -22,10 +22,19 @@ pub fn number(v: f64) -> Value {
 }
 
 /// A count as a JSON integer (a string of digits if it is beyond 64 bits).
-pub fn count(n: u128) -> Value {
+pub fn json_count(n: u128) -> Value {
     match u64::try_from(n) {
         Ok(n) => Value::from(n),
         Err(_) => Value::String(n.to_string()),
+    }
+}
+
+/// N of some data as a JSON value: an integer for counts (a string of digits beyond 64 bits), a
+/// number for weights.
+pub fn json_total(p: &crate::Empirical) -> Value {
+    match p.exact_counts() {
+        crate::empirical::Counts::Whole { total, .. } => json_count(*total),
+        crate::empirical::Counts::Weights { total, .. } => json_number(*total),
     }
 }
 
@@ -35,13 +44,13 @@ pub fn command(run: &RunInfo) -> String {
     let mut args = vec!["klfit".to_string(), "train".into()];
     args.extend(run.source.args().iter().map(|a| shell_word(a)));
     if let Some(eps) = run.smoothing {
-        args.extend(["--smoothing".to_string(), super::format::short(eps)]);
+        args.extend(["--smoothing".to_string(), crate::units::short(eps)]);
     }
     args.extend(
         [
             ("--objective", c.objective.name().to_string()),
             ("--optimizer", c.optimizer.name().into()),
-            ("--lr", super::format::short(c.lr)),
+            ("--lr", crate::units::short(c.lr)),
             ("--steps", c.steps.to_string()),
             ("--seed", c.seed.to_string()),
             ("--model", c.model.name().into()),
@@ -75,48 +84,45 @@ fn shell_word(word: &str) -> String {
 pub fn write(out: &mut dyn Write, run: &RunInfo, history: &History) -> std::io::Result<()> {
     let (c, u, last) = (run.config, run.units, history.last());
     let m = last.metrics;
-    let n = match run.p.exact_counts() {
-        crate::empirical::Counts::Whole { total, .. } => count(*total),
-        crate::empirical::Counts::Weights { total, .. } => number(*total),
-    };
+    let n = json_total(run.p);
     let summary = json!({
         "klfit_version": VERSION,
         "command": command(run),
         "dataset": run.source.name(),
-        "smoothing": run.smoothing.map_or(Value::Null, number),
+        "smoothing": run.smoothing.map_or(Value::Null, json_number),
         "k": run.p.k(),
         "n": n,
         "objective": c.objective.name(),
         "optimizer": c.optimizer.name(),
-        "lr": number(c.lr),
+        "lr": json_number(c.lr),
         "steps": c.steps,
         "steps_done": last.step,
         "interrupted": run.interrupted,
         "seed": c.seed,
         "init": c.init.to_string(),
         "model": c.model.name(),
-        "parameters": history.final_parameters().into_iter().map(|(n, v)| (n.to_string(), number(v))).collect::<serde_json::Map<_, _>>(),
+        "parameters": history.final_parameters().into_iter().map(|(n, v)| (n.to_string(), json_number(v))).collect::<serde_json::Map<_, _>>(),
         "dtype": dtype_name(c.dtype),
         "engine": c.engine_used().name(),
         "units": u.name(),
-        "entropy": number(u.convert(m.entropy)),
-        "final_cross_entropy": number(u.convert(m.cross_entropy)),
-        "final_kl_divergence": number(u.convert(m.kl_divergence)),
-        "residual": number(u.convert(m.residual())),
-        "max_abs_residual": number(u.convert(history.max_abs_residual())),
+        "entropy": json_number(u.convert(m.entropy)),
+        "final_cross_entropy": json_number(u.convert(m.cross_entropy)),
+        "final_kl_divergence": json_number(u.convert(m.kl_divergence)),
+        "residual": json_number(u.convert(m.residual())),
+        "max_abs_residual": json_number(u.convert(history.max_abs_residual())),
     });
     let mut summary = summary;
     if !c.device.is_cpu() {
         summary["device"] = c.device.to_string().into(); // CPU runs' summaries stay as they were
     }
     if let Some(theta) = super::closed_form_theta(run) {
-        summary["closed_form"] = json!({ "theta": number(theta) });
+        summary["closed_form"] = json!({ "theta": json_number(theta) });
     }
     if let Some(r) = m.reverse {
-        summary["final_reverse_kl"] = number(u.convert(r.kl_divergence));
-        summary["final_reverse_cross_entropy"] = number(u.convert(r.cross_entropy));
-        summary["final_model_entropy"] = number(u.convert(r.entropy));
-        summary["max_abs_reverse_residual"] = number(u.convert(history.max_abs_reverse_residual()));
+        summary["final_reverse_kl"] = json_number(u.convert(r.kl_divergence));
+        summary["final_reverse_cross_entropy"] = json_number(u.convert(r.cross_entropy));
+        summary["final_model_entropy"] = json_number(u.convert(r.entropy));
+        summary["max_abs_reverse_residual"] = json_number(u.convert(history.max_abs_reverse_residual()));
     }
     serde_json::to_writer_pretty(&mut *out, &summary)?;
     out.write_all(b"\n")

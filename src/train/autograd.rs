@@ -109,7 +109,7 @@ impl Engine for AutogradEngine<'_> {
 
     fn q(&mut self) -> Result<Vec<f64>> {
         let k = self.meter.k();
-        Ok(self.logits()?.chunks(k).flat_map(crate::measure::log_softmax).map(f64::exp).collect())
+        Ok(self.logits()?.chunks(k).flat_map(crate::numeric::log_softmax_f64).map(f64::exp).collect())
     }
 
     fn parameters(&mut self) -> Result<Vec<(&'static str, f64)>> {

@@ -43,8 +43,9 @@ mod update;
 
 use super::{Engine, OptimizerKind, TrainConfig};
 use crate::error::{Error, Result};
-use crate::measure::{accurate_sum, log_softmax, Measurement, Metrics, Observed};
+use crate::measure::{Measurement, Metrics, Observed};
 use crate::model::Family;
+use crate::numeric::{accurate_sum, log_softmax_f64};
 pub use float::Float;
 use helper::Parts;
 use pass::{Measured, Part, Softmax, Step, LANES};
@@ -294,7 +295,7 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
             },
             |p| probs.extend(p),
         );
-        let log_q = log_softmax(&theta);
+        let log_q = log_softmax_f64(&theta);
         let observed = Observed::new(&probs);
         Measurement {
             metrics: Metrics::measure(&log_q, &observed, self.entropy),

@@ -23,7 +23,7 @@ use crate::history::{History, Parameters, Record, Recorder};
 use crate::measure::Measurement;
 use crate::model::{Family, Init, Model};
 use crate::objective::Objective;
-use crate::report::format::number;
+use crate::units::number;
 pub use autograd::AutogradEngine;
 pub use compute::Compute;
 
@@ -375,6 +375,7 @@ pub fn check(config: &TrainConfig, step: usize, now: &Measurement, previous: Opt
         last_ce: last.cross_entropy,
         last_kl: last.kl_divergence,
         lr: config.lr,
+        suggested_lr: smaller_learning_rate(config.lr),
     })
 }
 

@@ -29,7 +29,7 @@ pub const LANES: usize = 16;
 /// Categories per block: summed in lanes before the block's total goes into a compensated sum.
 pub const BLOCK: usize = 16 * LANES;
 
-/// A compensated (Neumaier) running sum, as [`crate::measure::accurate_sum`] keeps it.
+/// A compensated (Neumaier) running sum, as [`crate::numeric::accurate_sum`] keeps it.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Sum {
     sum: f64,

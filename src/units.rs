@@ -1,4 +1,5 @@
-//! How numbers are written: the one nats/bits formatter for consoles, and the exact forms for files.
+//! Units and how numbers are written: nats or bits, the one formatter for people (consoles,
+//! charts, the page) and the exact forms for files. A leaf: it imports nothing from the crate.
 
 /// The unit information quantities are shown in. Everything is computed in nats; bits = nats / ln 2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -40,6 +41,15 @@ impl Units {
     /// `1.985846379 nats` (the value shown with its unit).
     pub fn with_unit(self, nats: f64) -> String {
         format!("{} {}", self.show(nats), self.name())
+    }
+
+    /// The value in these units, then in the other: `1.985846379 nats = 2.864970723 bits`.
+    pub fn both(self, nats: f64) -> String {
+        let other = match self {
+            Units::Nats => Units::Bits,
+            Units::Bits => Units::Nats,
+        };
+        format!("{} = {}", self.with_unit(nats), other.with_unit(nats))
     }
 }
 
