@@ -44,7 +44,7 @@ fn bench_step(c: &mut Criterion) {
             let empirical = Empirical::from_whole_counts(labels, counts(k)).unwrap();
             let model =
                 Family::Logits.build(&empirical, &config.init, 0, DType::F32, &candle_core::Device::Cpu).unwrap();
-            let mut engine = AutogradEngine::new(model.as_ref(), &empirical, &config).unwrap();
+            let mut engine = AutogradEngine::new(model, &empirical, &config).unwrap();
             group.bench_function(BenchmarkId::new("autograd", k), |b| b.iter(|| engine.measure_and_step().unwrap()));
         }
     }

@@ -45,6 +45,7 @@ pub mod history;
 pub mod plot;
 pub mod report;
 pub mod text;
+pub mod named;
 pub mod numeric;
 pub mod units;
 pub mod error;

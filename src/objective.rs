@@ -58,17 +58,14 @@ use candle_core::{DType, Device, Tensor};
 use crate::error::{Error, Result};
 
 /// What the training loop minimizes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Objective {
     /// Cross-entropy CE(p, q) = −Σ p log q (same gradient, same path as kl).
     #[default]
-    #[value(name = "ce")]
     CrossEntropy,
     /// Forward KL(p‖q) = Σ p (log p − log q): q must cover the data.
-    #[value(name = "kl")]
     KlDivergence,
     /// Reverse KL(q‖p) = Σ q (log q − log p): q seeks a mode (needs p > 0 everywhere).
-    #[value(name = "reverse-kl")]
     ReverseKl,
 }
 
@@ -136,6 +133,16 @@ impl Objective {
         }
     }
 }
+
+impl crate::named::Named for Objective {
+    const ALL: &'static [Self] = &[Objective::CrossEntropy, Objective::KlDivergence, Objective::ReverseKl];
+
+    fn name(self) -> &'static str {
+        Objective::name(self)
+    }
+}
+
+crate::named!(Objective);
 
 /// The target distributions as the losses need them, prepared once: one row per example, p and
 /// log p as tensors, and each row's entropy.

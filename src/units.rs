@@ -1,8 +1,8 @@
 //! Units and how numbers are written: nats or bits, the one formatter for people (consoles,
-//! charts, the page) and the exact forms for files. A leaf: it imports nothing from the crate.
+//! charts, the page) and the exact forms for files. A leaf (it uses only [`crate::named`]).
 
 /// The unit information quantities are shown in. Everything is computed in nats; bits = nats / ln 2.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Units {
     /// Natural logarithm.
     #[default]
@@ -52,6 +52,16 @@ impl Units {
         format!("{} = {}", self.with_unit(nats), other.with_unit(nats))
     }
 }
+
+impl crate::named::Named for Units {
+    const ALL: &'static [Self] = &[Units::Nats, Units::Bits];
+
+    fn name(self) -> &'static str {
+        Units::name(self)
+    }
+}
+
+crate::named!(Units);
 
 /// A quantity for people, with at least 9 significant digits: fixed-point with 9 decimals from
 /// 0.1 up to 10⁶ (so CE, KL and H line up by the decimal point), fixed-point with more decimals

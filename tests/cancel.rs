@@ -1,11 +1,13 @@
-//! A second Ctrl-C while a run's files are being written cancels the writing: the folder is left
-//! exactly as it was. (Its own test binary: cancelling is process-wide.)
+//! Setting an output folder's cancel flag (what `klfit`'s second Ctrl-C does while a run's files
+//! are written) cancels the writing: the folder is left exactly as it was.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // in a test, an unwrap is an assertion
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use klfit::report::dir::{self, OutputDir};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use klfit::report::dir::OutputDir;
 use klfit::Error;
 
 /// Every file under `dir` (hidden ones included) with its bytes.
@@ -39,16 +41,17 @@ fn cancelling_while_staging_leaves_the_folder_and_a_new_one_as_they_were() {
     let before = snapshot(&existing);
     let fresh = scratch.path().join("new/nested");
 
-    let mut a = OutputDir::open(&existing).unwrap();
-    let mut b = OutputDir::open(&fresh).unwrap();
+    static CANCEL: AtomicBool = AtomicBool::new(false);
+    let mut a = OutputDir::open(&existing).unwrap().cancelled_by(&CANCEL);
+    let mut b = OutputDir::open(&fresh).unwrap().cancelled_by(&CANCEL);
     a.stage("metrics.csv", |w| w.write_all(b"this run\n")).unwrap();
     b.stage("metrics.csv", |w| w.write_all(b"this run\n")).unwrap();
-    assert!(dir::writing());
-    dir::cancel(); // what the second signal does while files are written
+    assert!(!a.is_cancelled());
+    CANCEL.store(true, Ordering::SeqCst); // what the second signal does while files are written
+    assert!(a.is_cancelled() && b.is_cancelled());
     assert!(matches!(a.stage("summary.json", |w| w.write_all(b"{}")), Err(Error::Cancelled)));
     assert!(matches!(b.commit(klfit::report::OUTPUTS), Err(Error::Cancelled)));
     drop(a);
-    assert!(!dir::writing());
     assert_eq!(snapshot(&existing), before, "the existing folder must be byte-identical, hidden files included");
     assert!(!scratch.path().join("new").exists(), "a folder the run created must be gone");
 }

@@ -162,23 +162,27 @@ fn a_diverging_run_stops_at_the_same_step_with_either_engine() {
 }
 
 #[test]
-fn auto_picks_the_fused_engine_for_free_logits_on_ce_and_kl_only() {
+fn auto_picks_the_readable_autograd_engine_below_fused_from_and_the_fused_one_from_there() {
     let base = TrainConfig::default();
     assert_eq!(base.engine, EngineKind::Auto);
+    let (small, large) = (klfit::train::FUSED_FROM - 1, klfit::train::FUSED_FROM);
     for objective in [Objective::CrossEntropy, Objective::KlDivergence] {
         for optimizer in [OptimizerKind::Sgd, OptimizerKind::Adam] {
             for dtype in [DType::F32, DType::F64] {
                 let config = TrainConfig { objective, optimizer, dtype, ..base.clone() };
-                assert_eq!(config.engine_used(), EngineKind::Fused, "{config:?}");
+                assert_eq!(config.engine_used(small), EngineKind::Autograd, "{config:?}");
+                assert_eq!(config.engine_used(large), EngineKind::Fused, "{config:?}");
             }
         }
     }
+    // Where the fused engine does not apply, auto picks autograd at any K.
     let reverse = TrainConfig { objective: Objective::ReverseKl, ..base.clone() };
-    assert_eq!(reverse.engine_used(), EngineKind::Autograd);
+    assert_eq!(reverse.engine_used(large), EngineKind::Autograd);
     for model in [Family::Uniform, Family::Binomial, Family::Gaussian] {
-        assert_eq!(TrainConfig { model, ..base.clone() }.engine_used(), EngineKind::Autograd, "{model:?}");
+        assert_eq!(TrainConfig { model, ..base.clone() }.engine_used(large), EngineKind::Autograd, "{model:?}");
     }
-    assert_eq!(TrainConfig { engine: EngineKind::Autograd, ..base }.engine_used(), EngineKind::Autograd);
+    assert_eq!(TrainConfig { engine: EngineKind::Autograd, ..base.clone() }.engine_used(large), EngineKind::Autograd);
+    assert_eq!(TrainConfig { engine: EngineKind::Fused, ..base }.engine_used(small), EngineKind::Fused);
 }
 
 #[test]
@@ -195,7 +199,7 @@ fn asking_for_the_fused_engine_where_it_does_not_apply_says_why() {
 #[test]
 fn on_a_gpu_auto_picks_autograd_and_the_fused_engine_is_refused() {
     let gpu = TrainConfig { device: Compute::Cuda(0), ..TrainConfig::default() };
-    assert_eq!(gpu.engine_used(), EngineKind::Autograd);
+    assert_eq!(gpu.engine_used(klfit::train::FUSED_FROM), EngineKind::Autograd);
     let fused = TrainConfig { engine: EngineKind::Fused, ..gpu };
     let message = fused.validate().unwrap_err().to_string();
     assert!(message.contains("CPU only") && message.contains("--engine autograd"), "{message}");

@@ -293,7 +293,7 @@ fn a_start_whose_numbers_mean_nothing_is_refused_naming_the_start() {
     // θ = 1e-300 gives the observed category 10 log q = 10·ln(1e-300) ≈ −6908: q = 0 in f64 at
     // step 0. The cause is the start, not the learning rate (which was all the old message said).
     let binomial = config(Family::Binomial, "theta=1e-300");
-    for result in [train(&p, &binomial, |_| {}).map(drop), klfit::train::preflight(&p, &binomial)] {
+    for result in [train(&p, &binomial, |_| {}).map(drop), klfit::train::prepare(&p, &binomial).map(drop)] {
         match result {
             Err(e @ Error::Start { .. }) => {
                 let message = e.to_string();
@@ -305,7 +305,7 @@ fn a_start_whose_numbers_mean_nothing_is_refused_naming_the_start() {
     }
     // σ beyond what the logits represent (they clamp ln σ to ±30) and a μ at which every logit
     // saturates are refused when the model is built, not silently clamped or left flat.
-    let refused = |init: &str, what: &str| match klfit::train::preflight(&p, &config(Family::Gaussian, init)) {
+    let refused = |init: &str, what: &str| match klfit::train::prepare(&p, &config(Family::Gaussian, init)).map(drop) {
         Err(Error::Usage(m)) => assert!(m.contains(what), "{init}: {m}"),
         other => panic!("{init}: expected a refusal, got {other:?}"),
     };
@@ -315,10 +315,10 @@ fn a_start_whose_numbers_mean_nothing_is_refused_naming_the_start() {
     // Near the limits, starts that mean something train.
     assert!(train(&p, &TrainConfig { steps: 3, ..config(Family::Binomial, "theta=1e-10") }, |_| {}).is_ok());
     for init in ["mu=1e6,sigma=1e5", "sigma=1e13"] {
-        assert!(klfit::train::preflight(&p, &config(Family::Gaussian, init)).is_ok(), "{init}");
+        assert!(klfit::train::prepare(&p, &config(Family::Gaussian, init)).map(drop).is_ok(), "{init}");
     }
     // σ = 1e-13 is representable, but puts all of q on μ = 5: the other observed visits get q = 0.
-    let narrow = klfit::train::preflight(&p, &config(Family::Gaussian, "sigma=1e-13"));
+    let narrow = klfit::train::prepare(&p, &config(Family::Gaussian, "sigma=1e-13")).map(drop);
     assert!(matches!(narrow, Err(Error::Start { ref what, .. }) if what.contains("underflowed")), "{narrow:?}");
 }
 

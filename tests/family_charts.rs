@@ -10,12 +10,13 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use common::fsum;
+use klfit::data::Source;
 use klfit::model::family::positions;
 use klfit::model::floor::{Floor, Landscape};
 use klfit::model::{Family, Init};
 use klfit::plot::{charts, forward_vs_reverse, sweep, ForwardReverse, Sweep};
+use klfit::report::{self, OutputDir, RunInfo};
 use klfit::{data, train, Empirical, History, Objective, OptimizerKind, TrainConfig, Units};
 
 // ---- independent references: the textbook formulas, plain loops ----
@@ -96,20 +97,20 @@ fn gaussian_init(mu: f64, sigma: f64) -> Init {
 // ---- floors ----
 
 #[test]
-fn klfit_train_with_a_binomial_writes_the_fit_chart_and_labels_the_floor_h_plus_kl_at_theta_star() {
+fn a_binomial_runs_files_show_the_fit_and_label_the_floor_h_plus_kl_at_theta_star() {
+    // The files `klfit train --dataset clinic-visits --model binomial --optimizer adam --lr 0.05
+    // --steps 600` writes, through the library's one writer of a run's folder.
     let dir = tempfile::tempdir().unwrap();
-    let args = ["train", "--dataset", "clinic-visits", "--model", "binomial", "--optimizer", "adam", "--lr", "0.05"];
-    Command::cargo_bin("klfit")
-        .unwrap()
-        .args(args)
-        .args(["--steps", "600", "--quiet", "--out"])
-        .arg(dir.path())
-        .assert()
-        .success();
+    let source = Source::Dataset(data::dataset("clinic-visits").unwrap());
+    let p = source.load().unwrap();
+    let config = TrainConfig { steps: 600, ..config(Family::Binomial, Objective::CrossEntropy, Init::Default, 600) };
+    let info =
+        RunInfo { source: &source, smoothing: None, p: &p, config: &config, units: Units::Nats, interrupted: false };
+    let history = train(&p, &config, |_| {}).unwrap();
+    report::write_run(OutputDir::open(dir.path()).unwrap(), &info, &history).unwrap();
     let read = |name: &str| std::fs::read(dir.path().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
 
     // The floor, from the textbook pmf at θ* = Σ k p_k / n.
-    let p = data::dataset("clinic-visits").unwrap().sample().unwrap();
     let theta_star = fsum(p.probs().iter().enumerate().map(|(k, p)| k as f64 * p)) / 10.0;
     let floor = entropy(p.probs()) + kl(p.probs(), &binomial_pmf(10, theta_star));
     let losses = svg_texts(&read("losses.svg"));

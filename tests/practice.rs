@@ -10,6 +10,7 @@ use candle_core::{DType, Device};
 use klfit::data::{self, Examples};
 use klfit::model::Mlp;
 use klfit::report::csv::metrics_with_entropy_name;
+use klfit::report::{self, OutputDir, RunInfo};
 use klfit::train::{run, AutogradEngine};
 use klfit::{plot, train, Empirical, History, OptimizerKind, TrainConfig, Units};
 use tempfile::TempDir;
@@ -89,15 +90,17 @@ fn the_animation_refuses_a_kept_q_of_the_wrong_length() {
 }
 
 #[test]
-fn klfit_train_writes_fit_gif_beside_the_other_outputs() {
+fn a_runs_files_include_fit_gif_beside_the_other_outputs() {
     let dir = TempDir::new().unwrap();
     let out = dir.path().join("out");
-    let status = Command::new(env!("CARGO_BIN_EXE_klfit"))
-        .args(["train", "--dataset", "loaded-die", "--steps", "40", "--quiet", "--out"])
-        .arg(&out)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let source = data::Source::Dataset(data::dataset("loaded-die").unwrap());
+    let p = source.load().unwrap();
+    let config = TrainConfig { steps: 40, ..TrainConfig::default() };
+    let info =
+        RunInfo { source: &source, smoothing: None, p: &p, config: &config, units: Units::Nats, interrupted: false };
+    let history = train(&p, &config, |_| {}).unwrap();
+    let written = report::write_run(OutputDir::open(&out).unwrap(), &info, &history).unwrap();
+    assert_eq!(written.len(), report::OUTPUTS.len());
     let (_, frames) = decode(&fs::read(out.join("fit.gif")).unwrap());
     assert!(frames.len() > 1, "{} frames", frames.len());
 }

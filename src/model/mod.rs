@@ -40,11 +40,20 @@ pub trait Model {
     fn parameters(&self) -> Result<Vec<(&'static str, f64)>> {
         Ok(Vec::new())
     }
+}
 
-    /// log q = log_softmax(θ) for a batch `x`, shape (B, K), computed stably; see
-    /// [`crate::objective::log_softmax`].
-    fn log_q(&self, x: &Tensor) -> Result<Tensor> {
-        crate::objective::log_softmax(&self.logits(x)?)
+/// A borrowed model is a model (so an engine can take `Box::new(&model)`).
+impl<M: Model + ?Sized> Model for &M {
+    fn logits(&self, x: &Tensor) -> Result<Tensor> {
+        (**self).logits(x)
+    }
+
+    fn vars(&self) -> Vec<Var> {
+        (**self).vars()
+    }
+
+    fn parameters(&self) -> Result<Vec<(&'static str, f64)>> {
+        (**self).parameters()
     }
 }
 
@@ -54,7 +63,7 @@ pub fn no_input(device: &Device) -> Result<Tensor> {
 }
 
 /// The model families `--model` chooses from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Family {
     /// K free logits: can match any p.
     #[default]
@@ -114,6 +123,16 @@ impl Family {
         })
     }
 }
+
+impl crate::named::Named for Family {
+    const ALL: &'static [Self] = &[Family::Logits, Family::Uniform, Family::Binomial, Family::Gaussian];
+
+    fn name(self) -> &'static str {
+        Family::name(self)
+    }
+}
+
+crate::named!(Family);
 
 /// Where the parameters start.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -68,19 +68,19 @@ pub fn header(run: &RunInfo) -> String {
                 ref init => init.to_string(),
             },
             c.dtype.as_str(),
-            engine_name(c)
+            engine_name(c, p.k())
         ),
         format!("units      {} (CE − KL − H is rounding error: it should be ~1e-15)", run.units.name()),
     ]
     .join("\n")
 }
 
-/// The engine a run uses, and the device when it is not the CPU: `fused`, `autograd`,
-/// `autograd on cuda:0`.
-pub fn engine_name(c: &crate::TrainConfig) -> String {
+/// The engine a run on `k` categories uses, and the device when it is not the CPU: `fused`,
+/// `autograd`, `autograd on cuda:0`.
+pub fn engine_name(c: &crate::TrainConfig, k: usize) -> String {
     match c.device {
-        crate::train::Compute::Cpu => c.engine_used().name().to_string(),
-        device => format!("{} on {device}", c.engine_used().name()),
+        crate::train::Compute::Cpu => c.engine_used(k).name().to_string(),
+        device => format!("{} on {device}", c.engine_used(k).name()),
     }
 }
 

@@ -39,18 +39,15 @@
 //! is not trusted: the run refuses with one line naming it and the command that deletes it, and
 //! changes nothing.
 //!
-//! For tests, environment variables inject faults into the renames of a commit, of its undoing
-//! and of recovery, counted together from 1 in each process: `KLFIT_FAULT_RENAME_FAILS=N` (or
-//! `N,M,...`) makes the N-th rename fail, `KLFIT_FAULT_ABORT_AFTER=N` aborts the process right
-//! after the N-th rename, as a crash would, and `KLFIT_FAULT_SIGINT_AFTER=N` raises SIGINT twice
-//! right after the N-th rename, as a user pressing Ctrl-C twice at that moment would.
-//!
-//! Unix only: the guarantees rest on `openat`, `renameat` and `O_NOFOLLOW`.
+//! For tests, a crate built with the `fault-injection` feature takes environment variables that
+//! inject faults into the renames (a failure, a crash, two Ctrl-Cs): see `dir/faults.rs`.
 
 #[cfg(not(unix))]
 compile_error!("klfit's output folder (src/report/dir.rs) needs a Unix system: it works through openat and renameat");
 
 mod at;
+#[cfg(feature = "fault-injection")]
+mod faults;
 mod recover;
 
 use std::ffi::CString;
@@ -58,44 +55,11 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
 use at::Kind;
 use recover::{Entry, COMMITTED, JOURNAL, TRANSACTION_PREFIX};
-
-/// How many output folders of this process are being written (staging begun, not yet dropped).
-static WRITERS: AtomicUsize = AtomicUsize::new(0);
-/// Set by [`cancel`]: staging stops at the next file and a commit is undone.
-static CANCELLED: AtomicBool = AtomicBool::new(false);
-
-/// Whether some output folder of this process is being written (staging has begun: files may be
-/// in its transaction folder).
-pub fn writing() -> bool {
-    WRITERS.load(Ordering::SeqCst) > 0
-}
-
-/// Asks every output folder of this process to stop writing: [`OutputDir::stream`],
-/// [`OutputDir::finish`], [`OutputDir::stage`] and [`OutputDir::commit`] then fail with
-/// [`Error::Cancelled`], a commit moving files undoes what it moved (unless its `committed` mark
-/// is already written: then it stands), and dropping the `OutputDir` leaves the folder as it was.
-/// Only stores an atomic, so a signal handler may call it.
-pub fn cancel() {
-    CANCELLED.store(true, Ordering::SeqCst);
-}
-
-/// Whether [`cancel`] was called: a run can skip work whose files could not be written anyway.
-pub fn cancelled() -> bool {
-    CANCELLED.load(Ordering::SeqCst)
-}
-
-/// [`Error::Cancelled`] if [`cancel`] was called.
-fn check_cancelled() -> Result<()> {
-    match cancelled() {
-        true => Err(Error::Cancelled),
-        false => Ok(()),
-    }
-}
 
 /// An output folder held for one run, with the run's files staged in it.
 ///
@@ -113,8 +77,8 @@ pub struct OutputDir {
     /// Folders this run created, outermost first.
     created: Vec<Created>,
     committed: bool,
-    /// Whether this folder counts in [`writing`].
-    writing: bool,
+    /// The flag that cancels the writing, if one was given ([`OutputDir::cancelled_by`]).
+    cancel: Option<&'static AtomicBool>,
 }
 
 /// A run's transaction folder `T` inside the output folder, and `T/new`, open.
@@ -186,7 +150,28 @@ impl OutputDir {
             }
         }
         let (transaction, staged, created) = (None, Vec::new(), Vec::new());
-        Ok(Self { dir, folder, transaction, staged, created, committed: false, writing: false })
+        Ok(Self { dir, folder, transaction, staged, created, committed: false, cancel: None })
+    }
+
+    /// The output folder, whose writing stops when `flag` is set: [`OutputDir::stream`],
+    /// [`OutputDir::finish`], [`OutputDir::stage`] and [`OutputDir::commit`] then fail with
+    /// [`Error::Cancelled`], a commit moving files undoes what it moved (unless its `committed`
+    /// mark is already written: then it stands), and dropping the `OutputDir` leaves the folder as
+    /// it was. Setting the flag only stores an atomic, so a signal handler may do it (the
+    /// command's second Ctrl-C).
+    pub fn cancelled_by(mut self, flag: &'static AtomicBool) -> Self {
+        self.cancel = Some(flag);
+        self
+    }
+
+    /// Whether the writing was cancelled ([`OutputDir::cancelled_by`]).
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_some_and(|flag| flag.load(Ordering::SeqCst))
+    }
+
+    /// [`Error::Cancelled`] if the writing was cancelled.
+    fn check_cancelled(&self) -> Result<()> {
+        check(self.cancel)
     }
 
     /// The output folder, as given to [`OutputDir::open`].
@@ -205,7 +190,7 @@ impl OutputDir {
     /// writing over time; hand it to [`OutputDir::finish`] when it is complete. Opening a name
     /// again discards what was staged under it: only a finished file is committed.
     pub fn stream(&mut self, name: &str) -> Result<Staged> {
-        check_cancelled()?;
+        self.check_cancelled()?;
         check_name(&self.dir, name)?;
         self.begin()?;
         let (folder, t) = self.held()?;
@@ -221,7 +206,7 @@ impl OutputDir {
     /// Flushes `file` to disk and counts it as staged: it lands at `dir/name` on commit. Errors
     /// name `dir/name`, never the staging path.
     pub fn finish(&mut self, file: Staged) -> Result<()> {
-        check_cancelled()?;
+        self.check_cancelled()?;
         let Staged { transaction, name, path, out } = file;
         if self.transaction.as_ref().map(|t| t.id) != Some(transaction) {
             return Err(Error::Output {
@@ -250,10 +235,6 @@ impl OutputDir {
     fn begin(&mut self) -> Result<()> {
         if self.transaction.is_some() {
             return Ok(());
-        }
-        if !self.writing {
-            self.writing = true;
-            WRITERS.fetch_add(1, Ordering::SeqCst);
         }
         let folder = match self.folder.take() {
             Some(folder) => folder,
@@ -310,7 +291,7 @@ impl OutputDir {
     /// folder is now, if it was moved meanwhile). `stale`: names of files an earlier run may have
     /// written; those present that this run did not stage are removed with the commit.
     pub fn commit(mut self, stale: &[&str]) -> Result<Vec<PathBuf>> {
-        check_cancelled()?;
+        self.check_cancelled()?;
         for name in stale {
             check_name(&self.dir, name)?;
         }
@@ -324,11 +305,11 @@ impl OutputDir {
             }
         }
         recover::write_journal(&t.fd, &journal).map_err(|e| write_error(dir, e))?;
-        let mut old = None;
+        let (mut old, cancel) = (None, self.cancel);
         let result = (|| {
             let old = old.insert(at::make_folder(&t.fd, "old").map_err(|e| write_error(dir, e))?);
-            move_in(folder, dir, &t.new, old, &journal)?;
-            check_cancelled()?; // the last moment a second Ctrl-C undoes the commit
+            move_in(folder, dir, &t.new, old, &journal, cancel)?;
+            check(cancel)?; // the last moment a second Ctrl-C undoes the commit
             let mark = at::create_file(&t.fd, COMMITTED).and_then(|f| f.sync_all());
             mark.map_err(|e| write_error(dir, e))?;
             at::sync(&t.fd);
@@ -356,19 +337,26 @@ impl OutputDir {
 }
 
 /// Moves the files being replaced into `T/old/`, then the staged files into the folder; stops
-/// with [`Error::Cancelled`] before any rename once [`cancel`] was called.
-fn move_in(folder: &File, dir: &Path, new: &OwnedFd, old: &OwnedFd, journal: &[Entry]) -> Result<()> {
+/// with [`Error::Cancelled`] before any rename once `cancel` is set.
+fn move_in(
+    folder: &File,
+    dir: &Path,
+    new: &OwnedFd,
+    old: &OwnedFd,
+    journal: &[Entry],
+    cancel: Option<&AtomicBool>,
+) -> Result<()> {
     for entry in journal {
         let name = entry.name.as_str();
         let io = |e| Error::cannot("replace", dir.join(name), e);
         if at::kind(folder, name).map_err(io)? != Kind::Missing {
-            check_cancelled()?;
+            check(cancel)?;
             at::rename(folder, name, old, name).map_err(io)?;
         }
     }
     for entry in journal.iter().filter(|e| e.staged) {
         let name = entry.name.as_str();
-        check_cancelled()?;
+        check(cancel)?;
         at::rename(new, name, folder, name).map_err(|e| Error::cannot("replace", dir.join(name), e))?;
     }
     Ok(())
@@ -386,9 +374,14 @@ impl Drop for OutputDir {
             }
             remove_created(&self.created);
         }
-        if self.writing {
-            WRITERS.fetch_sub(1, Ordering::SeqCst); // last: a second signal until now cancels
-        }
+    }
+}
+
+/// [`Error::Cancelled`] if `cancel` is set.
+fn check(cancel: Option<&AtomicBool>) -> Result<()> {
+    match cancel.is_some_and(|flag| flag.load(Ordering::SeqCst)) {
+        true => Err(Error::Cancelled),
+        false => Ok(()),
     }
 }
 

@@ -144,6 +144,12 @@ impl RunFiles {
         Ok(Self { out, metrics })
     }
 
+    /// Whether the writing was cancelled (see [`OutputDir::cancelled_by`]): drawing the other
+    /// files would be for nothing.
+    pub fn is_cancelled(&self) -> bool {
+        self.out.is_cancelled()
+    }
+
     /// Writes the row of `record` into the staged `metrics.csv`.
     pub fn record(&mut self, record: &Record) -> Result<()> {
         self.metrics.row(record).map_err(|e| Error::cannot("write", self.out.dir().join("metrics.csv"), e))

@@ -103,7 +103,7 @@ pub fn write(out: &mut dyn Write, run: &RunInfo, history: &History) -> std::io::
         "model": c.model.name(),
         "parameters": history.final_parameters().into_iter().map(|(n, v)| (n.to_string(), json_number(v))).collect::<serde_json::Map<_, _>>(),
         "dtype": dtype_name(c.dtype),
-        "engine": c.engine_used().name(),
+        "engine": c.engine_used(run.p.k()).name(),
         "units": u.name(),
         "entropy": json_number(u.convert(m.entropy)),
         "final_cross_entropy": json_number(u.convert(m.cross_entropy)),

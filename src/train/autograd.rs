@@ -16,10 +16,11 @@ use crate::measure::{Measurement, Meter};
 use crate::model::{no_input, Model};
 use crate::objective::{Objective, Target};
 
-/// Trains a borrowed [`Model`] with candle's autograd: on one distribution p, or on a set of
-/// examples (inputs with one target distribution each) in seeded mini-batches.
+/// Trains a [`Model`] (owned, or borrowed as `Box::new(&model)`) with candle's autograd: on one
+/// distribution p, or on a set of examples (inputs with one target distribution each) in seeded
+/// mini-batches.
 pub struct AutogradEngine<'a> {
-    model: &'a dyn Model,
+    model: Box<dyn Model + 'a>,
     objective: Objective,
     /// All inputs, shape (N, D); (1, 0) for models without an input.
     inputs: Tensor,
@@ -35,7 +36,7 @@ pub struct AutogradEngine<'a> {
 impl<'a> AutogradEngine<'a> {
     /// An engine fitting `model` (one without input, its parameters on `config.device`) to data
     /// `p` with `config`'s objective, optimizer and dtype.
-    pub fn new(model: &'a dyn Model, p: &Empirical, config: &TrainConfig) -> Result<Self> {
+    pub fn new(model: Box<dyn Model + 'a>, p: &Empirical, config: &TrainConfig) -> Result<Self> {
         let device = config.device.device()?;
         let target = Target::new(p.probs(), p.entropy(), config.dtype, &device)?;
         let meter = if config.objective.is_reverse() { Meter::with_reverse(p) } else { Meter::new(p) };
@@ -62,11 +63,11 @@ impl<'a> AutogradEngine<'a> {
         let target =
             Target::from_rows(&examples.targets, examples.classes, meter.row_entropies(), config.dtype, &device)?;
         let batch = batch_size.map(|b| (b.clamp(1, examples.len()), ChaCha8Rng::seed_from_u64(config.seed)));
-        Self::build(model, inputs, target, meter, batch, config)
+        Self::build(Box::new(model), inputs, target, meter, batch, config)
     }
 
     fn build(
-        model: &'a dyn Model,
+        model: Box<dyn Model + 'a>,
         inputs: Tensor,
         target: Target,
         meter: Meter,

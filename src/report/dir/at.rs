@@ -9,7 +9,6 @@ use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rustix::fs::{AtFlags, Dir, FileType, Mode, OFlags};
 use rustix::path::Arg;
@@ -150,25 +149,13 @@ pub(super) fn path_now(file: &File, path: &Path) -> PathBuf {
     path.to_path_buf()
 }
 
-/// `renameat`, with the test hooks described in the module documentation of `dir`: renames are
-/// counted from 1 in each process.
+/// `renameat`, with the test hooks of [`super::faults`] around it where the crate is built with
+/// the `fault-injection` feature.
 pub(super) fn rename(from_dir: impl AsFd, from: &str, to_dir: impl AsFd, to: &str) -> io::Result<()> {
-    static RENAMES: AtomicUsize = AtomicUsize::new(0);
-    let n = RENAMES.fetch_add(1, Ordering::SeqCst) + 1;
-    let hook = |var: &str| std::env::var(var).is_ok_and(|v| v.split(',').any(|m| m.trim().parse() == Ok(n)));
-    if hook("KLFIT_FAULT_RENAME_FAILS") {
-        return Err(io::Error::other(format!("injected failure of rename number {n}")));
-    }
+    #[cfg(feature = "fault-injection")]
+    let n = super::faults::before_rename()?;
     rustix::fs::renameat(from_dir, from, to_dir, to)?;
-    if hook("KLFIT_FAULT_ABORT_AFTER") {
-        std::process::abort();
-    }
-    if hook("KLFIT_FAULT_SIGINT_AFTER") {
-        // Two Ctrl-Cs, delivered to this thread before `raise` returns: what a user pressing
-        // Ctrl-C twice at this very moment would do.
-        for _ in 0..2 {
-            let _ = signal_hook::low_level::raise(signal_hook::consts::SIGINT);
-        }
-    }
+    #[cfg(feature = "fault-injection")]
+    super::faults::after_rename(n);
     Ok(())
 }

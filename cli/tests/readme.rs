@@ -57,7 +57,8 @@ fn copy_dir(from: &Path, to: &Path) {
 
 #[test]
 fn every_console_session_in_the_readme_matches_a_fresh_run() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    // The workspace's root, where the README and examples/ are (this package is cli/).
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     let sessions = transcripts(&readme);
     assert!(sessions.len() >= 3, "expected several console sessions in the README, found {}", sessions.len());

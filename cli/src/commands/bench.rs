@@ -16,7 +16,7 @@ use klfit::train::{self, fused, AutogradEngine, Engine, EngineKind};
 use klfit::{Empirical, Record, TrainConfig};
 use serde_json::json;
 
-use super::BenchArgs;
+use crate::cli::BenchArgs;
 
 /// How long each K runs untimed first (caches, page faults, the helper thread's first wake-up).
 const WARM_UP: Duration = Duration::from_millis(200);
@@ -41,7 +41,7 @@ pub fn run(args: &BenchArgs) -> klfit::Result<()> {
             "categories": k,
             "optimizer": config.optimizer.name(),
             "dtype": config.dtype.as_str(),
-            "engine": config.engine_used().name(),
+            "engine": config.engine_used(k).name(),
             "us_per_step": seconds / steps as f64 * 1e6,
             "steps": steps,
         });
@@ -72,7 +72,7 @@ fn fits_in_memory(k: usize, config: &TrainConfig) -> klfit::Result<()> {
     Err(klfit::Error::Usage(format!(
         "--categories {k} needs about {} for the {} engine's arrays, more than {what} {} of memory; try at most {at_most}",
         bytes_text(needed),
-        config.engine_used().name(),
+        config.engine_used(k).name(),
         bytes_text(memory)
     )))
 }
@@ -83,7 +83,7 @@ const ADDRESSABLE: u128 = isize::MAX as u128;
 /// Bytes a run of K categories holds per category, at its peak (while the engine is built).
 ///
 /// Fused: θ and Adam's two moments in the dtype (SGD keeps none), p and ln p in f64, the kept
-/// exponentials in the dtype below [`fused::KEEP_BELOW`] categories, and the f64 start logits the
+/// exponentials in f64 below [`fused::KEEP_BELOW`] categories, and the f64 start logits the
 /// engine is built from (20 bytes a category for SGD in f32 at a million categories, 28 for Adam:
 /// `/usr/bin/time -f %M` between 1 and 4 million). Autograd: the labels, counts and p of the data
 /// and candle's tensors, measured the same way (114 bytes for SGD in f32, 262 for Adam in f64),
@@ -91,10 +91,10 @@ const ADDRESSABLE: u128 = isize::MAX as u128;
 fn bytes_per_category(k: usize, config: &TrainConfig) -> u128 {
     let dtype = config.dtype.size_in_bytes() as u128;
     let adam = u128::from(config.optimizer == klfit::OptimizerKind::Adam);
-    match config.engine_used() {
+    match config.engine_used(k) {
         EngineKind::Fused => {
             let kept = u128::from(k < fused::KEEP_BELOW);
-            dtype * (1 + 2 * adam + kept) + 8 + 8 + 8
+            dtype * (1 + 2 * adam) + 8 * kept + 8 + 8 + 8
         }
         _ => 56 + dtype * (16 + 12 * adam),
     }
@@ -155,7 +155,7 @@ fn synthetic_counts(k: usize) -> Vec<u64> {
 fn time_steps(k: usize, config: &TrainConfig, min_seconds: f64) -> klfit::Result<(usize, f64)> {
     let total: u64 = (0..k).map(count).sum();
     let p = |i: usize| count(i) as f64 / total as f64;
-    match config.engine_used() {
+    match config.engine_used(k) {
         EngineKind::Fused => {
             // p made on the fly: the engine holds the only copy, so memory is the engine's alone.
             let entropy = -accurate_sum((0..k).map(p).filter(|&p| p > 0.0).map(|p| p * p.ln()));
@@ -166,7 +166,7 @@ fn time_steps(k: usize, config: &TrainConfig, min_seconds: f64) -> klfit::Result
             let labels = (0..k).map(|i| i.to_string()).collect();
             let p = Empirical::from_whole_counts(labels, synthetic_counts(k))?;
             let model = Family::Logits.build(&p, &config.init, config.seed, config.dtype, &config.device.device()?)?;
-            let mut engine = AutogradEngine::new(model.as_ref(), &p, config)?;
+            let mut engine = AutogradEngine::new(model, &p, config)?;
             timed(&mut engine, config, min_seconds)
         }
     }

@@ -13,7 +13,7 @@ use klfit::units::{self, residual};
 use klfit::Empirical;
 use serde_json::{json, Value};
 
-use super::DivergenceArgs;
+use crate::cli::DivergenceArgs;
 
 pub fn run(args: &DivergenceArgs) -> klfit::Result<()> {
     if is_stdin(&args.p) && is_stdin(&args.q) {

@@ -7,7 +7,7 @@ use klfit::report::summary::json_number;
 use klfit::units::residual;
 use serde_json::json;
 
-use super::InfoArgs;
+use crate::cli::InfoArgs;
 
 pub fn run(args: &InfoArgs) -> klfit::Result<()> {
     let source = args.data.source();

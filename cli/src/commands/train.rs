@@ -7,11 +7,12 @@ use std::time::{Duration, Instant};
 
 use klfit::data::Source;
 use klfit::report::console::{self, Console};
-use klfit::report::{self, dir, OutputDir, RunInfo};
+use klfit::report::{self, OutputDir, RunInfo};
 use klfit::{Error, Record, Units};
 
-use super::{signals, TrainArgs};
-use crate::Outcome;
+use super::Outcome;
+use crate::cli::TrainArgs;
+use crate::signals;
 
 /// A run expected to last longer than this gets a line with its estimated duration.
 const ESTIMATE_ABOVE: Duration = Duration::from_secs(30);
@@ -19,12 +20,13 @@ const ESTIMATE_ABOVE: Duration = Duration::from_secs(30);
 pub fn run(args: TrainArgs) -> klfit::Result<Outcome> {
     let source = args.data.source();
     let config = args.config();
-    config.validate()?; // before any output: e.g. --engine fused with a model it does not run
     let out_path = args.out.clone().unwrap_or_else(|| PathBuf::from("runs").join(source.slug()));
     refuse_overwriting_input(&source, &out_path)?;
-    let out = OutputDir::open(&out_path)?; // fails now, not after training, if another run holds it
+    // Fails now, not after training, if another run holds the folder.
+    let out = OutputDir::open(&out_path)?.cancelled_by(&signals::CANCEL);
     let p = args.smoothing.apply(source.load()?)?;
-    klfit::train::preflight(&p, &config)?; // before any output: a run that cannot start says only why
+    // Before any output: the settings, the data and the start checked, the engine built.
+    let run = klfit::train::prepare(&p, &config)?;
     signals::install()?;
     let info = RunInfo {
         source: &source,
@@ -35,7 +37,9 @@ pub fn run(args: TrainArgs) -> klfit::Result<Outcome> {
         interrupted: false,
     };
     // A folder that cannot be written fails now, before the first step; metrics.csv takes every
-    // record as it is made.
+    // record as it is made. From here until the files are committed or removed, a second Ctrl-C
+    // cancels the writing.
+    let _writing = signals::Writing::begin();
     let mut files = report::RunFiles::begin(out, &info)?;
 
     let mut console = Console::new(args.quiet);
@@ -46,7 +50,7 @@ pub fn run(args: TrainArgs) -> klfit::Result<Outcome> {
     console.line("")?;
 
     let mut progress = Progress::new(config.steps, console.is_open());
-    let history = klfit::train(&p, &config, |record| -> klfit::Result<ControlFlow<()>> {
+    let history = run.run(|record| -> klfit::Result<ControlFlow<()>> {
         files.record(record)?;
         progress.record(record, args.units, &mut console)?;
         Ok(match signals::stop_requested() {
@@ -59,7 +63,7 @@ pub fn run(args: TrainArgs) -> klfit::Result<Outcome> {
     let reached = history.last().step;
     let info = RunInfo { interrupted: reached < config.steps, ..info };
 
-    if dir::cancelled() {
+    if files.is_cancelled() {
         return Err(Error::Cancelled); // a second signal: no files to draw, the folder left as it was
     }
     let written = files.finish(&info, &history)?;

@@ -1,17 +1,6 @@
-//! `klfit`: the lesson on your own data, and a calculator for H, CE and KL you can trust.
-//!
-//! This file only wires the command line to the commands and the outcome to an exit code:
-//! 0 success (also when Ctrl-C came only after the last step), 1 data, I/O or output error (or a
-//! diverged run), 2 usage error, 130 stopped by Ctrl-C or SIGTERM (after writing what was done).
-
-mod cli;
+//! An allocation that fails is one error line and exit code 1, not SIGABRT.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::io::Write;
-use std::process::ExitCode;
-
-use clap::Parser;
-use cli::{Cli, Command};
 
 /// The system allocator, except that an allocation it cannot make ends the process with one
 /// line on standard error and exit code 1 (Rust's own ending is "memory allocation of N bytes
@@ -109,44 +98,5 @@ fn out_of_memory(bytes: usize) -> ! {
     {
         let _ = (bytes, &FAILED, Ordering::SeqCst);
         std::process::abort()
-    }
-}
-
-/// How a command ended, when it did not fail.
-pub enum Outcome {
-    /// Everything done.
-    Done,
-    /// Stopped early by a signal, with the work so far written.
-    Interrupted,
-}
-
-fn main() -> ExitCode {
-    cli::signals::ignore_file_size_limit_signal();
-    let cli = Cli::parse(); // usage errors: clap prints them and exits with 2
-    let result = match cli.command {
-        Command::Train(args) => cli::train::run(args),
-        Command::Info(args) => cli::info::run(&args).map(|()| Outcome::Done),
-        Command::Divergence(args) => cli::divergence::run(&args).map(|()| Outcome::Done),
-        Command::Datasets => cli::datasets::run().map(|()| Outcome::Done),
-        Command::Bench(args) => cli::bench::run(&args).map(|()| Outcome::Done),
-    };
-    match result {
-        Ok(Outcome::Done) => ExitCode::SUCCESS,
-        Ok(Outcome::Interrupted) | Err(klfit::Error::Cancelled) => ExitCode::from(130),
-        Err(e) => {
-            // A file's contents that cannot be parsed start with its path and line, as a
-            // compiler's errors do; the rest say "error:" (I/O errors: `error: cannot read PATH:
-            // why`). A closed or full stderr cannot be reported anywhere, so its write error is
-            // ignored.
-            let line = match &e {
-                klfit::Error::Parse { .. } => e.to_string(),
-                _ => format!("error: {e}"),
-            };
-            let _ = writeln!(std::io::stderr(), "{line}");
-            match e {
-                klfit::Error::Usage(_) => ExitCode::from(2),
-                _ => ExitCode::from(1),
-            }
-        }
     }
 }

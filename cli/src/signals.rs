@@ -1,14 +1,39 @@
 //! Ctrl-C (SIGINT) and SIGTERM. The first asks the run to stop after the current step; it then
 //! writes what it did as a normal, complete set of files, marked interrupted. The second aborts
 //! and leaves the output folder as it was. Before staging has begun, by exiting at once. Once the
-//! output folder is being written (from just before the first step: its staging folder exists),
-//! by cancelling the writing ([`klfit::report::dir::cancel`]): the run stops after the current
-//! step, a commit moving files undoes what it moved, and the run removes what it staged and exits
-//! with 130. Only a commit whose `committed` mark is already written stands.
+//! output folder is being written (from just before the first step: its staging folder exists;
+//! see [`Writing`]), by setting [`CANCEL`], which the run's output folder watches
+//! ([`klfit::report::OutputDir::cancelled_by`]): the run stops after the current step, a commit
+//! moving files undoes what it moved, and the run removes what it staged and exits with 130. Only
+//! a commit whose `committed` mark is already written stands.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// Set by the first signal: stop after the current step.
 static STOP: AtomicBool = AtomicBool::new(false);
+/// Set by a second signal while an output folder is being written: its writing is cancelled.
+pub static CANCEL: AtomicBool = AtomicBool::new(false);
+/// Whether an output folder is being written (see [`Writing`]).
+static WRITING: AtomicBool = AtomicBool::new(false);
+
+/// Held while an output folder is being written, from before its staging begins until it is
+/// dropped (committed, or its staging removed): a second signal then cancels the writing instead
+/// of exiting at once, which would leave the staging behind.
+pub struct Writing(());
+
+impl Writing {
+    /// From now until the value is dropped.
+    pub fn begin() -> Self {
+        WRITING.store(true, Ordering::SeqCst);
+        Writing(())
+    }
+}
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        WRITING.store(false, Ordering::SeqCst);
+    }
+}
 
 /// Ignores SIGXFSZ, which the kernel sends when a write would make a file larger than the
 /// process may (`ulimit -f`) and which by default kills the process, leaving a half-written
@@ -36,12 +61,11 @@ pub fn install() -> klfit::Result<()> {
 
 #[cfg(unix)]
 fn on_signal() {
-    use klfit::report::dir;
     if !STOP.swap(true, Ordering::SeqCst) {
         return; // the first: stop after the current step
     }
-    if dir::writing() {
-        dir::cancel(); // no next file; a commit in progress is undone before its next rename
+    if WRITING.load(Ordering::SeqCst) {
+        CANCEL.store(true, Ordering::SeqCst); // no next file; a commit in progress is undone
     } else {
         signal_hook::low_level::exit(130);
     }

@@ -8,15 +8,9 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use klfit::data::{self, Dataset, Source};
 use klfit::model::{Family, Init};
+use klfit::named::Named;
 use klfit::train::{Compute, EngineKind};
 use klfit::{Objective, OptimizerKind, TrainConfig, Units};
-
-pub mod bench;
-pub mod datasets;
-pub mod divergence;
-pub mod info;
-pub mod signals;
-pub mod train;
 
 /// Fit q = softmax(θ) to data p and watch cross-entropy and KL divergence differ by exactly H(p).
 #[derive(Parser)]
@@ -100,13 +94,13 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub smoothing: SmoothingArgs,
     /// What to minimize (ce and kl have the same gradient, so they walk the same path).
-    #[arg(long, value_enum, default_value_t)]
+    #[arg(long, default_value_t, value_parser = named::<Objective>())]
     pub objective: Objective,
     /// The model family q is chosen from.
-    #[arg(long, value_enum, default_value_t)]
+    #[arg(long, default_value_t, value_parser = named::<Family>())]
     pub model: Family,
     /// How to step.
-    #[arg(long, value_enum, default_value_t)]
+    #[arg(long, default_value_t, value_parser = named::<OptimizerKind>())]
     pub optimizer: OptimizerKind,
     /// Learning rate, finite and > 0 [default: 1 for sgd, 0.1 for adam].
     #[arg(long, value_name = "F", value_parser = positive_finite, allow_negative_numbers = true)]
@@ -124,13 +118,13 @@ pub struct TrainArgs {
     #[arg(long, value_name = "DTYPE", default_value = "f64", value_parser = dtype_parser())]
     pub dtype: DType,
     /// Which engine computes the steps: auto (fused where it applies: free logits, ce or kl, sgd or adam), autograd (candle's graph, any model), or fused.
-    #[arg(long, value_enum, default_value_t)]
+    #[arg(long, default_value_t, value_parser = named::<EngineKind>())]
     pub engine: EngineKind,
     /// Where autograd computes: cpu, or cuda[:N] for a GPU (needs a klfit built with `--features cuda`; the fused engine is CPU-only).
     #[arg(long, value_name = "DEVICE", default_value = "cpu")]
     pub device: Compute,
     /// Units for the console, the CSV files and the charts.
-    #[arg(long, value_enum, default_value_t)]
+    #[arg(long, default_value_t, value_parser = named::<Units>())]
     pub units: Units,
     /// Output folder [default: runs/NAME, NAME from the dataset or file]; files in it are replaced only when the run succeeds.
     #[arg(long, value_name = "DIR")]
@@ -164,13 +158,13 @@ pub struct BenchArgs {
     #[arg(long, value_name = "K,...", value_delimiter = ',', default_value = "11,1000,100000,1000000", value_parser = categories, allow_negative_numbers = true)]
     pub categories: Vec<usize>,
     /// How to step (with its default learning rate).
-    #[arg(long, value_enum, default_value_t)]
+    #[arg(long, default_value_t, value_parser = named::<OptimizerKind>())]
     pub optimizer: OptimizerKind,
     /// Dtype of the parameters; the record is always computed in f64.
     #[arg(long, value_name = "DTYPE", default_value = "f32", value_parser = dtype_parser())]
     pub dtype: DType,
     /// Which engine to time (auto: the one `klfit train` would use).
-    #[arg(long, value_enum, default_value_t)]
+    #[arg(long, default_value_t, value_parser = named::<EngineKind>())]
     pub engine: EngineKind,
     /// Where autograd computes: cpu, or cuda[:N] for a GPU (needs a klfit built with `--features cuda`).
     #[arg(long, value_name = "DEVICE", default_value = "cpu")]
@@ -187,7 +181,7 @@ pub struct InfoArgs {
     #[command(flatten)]
     pub smoothing: SmoothingArgs,
     /// Units of the entropies and divergences.
-    #[arg(long, value_enum, default_value_t)]
+    #[arg(long, default_value_t, value_parser = named::<Units>())]
     pub units: Units,
     /// Print one JSON object instead of text.
     #[arg(long)]
@@ -212,7 +206,7 @@ pub struct DivergenceArgs {
     #[arg(long, value_name = "EPS", value_parser = non_negative_finite, allow_negative_numbers = true)]
     pub smoothing: Option<f64>,
     /// Units of the entropies and divergences.
-    #[arg(long, value_enum, default_value_t)]
+    #[arg(long, default_value_t, value_parser = named::<Units>())]
     pub units: Units,
     /// Print one JSON object instead of text.
     #[arg(long)]
@@ -222,6 +216,12 @@ pub struct DivergenceArgs {
 /// `--dataset NAME`: one of the built-in datasets (listed in `--help` and in the error).
 fn dataset_parser() -> impl TypedValueParser<Value = &'static Dataset> {
     PossibleValuesParser::new(data::DATASETS.iter().map(|d| d.name)).try_map(|name| data::dataset(&name))
+}
+
+/// One of the library's named choices (`--objective ce`, `--model gaussian`, `--units bits`):
+/// the possible values are the names it gives ([`Named`]), listed in `--help` and in the error.
+fn named<T: Named + Send + Sync + std::str::FromStr<Err = String>>() -> impl TypedValueParser<Value = T> {
+    PossibleValuesParser::new(T::ALL.iter().map(|v| v.name())).try_map(|name| name.parse::<T>())
 }
 
 /// `--dtype f32|f64`.

@@ -207,3 +207,45 @@ fn a_restricted_family_that_stops_above_its_floor_says_so() {
         assert_eq!(stderr(args, out), "", "{args:?}");
     }
 }
+
+/// (counts, H in nats by mpmath at 50 digits, all the digits it printed).
+#[allow(clippy::excessive_precision, clippy::approx_constant)]
+const LARGE_COUNTS: &[(&[u64], f64)] = &[
+    (&[1_000_000_000_000_000, 3], 1.033204923187274212451469e-13),
+    (&[9_007_199_254_740_993, 3], 1.220296806303832494666186e-14),
+    (&[1_000_000_000_000_000_000, 1], 4.244653167389282227037731e-17),
+    (&[18_446_744_073_709_551_608, 7], 1.647491636643895568869143e-17),
+    (&[9_223_372_036_854_775_808, 9_223_372_036_854_775_807], 0.6931471805599453094172321),
+];
+
+#[test]
+fn every_command_gives_the_one_h_of_counts_beyond_two_to_the_53() {
+    let dir = TempDir::new().unwrap();
+    for (i, (c, h)) in LARGE_COUNTS.iter().enumerate() {
+        let file = dir.path().join(format!("c{i}.csv"));
+        let rows: String = c.iter().enumerate().map(|(j, c)| format!("c{j},{c}\n")).collect();
+        std::fs::write(&file, format!("category,count\n{rows}")).unwrap();
+        let json = |args: &[&str]| -> Value {
+            let out = klfit().args(args).arg(&file).args(["--json"]).output().unwrap();
+            assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            serde_json::from_slice(&out.stdout).unwrap()
+        };
+        let info = json(&["info", "--counts"])["entropy"].as_f64().unwrap();
+        let divergence = {
+            let mut command = klfit();
+            command.args(["divergence", "--counts", "--json", "--p"]).arg(&file).arg("--q").arg(&file);
+            let out = command.output().unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            serde_json::from_slice::<Value>(&out.stdout).unwrap()["entropy"].as_f64().unwrap()
+        };
+        let out = dir.path().join(format!("run{i}"));
+        let mut train = klfit();
+        train.args(["train", "--steps", "1", "--quiet", "--counts"]).arg(&file).arg("--out").arg(&out);
+        assert!(train.output().unwrap().status.success());
+        let summary: Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+        let train = summary["entropy"].as_f64().unwrap();
+        for (command, got) in [("info", info), ("divergence", divergence), ("train", train)] {
+            assert!((got - h).abs() <= 4.0 * f64::EPSILON * h, "{command} {c:?}: H = {got:e}, truth {h:e}");
+        }
+    }
+}

@@ -12,6 +12,7 @@
 #![cfg(feature = "cuda")]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // in a test, an unwrap is an assertion
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::fs;
