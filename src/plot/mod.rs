@@ -13,27 +13,24 @@
 //! For a restricted family (binomial, gaussian, uniform) the losses chart also shows the family's
 //! floor, H(p) + min KL(p‖q) ([`crate::model::floor`]): CE approaches it, not H(p).
 //!
-//! Two more charts come from studies of several runs, drawn by the examples:
-//! [`forward_vs_reverse`] (a Gaussian fitted by forward and by reverse KL to bimodal data) and
-//! [`sweep`] (both KLs along the binomial's θ).
-//!
 //! [`animation`] draws the run as a GIF (`fit.gif`): p and q as bars at each kept step, q moving
-//! onto p, with CE as the stacked bar H(p) + KL (`animation.rs`, encoded by `gif_encode.rs`).
-//!
-//! Two charts belong to examples beyond one distribution: [`distillation`] (a classifier on soft
-//! targets: its loss curves and decision regions, `distillation.rs`) and [`sampling_noise`]
-//! (KL(p*‖p̂) of samples against N, and one fit to a sample, `noise.rs`).
+//! onto p, with CE as the stacked bar H(p) + KL.
 //!
 //! Each chart is one drawing function, generic over the plotters backend, called once for the
-//! PNG and once for the SVG. The files, in the order data flows through them:
+//! PNG and once for the SVG. The code is in three folders, by who needs to read them:
 //!
-//! - this file: the entry point, the data the charts show (checked, converted to the units), colours
-//! - `steps.rs` draws the per-step charts, `bars.rs` and `ranks.rs` the distributions, `fit.rs`
-//!   the fit, `reverse.rs` and `sweep.rs` the studies, from the pieces in `panel.rs` (title,
-//!   panels, legends, markers) on the axes of `axis.rs`
-//! - `bound.rs`: the residual's bound, a number the gap chart draws
-//! - `png.rs` and `svg.rs`: the two backends, each a thin correction of plotters' own, and their
-//!   bytes; `glyphs.rs` places text the same in both, `font.rs` cuts the font the SVG embeds
+//! - `run/`: the charts of one run (above), and the pieces they are built from (axes, panels,
+//!   marks, the residual's bound): the lesson's pictures, read these
+//! - `studies/`: the charts only the examples draw, from studies of several runs:
+//!   [`forward_vs_reverse`] (a Gaussian fitted by forward and by reverse KL to bimodal data),
+//!   [`sweep`] (both KLs along the binomial's θ), [`distillation`] (a classifier on soft targets)
+//!   and [`sampling_noise`] (KL(p*‖p̂) of samples against N); skip them for the lesson
+//! - `render/`: how a chart becomes PNG, SVG or GIF bytes, and the font in them: infrastructure,
+//!   skip it unless you change how the bytes are made
+//!
+//! This file holds the entry point, the data the charts show (checked, converted to the units) and
+//! the colours. Imports point one way: `studies/` uses the pieces of `run/`, both use `render/`,
+//! and `render/` knows no chart.
 //!
 //! All text is DejaVu Sans from the `dejavu` crate: rasterised by ab_glyph in the PNG, embedded as a
 //! subset in the SVG, so both show the same letters in the same places. Category labels and the run
@@ -51,33 +48,19 @@ use crate::model::floor::Floor;
 use crate::model::Family;
 use crate::{Empirical, Error, History, Result, Units};
 
-mod animation;
-mod axis;
-mod bars;
-mod bound;
-mod distillation;
-mod fit;
-mod font;
-mod gif_encode;
-mod glyphs;
-mod noise;
-mod marks;
-mod panel;
-mod png;
-mod ranks;
-mod reverse;
-mod steps;
-mod svg;
-mod sweep;
+mod render;
+mod run;
+mod studies;
 
-pub use animation::animation;
-use axis::Axis;
-pub use bound::{entropy_coefficient, residual_bound};
-pub use distillation::{distillation, Regions, SoftRun};
-pub use noise::{sampling_noise, NoiseStudy, SampleFit};
-use panel::*;
-pub use reverse::{forward_vs_reverse, ForwardReverse};
-pub use sweep::{sweep, Sweep};
+use render::{gif_encode, png, svg};
+use run::axis::Axis;
+use run::panel::*;
+pub use run::{animation, entropy_coefficient, residual_bound};
+use run::{bars, fit, ranks, steps};
+pub use studies::{distillation, Regions, SoftRun};
+pub use studies::{forward_vs_reverse, ForwardReverse};
+pub use studies::{sampling_noise, NoiseStudy, SampleFit};
+pub use studies::{sweep, Sweep};
 
 const FONT: &str = svg::FAMILY;
 const CE_COLOR: RGBColor = RGBColor(31, 119, 180);

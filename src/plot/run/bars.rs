@@ -4,7 +4,7 @@
 use super::*;
 
 /// Up to this many categories get a bar group each; more are shown by rank (`ranks.rs`).
-pub(super) const MAX_BARS: usize = 30;
+pub(in crate::plot) const MAX_BARS: usize = 30;
 /// Category labels are shown in at most this many characters (escapes included), plus "…" when cut.
 const MAX_LABEL_CHARS: usize = 16;
 
@@ -22,7 +22,10 @@ pub(super) fn short_label(label: &str) -> String {
 }
 
 /// Grouped bars of q at step 0, the final q and p per category, labelled below the axis.
-pub(super) fn distributions<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
+pub(in crate::plot) fn distributions<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    run: &Run,
+) -> DrawResult<(), DB> {
     let (p, history) = (run.p, run.history);
     let values = [&history.q_initial[..], &history.q_final[..], p.probs()];
     let labels: Vec<String> = p.labels().iter().map(short_label).collect();

@@ -19,7 +19,7 @@ fn step_axis(run: &Run, log: bool) -> &'static str {
 
 /// CE and KL against step with the dashed H(p) line and an arrow showing that the gap is H(p);
 /// below, KL on a log scale.
-pub(super) fn losses<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
+pub(in crate::plot) fn losses<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
     let body = header(root, "Cross-entropy and KL divergence differ by exactly H(p)", &run.subtitle)?;
     let (top, bottom) = body.split_vertically(body.dim_in_pixel().1 * 11 / 20);
     let bottom = bottom.margin(PANEL_GAP, 0, 0, 0);
@@ -146,7 +146,7 @@ fn kl_log_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) ->
 
 /// Two panels: CE − KL against step on the H(p) line, and |CE − KL − H(p)| on a log scale under
 /// its bound.
-pub(super) fn gap<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
+pub(in crate::plot) fn gap<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
     let body = header(root, "CE − KL equals H(p) at every step", &run.subtitle)?;
     let (top, bottom) = body.split_vertically(body.dim_in_pixel().1 / 2);
     let bottom = bottom.margin(PANEL_GAP, 0, 0, 0);

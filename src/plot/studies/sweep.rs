@@ -5,9 +5,9 @@
 //! The legend sits in a strip under the plot, so that it never covers a curve: both curves rise
 //! steeply towards θ = 0 and θ = 1, and the minima lie at the bottom.
 
-use super::marks::{thinned, value};
 use super::*;
 use crate::model::floor::Landscape;
+use crate::plot::run::marks::{thinned, value};
 
 const FORWARD: RGBColor = CE_COLOR;
 const REVERSE: RGBColor = KL_COLOR;

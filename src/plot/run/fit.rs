@@ -20,7 +20,7 @@ const MAX_MARKERS: usize = 60;
 
 /// p as bars and the final q as a line with markers, the uniform baseline for restricted
 /// families, and a legend with the final KL.
-pub(super) fn fit<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
+pub(in crate::plot) fn fit<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
     let ordered = matches!(run.family, Family::Binomial | Family::Gaussian);
     let k = run.p.k();
     let title = format!("{}: the fitted q against the data p", model_name(run));

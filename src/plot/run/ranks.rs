@@ -7,7 +7,7 @@ use super::*;
 /// p, q at step 0 and the final q against the rank of each category by p (1 = largest p), on
 /// log–log axes. Categories with p = 0 (or q = 0 by underflow) have no place on a log axis: p's
 /// zeros are marked along the bottom edge, q's are left out, and the legend says how many.
-pub(super) fn ranks<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
+pub(in crate::plot) fn ranks<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
     let (p, history) = (run.p, run.history);
     let k = p.k();
     let order = rank_order(p.probs());

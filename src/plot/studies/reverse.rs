@@ -9,10 +9,10 @@
 //! - right: the loss curves of the two runs, each with its CE − KL gap shaded and drawn: H(p),
 //!   a constant, for the forward run; H(q), the model's own entropy, moving, for the reverse run
 
-use super::marks::{lighter, thinned, value};
 use super::*;
 use crate::measure::compare::kl;
 use crate::model::family::positions;
+use crate::plot::run::marks::{lighter, thinned, value};
 
 const FORWARD: RGBColor = CE_COLOR;
 const REVERSE: RGBColor = KL_COLOR;
