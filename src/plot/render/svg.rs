@@ -25,7 +25,7 @@ use super::font;
 use super::glyphs::{self, Metrics};
 
 /// The family name every text element uses and the embedded font is declared as.
-pub(in crate::plot) const FAMILY: &str = "DejaVu Sans";
+pub(super) const FAMILY: &str = "DejaVu Sans";
 
 /// What plotters' SVG backend fails with.
 type BackendError = <SVGBackend<'static> as DrawingBackend>::ErrorType;
@@ -40,7 +40,7 @@ struct Used {
 
 /// Draws with `draw` on an SVG of `size` pixels and returns the SVG file's bytes, with the font
 /// subset it uses embedded.
-pub(in crate::plot) fn render<F>(size: (u32, u32), draw: F) -> Result<Vec<u8>, String>
+pub(super) fn render<F>(size: (u32, u32), draw: F) -> Result<Vec<u8>, String>
 where
     F: FnOnce(&DrawingArea<Svg<'_>, Shift>) -> Result<(), DrawingAreaErrorKind<BackendError>>,
 {
@@ -97,7 +97,7 @@ fn base64(bytes: &[u8]) -> String {
 
 /// plotters' SVG backend, recording the characters drawn and placing text as the bitmap does
 /// (see the module docs).
-pub(in crate::plot) struct Svg<'a> {
+pub(super) struct Svg<'a> {
     inner: SVGBackend<'a>,
     used: &'a mut Used,
     metrics: Metrics,

@@ -1,10 +1,18 @@
 //! The distributions chart for up to [`MAX_BARS`] categories: p, q at step 0 and the final q as
 //! grouped bars, one group per category, labelled with the category's name.
 
-use super::*;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::axis::Axis;
+use super::palette::DISTRIBUTION_COLORS;
+use super::panel::{font, header, legend, mesh, plot_height, top_with_legend, Panel};
+use super::{Chart, Run};
+use crate::plot::render::DrawResult;
 
 /// Up to this many categories get a bar group each; more are shown by rank (`ranks.rs`).
-pub(in crate::plot) const MAX_BARS: usize = 30;
+pub(super) const MAX_BARS: usize = 30;
 /// Category labels are shown in at most this many characters (escapes included), plus "…" when cut.
 const MAX_LABEL_CHARS: usize = 16;
 
@@ -22,10 +30,7 @@ pub(super) fn short_label(label: &str) -> String {
 }
 
 /// Grouped bars of q at step 0, the final q and p per category, labelled below the axis.
-pub(in crate::plot) fn distributions<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    run: &Run,
-) -> DrawResult<(), DB> {
+pub(super) fn distributions<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
     let (p, history) = (run.p, run.history);
     let values = [&history.q_initial[..], &history.q_final[..], p.probs()];
     let labels: Vec<String> = p.labels().iter().map(short_label).collect();

@@ -1,7 +1,10 @@
-//! Small pieces the newer charts (`fit.rs`, `reverse.rs`, `sweep.rs`) share: values for labels,
-//! colours made lighter, and lines thinned to the pixels they change.
+//! Small pieces the charts share: values for labels, colours made lighter, and lines thinned to
+//! the pixels they change (`fit.rs` and the studies' `reverse.rs`, `sweep.rs`); series split into
+//! the runs of positive values a log axis can show (`steps.rs`, `ranks.rs`, `fit.rs`).
 
-use super::*;
+use plotters::prelude::*;
+
+use super::panel::Panel;
 
 /// A value for a label: 4 decimals, or 2 significant digits in scientific notation below 10⁻³
 /// (so that 3e-17 does not show as 0.0000 nor −1e-17 as −0.0000).
@@ -34,4 +37,18 @@ pub(in crate::plot) fn thinned<DB: DrawingBackend>(chart: &Panel<'_, DB>, points
         }
     }
     kept
+}
+
+/// The points split into runs of positive values (a log axis has no place for the others).
+pub(super) fn positive_runs(points: impl Iterator<Item = (f64, f64)>) -> Vec<Vec<(f64, f64)>> {
+    let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+    for (s, v) in points {
+        match v > 0.0 {
+            true => runs.last_mut().map_or((), |r| r.push((s, v))),
+            false if runs.last().is_some_and(|r| !r.is_empty()) => runs.push(Vec::new()),
+            false => {}
+        }
+    }
+    runs.retain(|r| !r.is_empty());
+    runs
 }

@@ -3,9 +3,14 @@
 //! the text style.
 
 use plotters::chart::{MeshStyle, SeriesAnno};
+use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::*;
+use super::axis::Axis;
+use super::palette::{GRID, H_COLOR, LINE_WIDTH, MINOR_GRID};
+use crate::plot::render::{DrawResult, FONT};
 
 /// Height in pixels of one legend entry at the legend's 22 px font.
 const LEGEND_ROW: u32 = 28;

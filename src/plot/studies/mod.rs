@@ -7,8 +7,6 @@
 //! - `distillation.rs`: a classifier on soft targets, its loss curves and decision regions
 //! - `noise.rs`: KL(p*‖p̂) of samples against N, and one fit to a sample
 
-use super::*;
-
 mod distillation;
 mod noise;
 mod reverse;
