@@ -4,14 +4,22 @@
 //!
 //! Ordered families (binomial, gaussian) show the categories in the order of their x; free
 //! logits and the uniform model in the data's order. Unordered data with more than
-//! [`MAX_BARS`](super::bars::MAX_BARS) categories is shown by rank of p on log–log axes instead,
+//! [`MAX_BARS`] categories is shown by rank of p on log–log axes instead,
 //! as the distributions chart does; ordered data keeps its axis, with a label on every few bars.
 
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::axis::Axis;
 use super::bars::{draw_labels, label_layout, short_label, MAX_BARS};
-use super::marks::value;
+use super::marks::{positive_runs, value};
+use super::palette::{CE_COLOR, DATA_BARS, DATA_LINE, H_COLOR};
+use super::panel::{font, header, key, legend, line, mesh, place_legend, plot_height, top_with_legend, Panel};
 use super::ranks::{per_column, rank_order, ranked_thinned};
-use super::*;
+use super::Run;
 use crate::model::family::positions;
+use crate::model::Family;
+use crate::plot::render::DrawResult;
 
 /// Ordered data with more categories than this draws p as a line, not as bars.
 const MAX_ORDERED_BARS: usize = 300;

@@ -2,7 +2,15 @@
 //! category, ordered by p, as probability against rank on log–log axes. p, q at step 0 and the
 //! final q are lines; with bars, the largest categories would set the scale and flatten the rest.
 
-use super::*;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::axis::Axis;
+use super::marks::positive_runs;
+use super::palette::DISTRIBUTION_COLORS;
+use super::panel::{floor_marker, header, legend, line, mesh, place_legend, plot_height, Panel};
+use super::Run;
+use crate::plot::render::DrawResult;
 
 /// p, q at step 0 and the final q against the rank of each category by p (1 = largest p), on
 /// log–log axes. Categories with p = 0 (or q = 0 by underflow) have no place on a log axis: p's

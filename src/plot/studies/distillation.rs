@@ -3,8 +3,18 @@
 //! apart, the mean target entropy; on the right the decision regions the model learned, with the
 //! training points.
 
-use super::*;
+use std::path::PathBuf;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
 use crate::data::Examples;
+use crate::plot::render::{png, register_fonts, DrawResult};
+use crate::plot::run::axis::Axis;
+use crate::plot::run::palette::{CE_COLOR, H_COLOR, KL_COLOR, LINE_WIDTH};
+use crate::plot::run::panel::{font, header, key, legend, line, mesh, panel, plot_height, top_with_legend};
+use crate::{Error, History, Result, Units};
 
 /// The class colours of the decision regions and the points (class 1, 2, 3, ...; repeated beyond).
 const CLASS_COLORS: [RGBColor; 6] = [

@@ -3,19 +3,24 @@
 //! the text style.
 
 use plotters::chart::{MeshStyle, SeriesAnno};
+use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::*;
+use super::axis::Axis;
+use super::palette::{GRID, H_COLOR, LINE_WIDTH, MINOR_GRID};
+use crate::plot::render::{DrawResult, FONT};
 
 /// Height in pixels of one legend entry at the legend's 22 px font.
 const LEGEND_ROW: u32 = 28;
 
 /// A chart panel with our axes on both sides.
-pub(super) type Panel<'a, DB> = ChartContext<'a, DB, Cartesian2d<Axis, Axis>>;
+pub(in crate::plot) type Panel<'a, DB> = ChartContext<'a, DB, Cartesian2d<Axis, Axis>>;
 
 /// Draws `points` as a line `width` pixels wide, or a single point as a dot of that diameter (a
 /// one-point line shows in neither PNG nor SVG); returns the series to label.
-pub(super) fn line<'a, 'b, DB: DrawingBackend + 'a>(
+pub(in crate::plot) fn line<'a, 'b, DB: DrawingBackend + 'a>(
     chart: &'b mut Panel<'a, DB>,
     points: Vec<(f64, f64)>,
     color: RGBColor,
@@ -29,7 +34,7 @@ pub(super) fn line<'a, 'b, DB: DrawingBackend + 'a>(
 
 /// Draws the title and, smaller, the run description (cut with '…' to fit the width) at the top
 /// of `root`; returns the area below.
-pub(super) fn header<DB: DrawingBackend>(
+pub(in crate::plot) fn header<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
     subtitle: &str,
@@ -52,7 +57,7 @@ pub(super) fn header<DB: DrawingBackend>(
 /// A builder for one panel on `area` (titled beforehand with [`DrawingArea::titled`], as a chart
 /// caption would be drawn again by every build), with `x_label_area` pixels under the plot for
 /// the x axis and 140 on the left for the y axis.
-pub(super) fn panel<'a, 'b, DB: DrawingBackend>(
+pub(in crate::plot) fn panel<'a, 'b, DB: DrawingBackend>(
     area: &'a DrawingArea<DB, Shift>,
     x_label_area: u32,
 ) -> ChartBuilder<'a, 'b, DB> {
@@ -62,14 +67,17 @@ pub(super) fn panel<'a, 'b, DB: DrawingBackend>(
 }
 
 /// The height in pixels of the plotting area `builder` makes over `x`.
-pub(super) fn plot_height<DB: DrawingBackend>(builder: &mut ChartBuilder<'_, '_, DB>, x: &Axis) -> DrawResult<u32, DB> {
+pub(in crate::plot) fn plot_height<DB: DrawingBackend>(
+    builder: &mut ChartBuilder<'_, '_, DB>,
+    x: &Axis,
+) -> DrawResult<u32, DB> {
     Ok(builder.build_cartesian_2d(x.clone(), Axis::linear(0.0, 1.0, 1))?.plotting_area().dim_in_pixel().1)
 }
 
 /// The top of a y axis starting at `lo` that shows data up to `max` with 5 % to spare, and keeps
 /// the data under the legend (up to `under`) below a legend of `rows` entries on a plot `height`
 /// pixels tall. All in the axis's linear coordinate (the value, or its log10).
-pub(super) fn top_with_legend(lo: f64, max: f64, under: f64, rows: u32, height: u32) -> f64 {
+pub(in crate::plot) fn top_with_legend(lo: f64, max: f64, under: f64, rows: u32, height: u32) -> f64 {
     let free = (1.0 - f64::from(LEGEND_ROW * rows + 50) / f64::from(height.max(1))).max(0.3);
     let top = (lo + (max - lo) * 1.05).max(lo + (under - lo) / free);
     if top > lo {
@@ -84,7 +92,13 @@ pub(super) fn top_with_legend(lo: f64, max: f64, under: f64, rows: u32, height: 
 /// in the axis's linear coordinate (the value, or its log10). Upper right if the data leaves room
 /// there, else middle right if it leaves room there, else upper right on an axis raised above the
 /// data ([`top_with_legend`]).
-pub(super) fn place_legend(lo: f64, max: f64, under: &[f64], rows: u32, height: u32) -> (f64, SeriesLabelPosition) {
+pub(in crate::plot) fn place_legend(
+    lo: f64,
+    max: f64,
+    under: &[f64],
+    rows: u32,
+    height: u32,
+) -> (f64, SeriesLabelPosition) {
     let top = lo + (max - lo).max(f64::MIN_POSITIVE) * 1.05;
     let band = f64::from(LEGEND_ROW * rows + 50) / f64::from(height.max(1));
     let at = |v: f64| (v - lo) / (top - lo);
@@ -99,7 +113,7 @@ pub(super) fn place_legend(lo: f64, max: f64, under: &[f64], rows: u32, height: 
 }
 
 /// The shared mesh style: axis descriptions, label fonts, grid lines (light ones at minor ticks).
-pub(super) fn mesh<'a, 'b, DB: DrawingBackend>(
+pub(in crate::plot) fn mesh<'a, 'b, DB: DrawingBackend>(
     chart: &'b mut Panel<'a, DB>,
     x_desc: &str,
     y_desc: &str,
@@ -115,7 +129,7 @@ pub(super) fn mesh<'a, 'b, DB: DrawingBackend>(
 }
 
 /// Draws the series legend at `position`, over the headroom [`top_with_legend`] left there.
-pub(super) fn legend<'a, DB: DrawingBackend + 'a>(
+pub(in crate::plot) fn legend<'a, DB: DrawingBackend + 'a>(
     chart: &mut Panel<'a, DB>,
     position: SeriesLabelPosition,
 ) -> DrawResult<(), DB> {
@@ -131,7 +145,7 @@ pub(super) fn legend<'a, DB: DrawingBackend + 'a>(
 }
 
 /// A legend key: a short line in `color`, dashed or solid (a dash longer than the line).
-pub(super) fn key(
+pub(in crate::plot) fn key(
     color: RGBColor,
     dashed: bool,
 ) -> impl Fn((i32, i32)) -> DashedPathElement<std::vec::IntoIter<(i32, i32)>, i32> {
@@ -141,12 +155,12 @@ pub(super) fn key(
 
 /// A marker for values a log axis cannot show (0, or below 0 by rounding): a triangle pointing
 /// down at `tip`, the point on the axis's bottom edge.
-pub(super) fn floor_marker(color: RGBColor, tip: (i32, i32)) -> Polygon<(i32, i32)> {
+pub(in crate::plot) fn floor_marker(color: RGBColor, tip: (i32, i32)) -> Polygon<(i32, i32)> {
     let (x, y) = tip;
     Polygon::new(vec![(x - 6, y - 11), (x + 6, y - 11), (x, y)], color.mix(0.6).filled())
 }
 
 /// Text in the chart font at `size` pixels.
-pub(super) fn font(size: u32) -> TextStyle<'static> {
+pub(in crate::plot) fn font(size: u32) -> TextStyle<'static> {
     TextStyle::from((FONT, size).into_font())
 }

@@ -1,7 +1,19 @@
 //! The per-step charts: CE and KL against step with KL on a log scale below (`losses`), and
 //! CE − KL with its residual and the residual's bound (`gap`).
 
-use super::*;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::axis::Axis;
+use super::bound::entropy_coefficient;
+use super::marks::positive_runs;
+use super::palette::{CE_COLOR, FLOOR_COLOR, H_COLOR, KL_COLOR, LINE_WIDTH};
+use super::panel::{
+    floor_marker, font, header, key, legend, line, mesh, panel, place_legend, plot_height, top_with_legend, Panel,
+};
+use super::Run;
+use crate::plot::render::DrawResult;
 
 /// Pixels between the x axis of an upper panel and the title of the one below.
 const PANEL_GAP: u32 = 18;
@@ -82,7 +94,7 @@ fn arrow<'a, DB: DrawingBackend + 'a>(chart: &mut Panel<'a, DB>, run: &Run, y_to
 /// KL on a log scale against a linear step axis: geometric convergence is a straight line. For a
 /// restricted family with a known minimum, KL − min KL instead: the distance to the family's
 /// floor, which falls the same way while KL itself levels off at the minimum. The dashed line is
-/// the rounding level of the KL sum, ε·(CE + H(p)) (see [`residual_bound`]); values measured as 0
+/// the rounding level of the KL sum, ε·(CE + H(p)) (see [`residual_bound`](super::bound::residual_bound)); values measured as 0
 /// or, by rounding, below 0 cannot be placed on a log axis and are marked on the bottom edge.
 fn kl_log_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
     let x = Axis::linear_steps(run.last_step());
@@ -170,7 +182,7 @@ fn gap_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) -> Dr
     legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
-/// |CE − KL − H(p)| per step as dots on a log scale, under the dashed bound of [`residual_bound`];
+/// |CE − KL − H(p)| per step as dots on a log scale, under the dashed bound of [`residual_bound`](super::bound::residual_bound);
 /// residuals of exactly 0 (the roundings cancelled) are marked on the bottom edge.
 fn residual_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
     let x = Axis::log_steps(run.last_step());

@@ -4,7 +4,18 @@
 //! H(p) + KL with their values, the identity CE = H(p) + KL in numbers, and where the step lies
 //! in the run. Frames are drawn with the PNG's backend and encoded by `gif_encode.rs`.
 
-use super::*;
+use std::path::PathBuf;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::axis::Axis;
+use super::bars;
+use super::palette::{CE_COLOR, DISTRIBUTION_COLORS, GRID, H_COLOR, KL_COLOR, MINOR_GRID};
+use super::panel::{font, header, plot_height, top_with_legend};
+use crate::plot::render::{gif_encode, png, register_fonts, DrawResult};
+use crate::{Empirical, Error, History, Result, Units};
 
 /// Width and height of the animation, pixels.
 const SIZE: (u32, u32) = (800, 500);

@@ -34,7 +34,7 @@ const TRANSPARENT: u8 = 255;
 ///
 /// Errors with what `draw` returns, if the size does not fit a GIF (65535 pixels a side), or if
 /// a frame's second drawing differs from its first.
-pub(super) fn encode<F>(size: (u32, u32), delays: &[u16], mut draw: F) -> Result<Vec<u8>, String>
+pub(in crate::plot) fn encode<F>(size: (u32, u32), delays: &[u16], mut draw: F) -> Result<Vec<u8>, String>
 where
     F: FnMut(usize, &mut [u8]) -> Result<(), String>,
 {

@@ -9,10 +9,20 @@
 //! - right: the loss curves of the two runs, each with its CE − KL gap shaded and drawn: H(p),
 //!   a constant, for the forward run; H(q), the model's own entropy, moving, for the reverse run
 
-use super::marks::{lighter, thinned, value};
-use super::*;
+use std::path::PathBuf;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
 use crate::measure::compare::kl;
 use crate::model::family::positions;
+use crate::plot::render::{render, DrawResult, Figure};
+use crate::plot::run::axis::Axis;
+use crate::plot::run::marks::{lighter, thinned, value};
+use crate::plot::run::palette::{CE_COLOR, DATA_BARS, H_COLOR, KL_COLOR, LINE_WIDTH};
+use crate::plot::run::panel::{font, header, key, legend, mesh, panel, plot_height, top_with_legend};
+use crate::{Empirical, Error, History, Result};
 
 const FORWARD: RGBColor = CE_COLOR;
 const REVERSE: RGBColor = KL_COLOR;

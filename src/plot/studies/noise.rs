@@ -3,7 +3,19 @@
 //! beside its large-N limit (K − 1)/(2N); on the right, one fit of q to one sample: KL(p̂‖q) goes
 //! to 0 while KL(p*‖q) levels off at KL(p*‖p̂).
 
-use super::*;
+use std::path::PathBuf;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::plot::render::{png, register_fonts, DrawResult};
+use crate::plot::run::axis::Axis;
+use crate::plot::run::palette::{CE_COLOR, H_COLOR, KL_COLOR, LINE_WIDTH};
+use crate::plot::run::panel::{
+    floor_marker, font, header, key, line, mesh, panel, place_legend, plot_height, top_with_legend, Panel,
+};
+use crate::{Error, History, Result};
 
 /// Width and height of the chart, pixels.
 const SIZE: (u32, u32) = (1400, 760);
@@ -154,7 +166,7 @@ fn infinities(sweep: &[(usize, Vec<f64>)]) -> String {
     }
 }
 
-/// The series legend in a smaller font than [`legend`]'s, for the narrower panels of this chart.
+/// The series legend in a smaller font than [`legend`](crate::plot::run::panel::legend)'s, for the narrower panels of this chart.
 fn small_legend<'a, DB: DrawingBackend + 'a>(
     chart: &mut Panel<'a, DB>,
     position: SeriesLabelPosition,

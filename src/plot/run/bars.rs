@@ -1,7 +1,15 @@
 //! The distributions chart for up to [`MAX_BARS`] categories: p, q at step 0 and the final q as
 //! grouped bars, one group per category, labelled with the category's name.
 
-use super::*;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::axis::Axis;
+use super::palette::DISTRIBUTION_COLORS;
+use super::panel::{font, header, legend, mesh, plot_height, top_with_legend, Panel};
+use super::{Chart, Run};
+use crate::plot::render::DrawResult;
 
 /// Up to this many categories get a bar group each; more are shown by rank (`ranks.rs`).
 pub(super) const MAX_BARS: usize = 30;

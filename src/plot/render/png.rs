@@ -26,7 +26,7 @@ type BackendError = <BitMapBackend<'static> as DrawingBackend>::ErrorType;
 type Error = DrawingErrorKind<BackendError>;
 
 /// Draws with `draw` on an RGB canvas of `size` pixels and returns the PNG file's bytes.
-pub(super) fn render<F>(size: (u32, u32), draw: F) -> Result<Vec<u8>, String>
+pub(in crate::plot) fn render<F>(size: (u32, u32), draw: F) -> Result<Vec<u8>, String>
 where
     F: FnOnce(&DrawingArea<Bitmap<'_>, Shift>) -> Result<(), DrawingAreaErrorKind<BackendError>>,
 {
@@ -47,7 +47,7 @@ where
 /// Draws with `draw` over the pixels `rgb` holds, an RGB canvas of `size` pixels (3 bytes each,
 /// row by row): the frames of an animation reuse one buffer, each filled white first. Errors if
 /// `rgb` does not have 3 × width × height bytes.
-pub(super) fn draw_into<F>(rgb: &mut [u8], size: (u32, u32), draw: F) -> Result<(), String>
+pub(in crate::plot) fn draw_into<F>(rgb: &mut [u8], size: (u32, u32), draw: F) -> Result<(), String>
 where
     F: FnOnce(&DrawingArea<Bitmap<'_>, Shift>) -> Result<(), DrawingAreaErrorKind<BackendError>>,
 {
@@ -72,7 +72,7 @@ fn encode(rgb: &[u8], (width, height): (u32, u32)) -> Result<Vec<u8>, png::Encod
 
 /// plotters' bitmap backend, with wide lines stroked by coverage and text placed glyph by glyph
 /// (see the module docs).
-pub(super) struct Bitmap<'a> {
+pub(in crate::plot) struct Bitmap<'a> {
     inner: BitMapBackend<'a>,
     regular: FontRef<'static>,
     bold: FontRef<'static>,

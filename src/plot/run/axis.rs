@@ -10,7 +10,7 @@ use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, Ranged, Value
 
 /// How values are spaced along an axis.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) enum Scale {
+pub(in crate::plot) enum Scale {
     /// Equal distances for equal differences.
     Linear,
     /// Equal distances for equal ratios (log10 v); values must be > 0.
@@ -43,7 +43,7 @@ impl Scale {
 /// One axis: values from `lo` to `hi` on `scale`, labelled ticks (bold grid lines) and unlabelled
 /// minor ticks (light grid lines).
 #[derive(Debug, Clone)]
-pub(super) struct Axis {
+pub(in crate::plot) struct Axis {
     lo: f64,
     hi: f64,
     scale: Scale,
@@ -55,7 +55,7 @@ impl Axis {
     /// Steps 0..=`end` on the log(1 + t) scale: ticks 0, 1, 2, 5, 10, 20, 50, ... (every step when
     /// `end` ≤ 10, powers of ten only when `end` > 10^4), grid lines at the steps between them. A run of 0 steps gets a linear axis
     /// from −1 to 1 with step 0 in the middle.
-    pub(super) fn log_steps(end: usize) -> Self {
+    pub(in crate::plot) fn log_steps(end: usize) -> Self {
         if end == 0 {
             return Self::only_step_zero();
         }
@@ -86,7 +86,7 @@ impl Axis {
     }
 
     /// Steps 0..=`end` on a linear scale, with at most about 8 whole-number ticks.
-    pub(super) fn linear_steps(end: usize) -> Self {
+    pub(in crate::plot) fn linear_steps(end: usize) -> Self {
         if end == 0 {
             return Self::only_step_zero();
         }
@@ -97,7 +97,7 @@ impl Axis {
 
     /// `lo..hi` on a linear scale with about `n` ticks at round numbers, labelled with as many
     /// decimals as the tick spacing needs.
-    pub(super) fn linear(lo: f64, hi: f64, n: usize) -> Self {
+    pub(in crate::plot) fn linear(lo: f64, hi: f64, n: usize) -> Self {
         let step = nice_step(hi - lo, n);
         let decimals = (-step.log10().floor()).max(0.0) as usize;
         let mut axis = Self::new(lo, hi, Scale::Linear, multiples(lo, hi, step), Vec::new(), |_| String::new());
@@ -117,7 +117,7 @@ impl Axis {
     /// one when there are many; also at 2 and 5 × 10ᵏ when there are at most three), labelled `10⁻³`
     /// and `2·10⁻³` or, with `plain`, `1000` and `0.002`; grid lines at 2..9 × 10ᵏ when few decades are
     /// shown, else at the unlabelled powers of ten.
-    pub(super) fn log(lo: f64, hi: f64, plain: bool) -> Self {
+    pub(in crate::plot) fn log(lo: f64, hi: f64, plain: bool) -> Self {
         // Within f64's positive range, so that the decades below are finite and few (at most 632).
         let hi = hi.clamp(f64::MIN_POSITIVE, f64::MAX);
         let lo = lo.clamp(f64::MIN_POSITIVE, hi);
@@ -154,7 +154,7 @@ impl Axis {
     }
 
     /// `0..n` on a linear scale without ticks: a slot per category, labelled by the chart itself.
-    pub(super) fn categories(n: usize) -> Self {
+    pub(in crate::plot) fn categories(n: usize) -> Self {
         Self::new(0.0, n as f64, Scale::Linear, Vec::new(), Vec::new(), |_| String::new())
     }
 
@@ -168,12 +168,12 @@ impl Axis {
     }
 
     /// The lower end of the axis.
-    pub(super) fn lo(&self) -> f64 {
+    pub(in crate::plot) fn lo(&self) -> f64 {
         self.lo
     }
 
     /// The value a fraction `f` (0 = `lo`, 1 = `hi`) of the way along the axis.
-    pub(super) fn at(&self, f: f64) -> f64 {
+    pub(in crate::plot) fn at(&self, f: f64) -> f64 {
         let (a, b) = (self.scale.apply(self.lo), self.scale.apply(self.hi));
         self.scale.invert(a + f * (b - a))
     }
@@ -241,7 +241,7 @@ fn scientific(v: f64, step: f64) -> String {
 }
 
 /// `10⁻¹⁶` for 1e-16, `5·10⁻¹⁶` for 5e-16: a tick label of a log axis.
-pub(super) fn power_of_ten(v: f64) -> String {
+pub(in crate::plot) fn power_of_ten(v: f64) -> String {
     let superscript = |c| match c {
         '-' => '⁻',
         d => ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'][d.to_digit(10).unwrap_or(0) as usize],

@@ -5,9 +5,19 @@
 //! The legend sits in a strip under the plot, so that it never covers a curve: both curves rise
 //! steeply towards θ = 0 and θ = 1, and the minima lie at the bottom.
 
-use super::marks::{thinned, value};
-use super::*;
+use std::path::PathBuf;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
 use crate::model::floor::Landscape;
+use crate::plot::render::{render, DrawResult, Figure};
+use crate::plot::run::axis::Axis;
+use crate::plot::run::marks::{thinned, value};
+use crate::plot::run::palette::{CE_COLOR, KL_COLOR, LINE_WIDTH};
+use crate::plot::run::panel::{font, header, mesh};
+use crate::{Error, History, Result};
 
 const FORWARD: RGBColor = CE_COLOR;
 const REVERSE: RGBColor = KL_COLOR;
