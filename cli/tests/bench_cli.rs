@@ -3,13 +3,12 @@
 //! is a usage error that says why; so is a `--device` this klfit cannot use.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // in a test, an unwrap is an assertion
 
+mod support;
+
 use std::os::unix::process::CommandExt;
 
-use assert_cmd::Command;
-
-fn klfit() -> Command {
-    Command::cargo_bin("klfit").unwrap()
-}
+use assert_cmd::prelude::*;
+use support::klfit;
 
 #[test]
 fn bench_prints_one_json_line_per_k_with_the_engine_used() {

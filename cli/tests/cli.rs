@@ -2,16 +2,15 @@
 //! (a clear message naming file, line and value; exit 1 for data, 2 for usage; nothing half-written).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // in a test, an unwrap is an assertion
 
+mod support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use assert_cmd::prelude::*;
 use predicates::prelude::*;
+use support::klfit;
 use tempfile::TempDir;
-
-fn klfit() -> Command {
-    Command::cargo_bin("klfit").unwrap()
-}
 
 /// Writes `contents` to `name` in `dir` and returns the path.
 fn file(dir: &TempDir, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {

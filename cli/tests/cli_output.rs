@@ -2,16 +2,15 @@
 //! significant digits, the default output folder, a summary that reruns its run, and warnings.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // in a test, an unwrap is an assertion
 
+mod support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use assert_cmd::prelude::*;
 use serde_json::Value;
+use support::klfit;
 use tempfile::TempDir;
-
-fn klfit() -> Command {
-    Command::cargo_bin("klfit").unwrap()
-}
 
 fn file(dir: &TempDir, name: &str, contents: &str) -> PathBuf {
     let path = dir.path().join(name);

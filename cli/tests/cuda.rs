@@ -12,19 +12,22 @@
 #![cfg(feature = "cuda")]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // in a test, an unwrap is an assertion
 
+mod support;
+
 #[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
+use assert_cmd::prelude::*;
 use candle_core::DType;
 use common::{max_abs_diff, worst_relative_gap};
 use klfit::data::{self, Examples};
 use klfit::model::{Family, Init, Mlp};
 use klfit::train::{run, AutogradEngine, Compute, EngineKind};
 use klfit::{train, Empirical, History, Objective, OptimizerKind, TrainConfig};
+use support::klfit;
 
 const GPU: Compute = Compute::Cuda(0);
 
@@ -142,8 +145,8 @@ fn a_conditional_mlp_in_mini_batches_records_the_same_steps_on_the_gpu() {
             let on = |device: Compute| {
                 let config = TrainConfig { optimizer, lr, steps: 60, seed: 3, dtype, device, ..TrainConfig::default() };
                 let model = Mlp::new(2, 8, 3, 7, dtype, &device.device().unwrap()).unwrap();
-                run(&mut AutogradEngine::for_examples(&model, &examples, Some(8), &config).unwrap(), &config, |_| {})
-                    .unwrap()
+                let mut engine = AutogradEngine::for_examples(&model, &examples, Some(8), &config).unwrap();
+                run(&mut engine, &config, |_| {}).unwrap()
             };
             let case = format!("mlp 2→8→3, batches of 8, {}, {}", optimizer.name(), dtype.as_str());
             failures.extend(disagreements(&case, &on(Compute::Cpu), &on(GPU), tolerance(dtype)));
@@ -153,10 +156,6 @@ fn a_conditional_mlp_in_mini_batches_records_the_same_steps_on_the_gpu() {
 }
 
 // ---- the command line ----
-
-fn klfit() -> Command {
-    Command::cargo_bin("klfit").unwrap()
-}
 
 /// The rows of a metrics.csv: header, then numbers.
 fn metrics(path: &Path) -> (String, Vec<Vec<f64>>) {

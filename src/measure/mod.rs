@@ -3,6 +3,7 @@
 //! measures them, each by its own sum, so that CE − KL − H(p) is a real check.
 //!
 //! - [`terms`]: one category's share of KL and JS, each ≥ 0 and accurate when p ≈ q
+//! - [`bound`]: how far from 0 the measured CE − KL − H(p) can be: its rounding-error bound
 //! - [`compare`]: two given distributions: H, CE, both KLs, JS and TV (`klfit divergence`)
 //!
 //! Everything here is plain f64 arithmetic on the host, whatever dtype or device the model uses:
@@ -10,6 +11,7 @@
 //! allows (compensated sums for the softmax normaliser and for every total). KL is the sum of
 //! the non-negative terms p·ln(p/q) + q − p (see [`terms`]), so it is never below 0.
 
+pub mod bound;
 pub mod compare;
 pub mod terms;
 
@@ -178,7 +180,7 @@ impl Meter {
     }
 
     /// Measures logits `theta`: B·K values row after row, one row per target row.
-    pub fn measure_logits(&self, theta: &[f64]) -> Measurement {
+    pub fn measure_logits(&self, theta: &[f64]) -> Reading {
         let b = self.rows.len();
         let log_q: Vec<Vec<f64>> = theta.chunks(self.k).map(log_softmax_f64).collect();
         let per_row =
@@ -200,13 +202,13 @@ impl Meter {
             reverse,
         };
         let min_log_q = self.rows.iter().zip(&log_q).map(|(o, l)| o.min_log_q(l)).fold(f64::INFINITY, f64::min);
-        Measurement { metrics, min_log_q, finite_logits: theta.iter().all(|t| t.is_finite()) }
+        Reading { metrics, min_log_q, finite_logits: theta.iter().all(|t| t.is_finite()) }
     }
 }
 
 /// One measurement of a model's parameters.
 #[derive(Debug, Clone, Copy)]
-pub struct Measurement {
+pub struct Reading {
     /// CE, KL and H in nats (means over the examples, for a set of them).
     pub metrics: Metrics,
     /// The smallest log q over the observed categories (for the divergence rule).

@@ -4,7 +4,7 @@
 //! - `losses`: CE and KL against step, the same curve shifted by the constant H(p); below, KL on a
 //!   log scale, where its geometric fall is a straight line down to the rounding level
 //! - `gap`: CE − KL as measured at every step, on the H(p) line; below, the residual
-//!   |CE − KL − H(p)| on a log scale under its rounding-error bound ([`residual_bound`])
+//!   |CE − KL − H(p)| on a log scale under its rounding-error bound ([`crate::measure::bound::residual_bound`])
 //! - `distributions`: p, q at step 0 and q after training: grouped bars per category for up to
 //!   30 categories, probability against rank on log–log axes for more
 //! - `fit`: p as bars and the fitted q as a line with markers; for a restricted family also the
@@ -39,6 +39,6 @@ mod render;
 mod run;
 mod studies;
 
-pub use run::{animation, charts, entropy_coefficient, residual_bound};
+pub use run::{animation, charts};
 pub use studies::{distillation, forward_vs_reverse, sampling_noise, sweep};
 pub use studies::{ForwardReverse, NoiseStudy, Regions, SampleFit, SoftRun, Sweep};

@@ -12,7 +12,7 @@ use super::{Engine, OptimizerKind, TrainConfig};
 use crate::data::Examples;
 use crate::empirical::Empirical;
 use crate::error::{Error, Result};
-use crate::measure::{Measurement, Meter};
+use crate::measure::{Meter, Reading};
 use crate::model::{no_input, Model};
 use crate::objective::{Objective, Target};
 
@@ -86,11 +86,11 @@ impl<'a> AutogradEngine<'a> {
 }
 
 impl Engine for AutogradEngine<'_> {
-    fn measure(&mut self) -> Result<Measurement> {
+    fn measure(&mut self) -> Result<Reading> {
         Ok(self.meter.measure_logits(&self.logits()?))
     }
 
-    fn measure_and_step(&mut self) -> Result<Measurement> {
+    fn measure_and_step(&mut self) -> Result<Reading> {
         let before = self.measure()?;
         if !self.vars.is_empty() {
             let examples = self.inputs.dims()[0];

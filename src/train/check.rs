@@ -5,7 +5,7 @@ use super::TrainConfig;
 use crate::empirical::Empirical;
 use crate::error::{Error, Result};
 use crate::history::Record;
-use crate::measure::Measurement;
+use crate::measure::Reading;
 use crate::units::number;
 
 /// KL(q‖p) = Σ q (log q − log p) is +∞ wherever p_i = 0 < q_i, and a softmax has every q_i > 0.
@@ -28,7 +28,7 @@ pub(super) fn refuse_zeros_for_reverse_kl(p: &Empirical) -> Result<()> {
 /// (a q that gives observed data probability 0, a loss that is not finite) is refused naming the
 /// start, not the learning rate, as the cause. `names`, `start`: the named parameters and their
 /// values (none for free logits).
-pub(super) fn check_start(config: &TrainConfig, now: &Measurement, names: &[&str], start: &[f64]) -> Result<()> {
+pub(super) fn check_start(config: &TrainConfig, now: &Reading, names: &[&str], start: &[f64]) -> Result<()> {
     let Some(what) = meaningless(config, now) else { return Ok(()) };
     let named = names.iter().zip(start).map(|(n, v)| format!("{n} = {}", number(*v)));
     let start = match named.collect::<Vec<_>>().join(", ") {
@@ -56,7 +56,7 @@ pub(super) fn check_start(config: &TrainConfig, now: &Measurement, names: &[&str
 ///
 /// The error names the step, the last trustworthy CE and KL (those of `previous`, the record
 /// before), and suggests a smaller learning rate.
-pub fn check(config: &TrainConfig, step: usize, now: &Measurement, previous: Option<&Record>) -> Result<()> {
+pub fn check(config: &TrainConfig, step: usize, now: &Reading, previous: Option<&Record>) -> Result<()> {
     let Some(what) = meaningless(config, now) else { return Ok(()) };
     let (last_step, last) = previous.map_or((step, now.metrics), |r| (r.step, r.metrics));
     Err(Error::Diverged {
@@ -71,7 +71,7 @@ pub fn check(config: &TrainConfig, step: usize, now: &Measurement, previous: Opt
 }
 
 /// What makes a measurement meaningless by the rule of [`check`], if anything.
-fn meaningless(config: &TrainConfig, now: &Measurement) -> Option<String> {
+fn meaningless(config: &TrainConfig, now: &Reading) -> Option<String> {
     let value = config.objective.value(&now.metrics);
     let symbol = config.objective.symbol();
     if !now.finite_logits {

@@ -43,12 +43,12 @@ mod update;
 
 use super::{Engine, OptimizerKind, TrainConfig};
 use crate::error::{Error, Result};
-use crate::measure::{Measurement, Metrics, Observed};
+use crate::measure::{Metrics, Observed, Reading};
 use crate::model::Family;
 use crate::numeric::{accurate_sum, log_softmax_f64};
 pub use float::Float;
 use helper::Parts;
-use pass::{Measured, Part, Softmax, Step, LANES};
+use pass::{Part, PartSums, Softmax, Step, LANES};
 use update::{Adam, Sgd, Update};
 
 /// The number of categories from which the work is split in 8 parts shared with a helper
@@ -232,26 +232,26 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
 
     /// CE, KL and min log q of the current θ, whose normaliser is `now`: measured in one pass
     /// where it can be ([`Normaliser::measurable`]), else by [`crate::measure`].
-    fn measure_at(&mut self, now: Normaliser<T>) -> Measurement {
+    fn measure_at(&mut self, now: Normaliser<T>) -> Reading {
         if !now.measurable() {
             return self.reference_measurement();
         }
         let softmax = Softmax::new(now.shift, now.sum);
-        let measured = self.parts.reduce(move |part| pass::run(part.measure(softmax)), Measured::merge);
+        let measured = self.parts.reduce(move |part| pass::run(part.measure(softmax)), PartSums::merge);
         self.measurement(measured.unwrap_or_default())
     }
 
     /// The record of sums measured over every part (of a θ that has a normaliser, so is finite).
-    fn measurement(&self, measured: Measured) -> Measurement {
+    fn measurement(&self, measured: PartSums) -> Reading {
         let (cross_entropy, kl_divergence) = (measured.cross_entropy.value(), measured.kl_divergence.value());
         let metrics = Metrics { cross_entropy, kl_divergence, entropy: self.entropy, reverse: None };
-        Measurement { metrics, min_log_q: measured.min_log_q, finite_logits: true }
+        Reading { metrics, min_log_q: measured.min_log_q, finite_logits: true }
     }
 
     /// Updates θ (whose normaliser is `before`) in one pass, measuring it in the same pass if
     /// `measure` (else the measurement returned is empty); keeps the new θ's normaliser where the
     /// pass found it.
-    fn update(&mut self, before: Normaliser<T>, measure: bool) -> Measured {
+    fn update(&mut self, before: Normaliser<T>, measure: bool) -> PartSums {
         self.updates += 1;
         let rule = U::at_step(self.lr, self.updates);
         let softmax = Softmax::new(before.shift, before.sum);
@@ -261,7 +261,7 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
             |(m, u), (next_m, next_u)| (m.merge(next_m), u.merge(next_u)),
         ) else {
             self.now = None;
-            return Measured::default(); // no categories (an engine always has some)
+            return PartSums::default(); // no categories (an engine always has some)
         };
         // Without a normaliser the next step computes one at the exact max, or finds θ not finite.
         let near = |n: &Normaliser<T>| DRIFT.contains(&(n.max.to_f64() - n.shift.to_f64()));
@@ -284,7 +284,7 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
     }
 
     /// The measurement of [`crate::measure`] itself, for a θ that is not all finite or not [`Normaliser::measurable`].
-    fn reference_measurement(&mut self) -> Measurement {
+    fn reference_measurement(&mut self) -> Reading {
         let theta = self.theta_f64();
         let mut probs = Vec::with_capacity(theta.len());
         self.each_part(
@@ -297,7 +297,7 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
         );
         let log_q = log_softmax_f64(&theta);
         let observed = Observed::new(&probs);
-        Measurement {
+        Reading {
             metrics: Metrics::measure(&log_q, &observed, self.entropy),
             min_log_q: observed.min_log_q(&log_q),
             finite_logits: theta.iter().all(|t| t.is_finite()),
@@ -306,18 +306,18 @@ impl<T: Float, U: Update<T>> FusedEngine<T, U> {
 }
 
 impl<T: Float, U: Update<T>> Engine for FusedEngine<T, U> {
-    fn measure(&mut self) -> Result<Measurement> {
+    fn measure(&mut self) -> Result<Reading> {
         Ok(match self.normaliser() {
             Some(now) => self.measure_at(now),
             None => self.reference_measurement(),
         })
     }
 
-    fn measure_and_step(&mut self) -> Result<Measurement> {
+    fn measure_and_step(&mut self) -> Result<Reading> {
         let Some(now) = self.normaliser() else {
             return Ok(self.reference_measurement()); // θ is not finite: the run ends here (train::check)
         };
-        // Measured in the update's own pass where it can be, else before the update.
+        // PartSums in the update's own pass where it can be, else before the update.
         if !now.measurable() {
             let before = self.reference_measurement();
             self.update(now, false);
@@ -354,9 +354,8 @@ mod tests {
         let theta: Vec<f64> = (0..k).map(|i| ((i * 37) % 101) as f64 / 50.0 - 1.0).collect();
         let total: f64 = (0..k).map(|i| (i % 7) as f64).sum();
         let mut engine = FusedEngine::<T, U>::with(&theta, |i| (i % 7) as f64 / total, 1.0, 0.5, helper, keep);
-        let bits = |m: Measurement| {
-            [m.metrics.cross_entropy.to_bits(), m.metrics.kl_divergence.to_bits(), m.min_log_q.to_bits()]
-        };
+        let bits =
+            |m: Reading| [m.metrics.cross_entropy.to_bits(), m.metrics.kl_divergence.to_bits(), m.min_log_q.to_bits()];
         let mut out = vec![bits(engine.measure().unwrap())];
         out.extend((0..6).map(|_| bits(engine.measure_and_step().unwrap())));
         out
@@ -382,7 +381,7 @@ mod tests {
     fn records_of_large_logits_stay_within_the_residual_bound() {
         // log q is taken as (θ − shift) − ln(sum): as θ − lse, lse's rounding (~1e-12 at θ ~ 1e4)
         // moved CE but not KL's terms, and the residual went 130 times over its bound.
-        use crate::plot::residual_bound;
+        use crate::measure::bound::residual_bound;
         use rand::{Rng, SeedableRng};
         for seed in 0..30u64 {
             let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);

@@ -24,7 +24,7 @@ use std::ops::ControlFlow;
 use crate::empirical::Empirical;
 use crate::error::{Error, Result};
 use crate::history::{History, Parameters, Record, Recorder};
-use crate::measure::Measurement;
+use crate::measure::Reading;
 use crate::model::Model;
 pub use autograd::AutogradEngine;
 pub use check::{check, smaller_learning_rate};
@@ -179,12 +179,12 @@ impl<V: Verdict> Verdict for Result<V> {
 /// them in f64 against p (through [`crate::measure`]) whenever asked.
 pub trait Engine {
     /// Measures the current parameters.
-    fn measure(&mut self) -> Result<Measurement>;
+    fn measure(&mut self) -> Result<Reading>;
 
     /// Measures the current parameters, then applies one update; returns the measurement of the
     /// parameters *before* the update (a step's record and the next update read the same
     /// parameters, so the fused engine does both in one pass over memory).
-    fn measure_and_step(&mut self) -> Result<Measurement>;
+    fn measure_and_step(&mut self) -> Result<Reading>;
 
     /// q = softmax(θ) of the current parameters in f64, length K.
     fn q(&mut self) -> Result<Vec<f64>>;

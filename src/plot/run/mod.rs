@@ -16,6 +16,7 @@ use std::path::PathBuf;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use crate::measure::bound::residual_bound;
 use crate::model::floor::Floor;
 use crate::model::Family;
 use crate::plot::render::{render, DrawResult, Figure};
@@ -24,7 +25,6 @@ use crate::{Empirical, Error, History, Result, Units};
 mod animation;
 pub(super) mod axis;
 mod bars;
-mod bound;
 mod fit;
 pub(super) mod marks;
 pub(super) mod palette;
@@ -33,7 +33,6 @@ mod ranks;
 mod steps;
 
 pub use animation::animation;
-pub use bound::{entropy_coefficient, residual_bound};
 
 /// The charts of a run of a `family` model as (file name, bytes) pairs: `losses.png`,
 /// `losses.svg`, `gap.png`, `gap.svg`, `distributions.png`, `distributions.svg`, `fit.png`,
@@ -133,8 +132,8 @@ struct Run<'a> {
     gap: Vec<f64>,
     /// |CE − KL − H(p)| per step.
     residual: Vec<f64>,
-    /// [`residual_bound`] per step; `None` for fractional counts.
-    bound: Option<Vec<f64>>,
+    /// [`residual_bound`] per step.
+    bound: Vec<f64>,
     /// The rounding level of the KL sum, ε·(CE + H(p)), per step.
     kl_rounding: Vec<f64>,
     entropy: f64,
@@ -170,7 +169,7 @@ impl<'a> Run<'a> {
         let drawn = &history.records;
         let m: Vec<_> = drawn.iter().map(|r| r.metrics).collect();
         let convert = |f: &dyn Fn(&crate::Metrics) -> f64| m.iter().map(|m| units.convert(f(m))).collect::<Vec<f64>>();
-        let bound = Some(m.iter().map(|m| units.convert(residual_bound(m, p))).collect());
+        let bound = m.iter().map(|m| units.convert(residual_bound(m, p))).collect();
         let floor = Floor::of(family, p).map_err(|e| format!("the floor of the {} family: {e}", family.name()))?;
         Ok(Run {
             subtitle: crate::text::shown(subtitle, 200),

@@ -6,13 +6,13 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::Axis;
-use super::bound::entropy_coefficient;
 use super::marks::positive_runs;
 use super::palette::{CE_COLOR, FLOOR_COLOR, H_COLOR, KL_COLOR, LINE_WIDTH};
 use super::panel::{
     floor_marker, font, header, key, legend, line, mesh, panel, place_legend, plot_height, top_with_legend, Panel,
 };
 use super::Run;
+use crate::measure::bound::entropy_coefficient;
 use crate::plot::render::DrawResult;
 
 /// Pixels between the x axis of an upper panel and the title of the one below.
@@ -94,7 +94,7 @@ fn arrow<'a, DB: DrawingBackend + 'a>(chart: &mut Panel<'a, DB>, run: &Run, y_to
 /// KL on a log scale against a linear step axis: geometric convergence is a straight line. For a
 /// restricted family with a known minimum, KL − min KL instead: the distance to the family's
 /// floor, which falls the same way while KL itself levels off at the minimum. The dashed line is
-/// the rounding level of the KL sum, ε·(CE + H(p)) (see [`residual_bound`](super::bound::residual_bound)); values measured as 0
+/// the rounding level of the KL sum, ε·(CE + H(p)) (see [`residual_bound`](crate::measure::bound::residual_bound)); values measured as 0
 /// or, by rounding, below 0 cannot be placed on a log axis and are marked on the bottom edge.
 fn kl_log_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
     let x = Axis::linear_steps(run.last_step());
@@ -182,30 +182,25 @@ fn gap_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) -> Dr
     legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
-/// |CE − KL − H(p)| per step as dots on a log scale, under the dashed bound of [`residual_bound`](super::bound::residual_bound);
+/// |CE − KL − H(p)| per step as dots on a log scale, under the dashed bound of [`residual_bound`](crate::measure::bound::residual_bound);
 /// residuals of exactly 0 (the roundings cancelled) are marked on the bottom edge.
 fn residual_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
     let x = Axis::log_steps(run.last_step());
-    let title = match run.bound {
-        Some(_) => "|CE − KL − H(p)| stays below the bound on the rounding error of the three sums",
-        None => "|CE − KL − H(p)|: rounding error (no bound drawn: the counts are not whole numbers)",
-    };
+    let title = "|CE − KL − H(p)| stays below the bound on the rounding error of the three sums";
     let area = area.titled(title, font(24))?;
     let mut builder = panel(&area, 70);
     let height = plot_height(&mut builder, &x)?;
     let zeros = run.history.records.iter().filter(|r| r.metrics.residual() == 0.0).count();
-    let rows = 1 + u32::from(run.bound.is_some()) + u32::from(zeros > 0);
-    let bound = run.bound.as_deref().unwrap_or(&[]);
+    let rows = 2 + u32::from(zeros > 0);
+    let bound = &run.bound;
     let (y, position) = log_range(run, &[&run.residual, bound], x.lo(), rows, height);
     let lo = y.lo();
     let mut chart = builder.build_cartesian_2d(x, y)?;
     mesh(&mut chart, step_axis(run, true), &format!("|CE − KL − H(p)| ({}, log scale)", run.units)).draw()?;
 
-    if !bound.is_empty() {
-        let nats = if run.units == "nats" { "" } else { ", terms in nats" };
-        let label = format!("bound: u·(7·CE + 8·KL + {}·H + 4·ln K + 15), u = 2⁻⁵³{nats}", entropy_coefficient(run.p));
-        dashed(&mut chart, run.points(bound).collect(), KL_COLOR, label)?;
-    }
+    let nats = if run.units == "nats" { "" } else { ", terms in nats" };
+    let label = format!("bound: u·(7·CE + 8·KL + {}·H + 4·ln K + 15), u = 2⁻⁵³{nats}", entropy_coefficient(run.p));
+    dashed(&mut chart, run.points(bound).collect(), KL_COLOR, label)?;
     if run.residual.iter().any(|&r| r > 0.0) {
         let dots = run.points(&run.residual).filter(|&(_, r)| r > 0.0).map(|xy| Circle::new(xy, 3, CE_COLOR.filled()));
         chart

@@ -24,7 +24,7 @@ trait Share: Send + Sync {
 }
 
 /// A pass over the parts: the job, and one result slot per part.
-struct Pass<P, R, J> {
+struct Job<P, R, J> {
     parts: Arc<[Mutex<P>]>,
     job: J,
     results: Vec<Mutex<Slot<R>>>,
@@ -38,7 +38,7 @@ enum Slot<R> {
     Taken,
 }
 
-impl<P: Send, R: Send, J: Fn(&mut P) -> R + Send + Sync> Share for Pass<P, R, J> {
+impl<P: Send, R: Send, J: Fn(&mut P) -> R + Send + Sync> Share for Job<P, R, J> {
     fn share(&self) {
         for (part, slot) in self.parts.iter().zip(&self.results) {
             // A slot already locked is being computed by the other thread.
@@ -85,7 +85,7 @@ impl<P: Send + 'static> Parts<P> {
             Work::Shared(parts, helper) => (parts, helper),
         };
         let results = parts.iter().map(|_| Mutex::new(Slot::Empty)).collect();
-        let pass = Arc::new(Pass { parts: Arc::clone(parts), job, results });
+        let pass = Arc::new(Job { parts: Arc::clone(parts), job, results });
         if let Some((helper, _)) = helper {
             let _ = helper.send(Arc::clone(&pass) as Arc<dyn Share>);
         }

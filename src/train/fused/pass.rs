@@ -262,10 +262,10 @@ impl<T: Float, U: Update<T>> Part<T, U> {
         SumExp { theta: &self.theta, exps: &mut self.exps, kept: &mut self.kept, shift }
     }
 
-    /// The [`Measure`] pass over this part, for the softmax (the normaliser) of all the parts.
-    pub fn measure(&mut self, softmax: Softmax<T>) -> Measure<'_, T> {
+    /// The [`RecordPass`] pass over this part, for the softmax (the normaliser) of all the parts.
+    pub fn measure(&mut self, softmax: Softmax<T>) -> RecordPass<'_, T> {
         let (theta, p, log_p, kept) = (&self.theta, &self.p, &self.log_p, &self.kept);
-        Measure { theta, p, log_p, kept, q: &mut self.exps, softmax }
+        RecordPass { theta, p, log_p, kept, q: &mut self.exps, softmax }
     }
 }
 
@@ -340,10 +340,10 @@ pub struct Step<'a, T, U: Update<T>> {
 }
 
 impl<T: Float, U: Update<T>> Pass for Step<'_, T, U> {
-    type Output = (Measured, Updated<T>);
+    type Output = (PartSums, Updated<T>);
 
     #[inline(always)]
-    fn go<const FUSED: bool>(self) -> (Measured, Updated<T>) {
+    fn go<const FUSED: bool>(self) -> (PartSums, Updated<T>) {
         let softmax = self.softmax;
         let part = self.part;
         let mut tally = Tally::default();
@@ -408,15 +408,15 @@ fn update<T: Float, U: Update<T>>(
 /// CE and KL of a part's θ against its p, each summed on its own, and the smallest log q over
 /// the support.
 #[derive(Debug, Clone, Copy)]
-pub struct Measured {
+pub struct PartSums {
     pub cross_entropy: Sum,
     pub kl_divergence: Sum,
     pub min_log_q: f64,
 }
 
-impl Measured {
+impl PartSums {
     /// The measurement of this part and the next together.
-    pub fn merge(mut self, next: Measured) -> Self {
+    pub fn merge(mut self, next: PartSums) -> Self {
         self.cross_entropy.merge(next.cross_entropy);
         self.kl_divergence.merge(next.kl_divergence);
         self.min_log_q = self.min_log_q.min(next.min_log_q);
@@ -424,7 +424,7 @@ impl Measured {
     }
 }
 
-impl Default for Measured {
+impl Default for PartSums {
     /// Nothing measured yet: empty sums, min log q = +∞.
     fn default() -> Self {
         Self { cross_entropy: Sum::default(), kl_divergence: Sum::default(), min_log_q: f64::INFINITY }
@@ -474,8 +474,8 @@ impl Tally {
 
     /// The measurement of the blocks seen.
     #[inline(always)]
-    fn finish(self) -> Measured {
-        Measured {
+    fn finish(self) -> PartSums {
+        PartSums {
             cross_entropy: self.cross_entropy,
             kl_divergence: self.kl_divergence,
             min_log_q: fold(self.min, |a, b| if b < a { b } else { a }),
@@ -485,7 +485,7 @@ impl Tally {
 
 /// Measures a part without updating it (a run's first and last records; see [`Tally`]).
 /// Generic over T only: SGD and Adam share it.
-pub struct Measure<'a, T> {
+pub struct RecordPass<'a, T> {
     theta: &'a [T],
     p: &'a [f64],
     log_p: &'a [f64],
@@ -496,11 +496,11 @@ pub struct Measure<'a, T> {
     softmax: Softmax<T>,
 }
 
-impl<T: Float> Pass for Measure<'_, T> {
-    type Output = Measured;
+impl<T: Float> Pass for RecordPass<'_, T> {
+    type Output = PartSums;
 
     #[inline(always)]
-    fn go<const FUSED: bool>(self) -> Measured {
+    fn go<const FUSED: bool>(self) -> PartSums {
         let mut tally = Tally::default();
         for start in (0..self.theta.len()).step_by(BLOCK) {
             let theta = block(self.theta, start);

@@ -1,5 +1,5 @@
 //! How far from 0 the measured residual CE − KL − H(p) can be: a bound derived from how the three
-//! numbers are computed, drawn on the gap chart next to the residual it bounds.
+//! numbers are computed (the gap chart draws it next to the residual it bounds).
 
 use crate::empirical::Counts;
 use crate::{Empirical, Metrics};
