@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::units::{number, short};
+use crate::units::{short, Units};
 
 /// Everything that can go wrong in klfit, from reading a file to a diverging run.
 #[derive(Debug, thiserror::Error)]
@@ -34,8 +34,8 @@ pub enum Error {
     /// Training stopped meaning anything (see [`crate::train::check`] for the rule).
     #[error(
         "training diverged at step {step}: {what}; the last trustworthy values (step {last_step}) \
-         were CE {} nats, KL {} nats; try a smaller learning rate than {} (e.g. {})",
-        number(*last_ce), number(*last_kl), short(*lr), short(*suggested_lr)
+         were CE {}, KL {}; try a smaller learning rate than {} (e.g. {})",
+        units.with_unit(*last_ce), units.with_unit(*last_kl), short(*lr), short(*suggested_lr)
     )]
     Diverged {
         /// The step whose numbers stopped meaning anything.
@@ -52,6 +52,8 @@ pub enum Error {
         lr: f64,
         /// A smaller one to try (the power of ten below `lr`).
         suggested_lr: f64,
+        /// The units the message shows CE and KL in ([`Error::in_units`]; nats unless told).
+        units: Units,
     },
 
     /// The parameters' start gives numbers that mean nothing (the rule of
@@ -142,6 +144,16 @@ impl Error {
     /// file, and why it failed. Shown as `cannot {action} {path}: {source}`.
     pub fn cannot(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io { action, path: path.into(), source }
+    }
+
+    /// The same error, with the numbers it shows in `units` (a run's `--units`).
+    pub fn in_units(self, units: Units) -> Self {
+        match self {
+            Error::Diverged { step, what, last_step, last_ce, last_kl, lr, suggested_lr, .. } => {
+                Error::Diverged { step, what, last_step, last_ce, last_kl, lr, suggested_lr, units }
+            }
+            other => other,
+        }
     }
 
     /// A parse error at `path:line`.

@@ -9,8 +9,10 @@
 pub const MAX_SHOWN_CHARS: usize = 60;
 
 /// `text` for display on one line: control characters (newline, tab, ESC, DEL, the C1 range, ...)
-/// written as visible escapes (`\n`, `\t`, `\u{1b}`), and at most `max_chars` characters of the
-/// original kept, ending in `…` when it was cut.
+/// and the invisible characters that reorder or hide text (bidirectional overrides and isolates
+/// such as U+202E, zero-width joiners and spaces, the byte-order mark) written as visible escapes
+/// (`\n`, `\t`, `\u{1b}`, `\u{202e}`), and at most `max_chars` characters of the original kept,
+/// ending in `…` when it was cut.
 ///
 /// The result holds no control character, so it is also valid XML 1.0 text (plotters escapes
 /// `<`, `>` and `&` itself).
@@ -21,7 +23,7 @@ pub fn shown(text: &str, max_chars: usize) -> String {
             out.push('…');
             break;
         }
-        if c.is_control() || is_xml_forbidden(c) {
+        if c.is_control() || is_xml_forbidden(c) || is_invisible_format(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
@@ -50,6 +52,13 @@ pub fn path(path: &std::path::Path) -> String {
     }
 }
 
+/// Format characters that change how the text around them is shown without showing themselves:
+/// the bidirectional marks, embeddings, overrides and isolates (a label with U+202E prints the rest
+/// of a line backwards), the zero-width space, joiners and word joiner, and U+FEFF.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{061C}' | '\u{FEFF}')
+}
+
 /// Characters XML 1.0 forbids in text that are not control characters: the non-characters
 /// U+FFFE and U+FFFF (surrogates cannot occur in a Rust `str`).
 fn is_xml_forbidden(c: char) -> bool {
@@ -66,6 +75,14 @@ mod tests {
         let s = shown(&all, usize::MAX);
         assert!(!s.chars().any(|c| c.is_control()), "{s:?}");
         assert!(s.contains("\\n") && s.contains("\\u{1b}") && s.contains("\\t"), "{s}");
+    }
+
+    #[test]
+    fn characters_that_reorder_or_hide_text_become_visible_escapes() {
+        // "rate\u{202e}txt.exe" would print as "rateexe.txt"; a zero-width space hides in "a​b".
+        assert_eq!(shown("rate\u{202e}txt.exe", 60), "rate\\u{202e}txt.exe");
+        assert_eq!(shown("a\u{200b}b\u{2066}c\u{feff}", 60), "a\\u{200b}b\\u{2066}c\\u{feff}");
+        assert_eq!(shown("é 猫 ü", 60), "é 猫 ü", "other text is left as it is");
     }
 
     #[test]

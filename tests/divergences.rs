@@ -336,3 +336,22 @@ fn a_file_summing_to_just_under_one_is_normalised_before_use() {
     let truth = 1.250000001250000001e-19;
     assert!((c.kl_pq - truth).abs() <= 2.5e-7 * truth, "{:e}", c.kl_pq);
 }
+
+#[test]
+fn differences_and_logs_keep_the_digits_rounding_to_f64_drops() {
+    // p = (1e-20, 1) normalised: its total 1 + 1e-20 rounds to 1, so the f64 probabilities are
+    // (1e-20, 1) and TV computed from them, ½(1e-20 + 0), is half the truth 1e-20/(1 + 1e-20).
+    let p = read_distribution(probability_file(&["1e-20", "1"]).path(), false, false).unwrap();
+    let q = read_distribution(probability_file(&["0", "1"]).path(), false, false).unwrap();
+    let tv = compare(&p, &q).tv;
+    assert!((tv - 1e-20).abs() <= 1e-15 * 1e-20, "TV {tv:e}");
+    // Counts (1e18, 1) against (1e18, 2): ln q of the first category is −2e-18, and ln of its f64
+    // (1.0) is 0, which took 2e-18 from CE (4.7%). By mpmath at 50 digits: CE 4.27533844933329e-17,
+    // KL(p‖q) 3.06852819440055e-19, KL(q‖p) 3.86294361119891e-19.
+    let c = compare(&counts(&[1_000_000_000_000_000_000, 1]), &counts(&[1_000_000_000_000_000_000, 2]));
+    for (got, truth) in
+        [(c.cross_entropy, 4.27533844933329e-17), (c.kl_pq, 3.06852819440055e-19), (c.kl_qp, 3.86294361119891e-19)]
+    {
+        assert!((got - truth).abs() <= 1e-13 * truth, "{got:e} against {truth:e}");
+    }
+}

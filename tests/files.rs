@@ -464,6 +464,15 @@ fn sum_within_tolerance_is_accepted_then_divided_by_it() {
 }
 
 #[test]
+fn a_probability_may_exceed_one_by_what_the_sum_may() {
+    let file = file_with(b"category,probability\na,1.0000000005\nb,0\n");
+    let (_, probs) = distribution(read_distribution(file.path(), false, false).unwrap());
+    assert_eq!(probs, [1.0, 0.0]);
+    let file = file_with(b"category,probability\na,1.000000002\nb,0\n");
+    assert!(read_distribution(file.path(), false, false).is_err());
+}
+
+#[test]
 fn distribution_from_counts_is_normalized_by_the_total() {
     let file = file_with(b"category,count\na,1\nb,3\n");
     let (names, probs) = distribution(read_distribution(file.path(), true, false).unwrap());

@@ -34,7 +34,7 @@ pub enum Command {
     Train(TrainArgs),
     /// K, N, H(p), the largest possible entropy ln K, and KL(p‖uniform) of some data.
     Info(InfoArgs),
-    /// H(p), CE(p, q), KL(p‖q) and KL(q‖p) of two distributions given as CSV files.
+    /// H(p), CE(p, q), KL(p‖q), KL(q‖p), JS divergence and total variation of two distributions given as CSV files.
     Divergence(DivergenceArgs),
     /// List the built-in datasets with K, N and H(p).
     Datasets,
@@ -61,7 +61,7 @@ pub struct DataArgs {
 #[derive(Args)]
 pub struct SmoothingArgs {
     /// Add EPS to every count (0.5: Jeffreys, 1: Laplace), so every category has p > 0 (reverse KL needs it).
-    #[arg(long, value_name = "EPS", value_parser = non_negative_finite, allow_negative_numbers = true)]
+    #[arg(long, value_name = "EPS", value_parser = non_negative_finite, allow_hyphen_values = true)]
     pub smoothing: Option<f64>,
 }
 
@@ -103,13 +103,13 @@ pub struct TrainArgs {
     #[arg(long, default_value_t, value_parser = named::<OptimizerKind>())]
     pub optimizer: OptimizerKind,
     /// Learning rate, finite and > 0 [default: 1 for sgd, 0.1 for adam].
-    #[arg(long, value_name = "F", value_parser = positive_finite, allow_negative_numbers = true)]
+    #[arg(long, value_name = "F", value_parser = positive_finite, allow_hyphen_values = true)]
     pub lr: Option<f64>,
     /// Number of updates; 0 writes only the initial metrics.
-    #[arg(long, value_name = "N", default_value_t = TrainConfig::default().steps, value_parser = whole_number, allow_negative_numbers = true)]
+    #[arg(long, value_name = "N", default_value_t = TrainConfig::default().steps, value_parser = whole_number, allow_hyphen_values = true)]
     pub steps: usize,
     /// Seed for --init random.
-    #[arg(long, value_name = "N", default_value_t = 0, value_parser = seed, allow_negative_numbers = true)]
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = seed, allow_hyphen_values = true)]
     pub seed: u64,
     /// Where the parameters start: default (the family's own start), zeros, random (seeded), or values by name: theta=0.3, mu=10,sigma=1.
     #[arg(long, value_name = "INIT", default_value = "default")]
@@ -155,7 +155,7 @@ impl TrainArgs {
 #[derive(Args)]
 pub struct BenchArgs {
     /// Numbers of categories to time, comma-separated.
-    #[arg(long, value_name = "K,...", value_delimiter = ',', default_value = "11,1000,100000,1000000", value_parser = categories, allow_negative_numbers = true)]
+    #[arg(long, value_name = "K,...", value_delimiter = ',', default_value = "11,1000,100000,1000000", value_parser = categories, allow_hyphen_values = true)]
     pub categories: Vec<usize>,
     /// How to step (with its default learning rate).
     #[arg(long, default_value_t, value_parser = named::<OptimizerKind>())]
@@ -170,7 +170,7 @@ pub struct BenchArgs {
     #[arg(long, value_name = "DEVICE", default_value = "cpu")]
     pub device: Compute,
     /// Time each K for at least this many seconds, after a warm-up of 0.2 s.
-    #[arg(long, value_name = "S", default_value_t = 1.0, value_parser = positive_seconds, allow_negative_numbers = true)]
+    #[arg(long, value_name = "S", default_value_t = 1.0, value_parser = positive_seconds, allow_hyphen_values = true)]
     pub min_seconds: f64,
 }
 
@@ -203,7 +203,7 @@ pub struct DivergenceArgs {
     #[arg(long)]
     pub normalize: bool,
     /// Add EPS to every value of both files before normalizing (counts, weights or probabilities), so no category has 0.
-    #[arg(long, value_name = "EPS", value_parser = non_negative_finite, allow_negative_numbers = true)]
+    #[arg(long, value_name = "EPS", value_parser = non_negative_finite, allow_hyphen_values = true)]
     pub smoothing: Option<f64>,
     /// Units of the entropies and divergences.
     #[arg(long, default_value_t, value_parser = named::<Units>())]
@@ -258,19 +258,27 @@ fn non_negative_finite(s: &str) -> Result<f64, String> {
 
 /// Parses a number of steps: a whole number ≥ 0.
 fn whole_number(s: &str) -> Result<usize, String> {
-    s.parse::<usize>().map_err(|_| format!("'{}' is not a whole number ≥ 0 (e.g. 500)", klfit::text::shown(s, 40)))
+    whole(s, 0, "500")
 }
 
-/// Parses a seed: a whole number ≥ 0 that fits in 64 bits.
+/// Parses a seed: a whole number ≥ 0 below 2^64.
 fn seed(s: &str) -> Result<u64, String> {
-    s.parse::<u64>()
-        .map_err(|_| format!("'{}' is not a whole number ≥ 0 below 2^64 (e.g. 0 or 42)", klfit::text::shown(s, 40)))
+    whole(s, 0, "0 or 42").map(|n| n as u64)
 }
 
-/// Parses a number of categories for `bench`: a whole number ≥ 1.
+/// Parses a number of categories: a whole number ≥ 1.
 fn categories(s: &str) -> Result<usize, String> {
-    match s.parse::<usize>() {
-        Ok(k) if k >= 1 => Ok(k),
-        _ => Err(format!("'{}' is not a whole number ≥ 1 (e.g. 1000)", klfit::text::shown(s, 40))),
+    whole(s, 1, "1000")
+}
+
+/// A whole number ≥ `min` that fits in 64 bits, with an error that says which rule it broke.
+fn whole(s: &str, min: usize, example: &str) -> Result<usize, String> {
+    let shown = klfit::text::shown(s, 40);
+    match s.trim().parse::<u128>() {
+        Ok(n) if n > u64::MAX as u128 || n > usize::MAX as u128 => {
+            Err(format!("'{shown}' is too large: the largest is {}", usize::MAX))
+        }
+        Ok(n) if (n as usize) >= min => Ok(n as usize),
+        _ => Err(format!("'{shown}' is not a whole number ≥ {min} (e.g. {example})")),
     }
 }

@@ -410,7 +410,9 @@ fn negative_numbers_get_a_value_error_naming_the_option_the_value_and_the_rule()
         (&["bench"], "--categories", "whole number ≥ 1"),
     ];
     for (command, option, rule) in cases {
-        for value in ["-1", "-0.5", "-1e3"] {
+        // Exponents, a leading point and infinities too: clap's own test for a negative number
+        // takes none of these.
+        for value in ["-1", "-0.5", "-1e3", "-1e-3", "-.5", "-inf"] {
             let output = klfit().args(command).args([option, value]).output().unwrap();
             let stderr = String::from_utf8_lossy(&output.stderr);
             assert_eq!(output.status.code(), Some(2), "{command:?} {option} {value}: {stderr}");
@@ -418,6 +420,43 @@ fn negative_numbers_get_a_value_error_naming_the_option_the_value_and_the_rule()
             assert!(stderr.contains(&named) && stderr.contains(rule), "{command:?} {option} {value}: {stderr}");
         }
     }
+}
+
+#[test]
+fn whole_numbers_past_64_bits_are_too_large_not_malformed() {
+    for (command, option) in [(&["bench"][..], "--categories"), (&["train", "--dataset", "income"], "--steps")] {
+        let output = klfit().args(command).args([option, "18446744073709551616"]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("is too large: the largest is 18446744073709551615"), "{stderr}");
+    }
+}
+
+#[test]
+fn a_smoothing_that_overflows_the_sum_names_the_smoothing() {
+    let output = klfit().args(["info", "--dataset", "income", "--smoothing", "1e308"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("error: --smoothing 1e308 added to each of the 10 counts makes their sum overflow"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_diverged_run_reports_its_last_values_in_the_runs_units() {
+    let dir = TempDir::new().unwrap();
+    let output = klfit()
+        .args(["train", "--dataset", "income", "--lr", "1e5", "--units", "bits", "--quiet", "--out"])
+        .arg(dir.path().join("out"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    // Step 0: CE = ln 10 nats = log2 10 bits; KL = ln 10 − H(p).
+    let ce = quantities(&stderr, "bits");
+    assert!(!ce.is_empty() && (ce[0] - 10f64.log2()).abs() < 1e-8, "{stderr}");
+    assert!(quantities(&stderr, "nats").is_empty(), "{stderr}");
 }
 
 /// The numbers followed by ` {unit}` in `line`, in order.

@@ -248,3 +248,21 @@ fn every_command_gives_the_one_h_of_counts_beyond_two_to_the_53() {
         }
     }
 }
+
+#[test]
+fn a_run_that_starts_at_p_is_not_told_it_is_far_from_p() {
+    // p = q = 1/7: KL records 2.5e-32 (ln(1/7) and −ln 7 differ in their last bit), every step,
+    // which is 100% of its start but at the rounding level of the sums, not a slow fit.
+    let dir = TempDir::new().unwrap();
+    let rows: String = (0..7).map(|i| format!("c{i},3\n")).collect();
+    let uniform = file(&dir, "uniform.csv", &format!("category,count\n{rows}"));
+    let output = klfit()
+        .args(["train", "--quiet", "--steps", "50", "--counts"])
+        .arg(&uniform)
+        .arg("--out")
+        .arg(dir.path().join("u"))
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+}

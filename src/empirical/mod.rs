@@ -35,8 +35,11 @@ pub enum Counts {
     Weights {
         /// One weight per category.
         weights: Vec<f64>,
-        /// Their sum.
+        /// Their sum, rounded.
         total: f64,
+        /// What rounding the sum dropped: the weights sum to `total + remainder` to about 1e-32
+        /// relative.
+        remainder: f64,
     },
 }
 
@@ -79,7 +82,8 @@ impl Empirical {
         if counts.iter().all(|&c| c.fract() == 0.0 && c <= EXACT) {
             return Self::whole(labels, counts.iter().map(|&c| c as u64).collect());
         }
-        let total = accurate_sum(counts.iter().copied());
+        let (hi, lo) = accurate_sum_parts(counts.iter().copied());
+        let total = hi + lo;
         if !total.is_finite() {
             return Err(Error::InvalidDistribution(format!(
                 "the counts sum to {total}; they must sum to a finite number"
@@ -89,7 +93,8 @@ impl Empirical {
             return Err(all_zero());
         }
         let probs = counts.iter().map(|c| c / total).collect();
-        Ok(Self { labels, counts: Counts::Weights { weights: counts, total }, probs })
+        let remainder = (hi - total) + lo;
+        Ok(Self { labels, counts: Counts::Weights { weights: counts, total, remainder }, probs })
     }
 
     /// Builds p from a sequence of observed labels. Categories are the distinct labels in order of
@@ -114,7 +119,14 @@ impl Empirical {
                 "--smoothing {eps}: the pseudo-count must be a finite number ≥ 0, e.g. 0.5"
             )));
         }
-        let counts = (0..self.k()).map(|i| self.count(i) + eps).collect();
+        let counts: Vec<f64> = (0..self.k()).map(|i| self.count(i) + eps).collect();
+        if counts.iter().any(|c| c.is_infinite()) || !accurate_sum(counts.iter().copied()).is_finite() {
+            return Err(Error::Usage(format!(
+                "--smoothing {} added to each of the {} counts makes their sum overflow; use a smaller EPS, e.g. 0.5",
+                crate::units::short(eps),
+                self.k()
+            )));
+        }
         Self::weighted(self.labels.clone(), counts)
     }
 
@@ -126,9 +138,11 @@ impl Empirical {
             Counts::Whole { counts, total } => {
                 Counts::Whole { counts: order.iter().map(|&i| counts[i]).collect(), total: *total }
             }
-            Counts::Weights { weights, total } => {
-                Counts::Weights { weights: order.iter().map(|&i| weights[i]).collect(), total: *total }
-            }
+            Counts::Weights { weights, total, remainder } => Counts::Weights {
+                weights: order.iter().map(|&i| weights[i]).collect(),
+                total: *total,
+                remainder: *remainder,
+            },
         };
         Self { labels, counts, probs: order.iter().map(|&i| self.probs[i]).collect() }
     }
@@ -175,6 +189,44 @@ impl Empirical {
         &self.probs
     }
 
+    /// (c_i, N − c_i) as f64, with N − c_i formed exactly (in integers for whole counts; for
+    /// weights from the unrounded total, exact where c_i is close to N).
+    fn count_and_rest(&self, i: usize) -> (f64, f64) {
+        match &self.counts {
+            Counts::Whole { counts, total } => (counts[i] as f64, (total - u128::from(counts[i])) as f64),
+            Counts::Weights { weights, total, remainder } => (weights[i], ((total - weights[i]) + remainder).max(0.0)),
+        }
+    }
+
+    /// ln p_i to full relative accuracy: −ln1p((N − c_i)/c_i) from the counts, so that a p_i
+    /// near 1 keeps its digits (ln of p_i rounded to f64 does not: for counts 10¹⁸ and 1, ln of
+    /// the larger p is −1e-18, and of its f64, 0). −∞ where c_i = 0.
+    pub fn ln_prob(&self, i: usize) -> f64 {
+        let (c, rest) = self.count_and_rest(i);
+        match c > 0.0 {
+            true => -log_ratio(rest, c),
+            false => f64::NEG_INFINITY,
+        }
+    }
+
+    /// p_i as an unevaluated sum hi + lo, good to about 1e-32 relative: `hi` is [`Self::probs`]'s
+    /// p_i, `lo` what its rounding (and the total's) dropped. Two distributions' difference
+    /// p_i − q_i = (hi − hi') + (lo − lo') then keeps its digits where p_i ≈ q_i.
+    pub fn prob_parts(&self, i: usize) -> (f64, f64) {
+        // p = c / N with N = n + n_lo: hi = c/n rounded, and lo = (c − hi·n − hi·n_lo)/n, the
+        // first product's error found exactly by a fused multiply-add.
+        let (c, c_lo, n, n_lo) = match &self.counts {
+            Counts::Whole { counts, total } => {
+                let (c, n) = (counts[i] as f64, *total as f64);
+                (c, (i128::from(counts[i]) - c as i128) as f64, n, (*total as i128 - n as i128) as f64)
+            }
+            Counts::Weights { weights, total, remainder } => (weights[i], 0.0, *total, *remainder),
+        };
+        let hi = self.probs[i];
+        let lo = ((-hi).mul_add(n, c) + c_lo - hi * n_lo) / n;
+        (hi, lo)
+    }
+
     /// The data entropy H(p) in nats, computed from the counts as Σ_{c>0} (c/N) · ln(N/c), with
     /// ln(N/c) = ln1p((N − c)/c) and N − c formed exactly (in integers for whole counts): every
     /// term is positive and nothing cancels, so H keeps its relative accuracy (a few ulps) even when
@@ -185,11 +237,6 @@ impl Empirical {
     /// The exact value lies in [0, ln K]; where it is ln K (equal counts) the sum of K terms can
     /// round an ulp above fl(ln K), and is then given as fl(ln K), so that H ≤ ln K always holds.
     pub fn entropy(&self) -> f64 {
-        // ln(N/c) from N − c and c; where (N − c)/c overflows (c ~ 1e-300 against N ~ 1e9), from logs.
-        let log_ratio = |rest: f64, c: f64| match rest / c {
-            ratio if ratio.is_finite() => ratio.ln_1p(),
-            _ => rest.ln() - c.ln(),
-        };
         let h = match &self.counts {
             Counts::Whole { counts, total } => {
                 let n = *total as f64;
@@ -225,6 +272,15 @@ impl Empirical {
             Counts::Whole { counts, .. } => counts[i].to_string(),
             Counts::Weights { weights, .. } => weights[i].to_string(),
         }
+    }
+}
+
+/// ln(N/c) = ln1p((N − c)/c) from `rest` = N − c and `c` > 0, where nothing cancels; where
+/// (N − c)/c overflows (c ~ 1e-300 against N ~ 1e9), from the logs.
+fn log_ratio(rest: f64, c: f64) -> f64 {
+    match rest / c {
+        ratio if ratio.is_finite() => ratio.ln_1p(),
+        _ => rest.ln() - c.ln(),
     }
 }
 

@@ -300,7 +300,8 @@ fn parse_probability(name: &Path, line: u64, value: &str, normalize: bool) -> Re
         Ok(p) if p.is_nan() => "is not a number",
         Ok(p) if p.is_infinite() => "is infinite",
         Ok(p) if p < 0.0 => "is negative",
-        Ok(p) if normalize || p <= 1.0 => return Ok(p),
+        // A probability may exceed 1 by what the sum may: 1.0000000005 beside 0 is accepted.
+        Ok(p) if normalize || p <= 1.0 + SUM_TOLERANCE => return Ok(p),
         Ok(_) => "is greater than 1",
         Err(_) if value.trim().is_empty() => "is empty",
         Err(_) => "is not a number",

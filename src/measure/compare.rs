@@ -1,17 +1,18 @@
 //! Two given distributions over the same K categories, compared: the entropy of each, the
 //! cross-entropy, KL in both directions, the Jensen–Shannon divergence and the total variation
-//! distance. `klfit divergence` prints these, `klfit info` takes KL(p‖uniform) from here, and
-//! the playground shows them beside a run.
+//! distance. `klfit divergence` prints these, and `klfit info` takes KL(p‖uniform) from here.
 //!
 //! Each distribution is an [`Empirical`]: counts (kept as exact integers) or weights, divided by
 //! their accurately summed total. Its entropy is [`Empirical::entropy`], the one formula every
 //! command uses. Everything else is a sum of per-category terms ([`super::terms`]) that need
 //! p_i − q_i to full relative accuracy where p ≈ q: between whole counts a and b with totals
 //! N_p and N_q it is (a·N_q − b·N_p) / (N_p·N_q), formed exactly in 192-bit integers whatever the
-//! counts' size; otherwise it is the difference of the two probabilities, exact where they are
-//! within a factor 2 of each other.
+//! counts' size; otherwise it is the difference of the two probabilities each carried to ~1e-32
+//! ([`Empirical::prob_parts`]: a weight divided by a total that rounding had lost 1e-20 of would
+//! otherwise lose that 1e-20). ln p and ln q come from the counts ([`Empirical::ln_prob`]), so a
+//! probability near 1 keeps the digits of its distance from 1 in CE and KL.
 
-use super::terms::{js_term, kl_term_of};
+use super::terms::{js_term, kl_term, kl_term_of, log_ratio};
 use super::{accurate_sum, positive_zero};
 use crate::empirical::Counts;
 use crate::Empirical;
@@ -41,16 +42,23 @@ pub struct Comparison {
 pub fn compare(p: &Empirical, q: &Empirical) -> Comparison {
     let (pp, qq) = (p.probs(), q.probs());
     let d = differences(p, q);
-    let each = |f: &dyn Fn(f64, f64, f64) -> f64| accurate_sum((0..pp.len()).map(|i| f(pp[i], qq[i], d[i])));
+    let (ln_p, ln_q): (Vec<f64>, Vec<f64>) = (0..pp.len()).map(|i| (p.ln_prob(i), q.ln_prob(i))).unzip();
+    let each = |f: &dyn Fn(usize) -> f64| accurate_sum((0..pp.len()).map(f));
+    // ln(a/b) for KL's terms: from the exact difference where a and b are close, else from the
+    // accurate logs.
+    let ratio = |a: f64, b: f64, d: f64, ln_a: f64, ln_b: f64| match 0.5 * b <= a && a <= 2.0 * b && b > 0.0 {
+        true => log_ratio(a, b, d),
+        false => ln_a - ln_b,
+    };
     // JS and TV are at most ln 2 and 1; their sums can round an ulp above: kept in range.
     Comparison {
         entropy: p.entropy(),
         entropy_q: q.entropy(),
-        cross_entropy: positive_zero(each(&|p, q, _| if p > 0.0 { -(p * q.ln()) } else { 0.0 })),
-        kl_pq: each(&kl_term_of),
-        kl_qp: each(&|p, q, d| kl_term_of(q, p, -d)),
-        js: each(&js_term).min(std::f64::consts::LN_2),
-        tv: (0.5 * each(&|_, _, d| d.abs())).min(1.0),
+        cross_entropy: positive_zero(each(&|i| if pp[i] > 0.0 { -(pp[i] * ln_q[i]) } else { 0.0 })),
+        kl_pq: each(&|i| kl_term(pp[i], qq[i], ratio(pp[i], qq[i], d[i], ln_p[i], ln_q[i]))),
+        kl_qp: each(&|i| kl_term(qq[i], pp[i], ratio(qq[i], pp[i], -d[i], ln_q[i], ln_p[i]))),
+        js: each(&|i| js_term(pp[i], qq[i], d[i])).min(std::f64::consts::LN_2),
+        tv: (0.5 * each(&|i| d[i].abs())).min(1.0),
     }
 }
 
@@ -68,7 +76,12 @@ fn differences(p: &Empirical, q: &Empirical) -> Vec<f64> {
             let denominator = *na as f64 * *nb as f64;
             a.iter().zip(b).map(|(&a, &b)| Wide::product(a, *nb).minus(Wide::product(b, *na)) / denominator).collect()
         }
-        _ => p.probs().iter().zip(q.probs()).map(|(p, q)| p - q).collect(),
+        _ => (0..p.k())
+            .map(|i| {
+                let ((p, p_lo), (q, q_lo)) = (p.prob_parts(i), q.prob_parts(i));
+                (p - q) + (p_lo - q_lo)
+            })
+            .collect(),
     }
 }
 

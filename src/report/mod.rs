@@ -167,12 +167,18 @@ impl RunFiles {
         let path = out.dir().join("metrics.csv");
         out.finish(metrics.finish().map_err(|e| Error::cannot("write", &path, e))?)?;
         let subtitle = run.subtitle(history);
-        let (table, charts) = std::thread::scope(|s| {
-            let table = s.spawn(|| out.stage("distribution.csv", |w| csv::distribution(w, history, run.p)));
+        let table = |out: &mut OutputDir| out.stage("distribution.csv", |w| csv::distribution(w, history, run.p));
+        let (written, charts) = std::thread::scope(|s| {
+            let spawned = std::thread::Builder::new().spawn_scoped(s, || table(&mut out));
             let charts = draw(run, history, &subtitle);
-            (table.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), charts)
+            // No thread to be had (a process limit): the table is written below, on this one.
+            let written = spawned.ok().map(|t| t.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+            (written, charts)
         });
-        table?;
+        match written {
+            Some(written) => written?,
+            None => table(&mut out)?,
+        }
         let charts = charts?;
         for (name, bytes) in &charts {
             out.stage(name, |w| w.write_all(bytes))?;

@@ -67,6 +67,7 @@ pub fn check(config: &TrainConfig, step: usize, now: &Reading, previous: Option<
         last_kl: last.kl_divergence,
         lr: config.lr,
         suggested_lr: smaller_learning_rate(config.lr),
+        units: crate::units::Units::Nats,
     })
 }
 

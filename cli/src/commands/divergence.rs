@@ -90,7 +90,7 @@ fn explain_infinity(labels: &Labels, a: &[f64], b: &[f64], what: &str, b_name: &
     Some(format!(
         "note           {what} = inf: {b_name} gives probability 0 to category {}, where {a_name} = {} > 0, so log {b_name} = −∞ there",
         quoted(&labels[i]),
-        a[i]
+        units::number(a[i])
     ))
 }
 

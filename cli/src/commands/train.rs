@@ -59,7 +59,7 @@ pub fn run(args: TrainArgs) -> klfit::Result<Outcome> {
         })
     });
     progress.finish();
-    let history = history?;
+    let history = history.map_err(|e| e.in_units(args.units))?;
     let reached = history.last().step;
     let info = RunInfo { interrupted: reached < config.steps, ..info };
 
