@@ -1,7 +1,7 @@
 //! The names of the library's choices (objectives, optimizers, engines, model families, units),
-//! given once: each enum says its names in one `match` ([`Named::name`]); parsing, printing, the
-//! command line's possible values and the files all go through it. A leaf (it uses only
-//! [`crate::text`]).
+//! given once: each enum says its names in one `match`, each objective and model family in its
+//! own module ([`Named::name`]); parsing, printing, the command line's possible values and the
+//! files all go through it. A leaf (it uses only [`crate::text`]).
 
 /// A setting chosen by name: `ce`, `adam`, `gaussian`, `bits`.
 pub trait Named: Copy + 'static {

@@ -52,97 +52,137 @@
 //! What is *recorded* is measured independently in [`crate::measure`]: CE and KL as two separate
 //! sums over log q, H from the counts by its own formula ([`crate::Empirical::entropy`]), so
 //! `CE − KL − H` measures rounding, not an assumption. All quantities are in nats.
+//!
+//! **The objectives**, one module each, say what they are to the rest of the crate
+//! ([`ObjectiveKind`]): `objective/ce.rs`, `objective/kl.rs`, `objective/reverse_kl.rs`. Their
+//! list is [`Objective`]'s `Named::ALL`, below; everything else asks the handle. To add one,
+//! say Jeffreys' KL(p‖q) + KL(q‖p): write `src/objective/jeffreys.rs` (a unit struct `Jeffreys`
+//! implementing [`ObjectiveKind`]), declare it here (`mod jeffreys;`) and add
+//! `Objective::new(&jeffreys::Jeffreys)` to that list.
+
+use std::fmt;
+use std::ops::Deref;
 
 use candle_core::{DType, Device, Tensor};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::named::Named;
+use crate::Metrics;
 
-/// What the training loop minimizes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Objective {
-    /// Cross-entropy CE(p, q) = −Σ p log q (same gradient, same path as kl).
-    #[default]
-    CrossEntropy,
-    /// Forward KL(p‖q) = Σ p (log p − log q): q must cover the data.
-    KlDivergence,
-    /// Reverse KL(q‖p) = Σ q (log q − log p): q seeks a mode (needs p > 0 everywhere).
-    ReverseKl,
+mod ce;
+mod kl;
+mod reverse_kl;
+
+/// Everything the crate needs to know about an objective. Implemented by a unit struct in the
+/// objective's own module; the defaults suit an objective the fused engine cannot run and whose
+/// records need only the forward quantities.
+pub trait ObjectiveKind: Send + Sync + 'static {
+    /// Short name for logs and files, as `--objective` takes it: `ce`, `kl`, `reverse-kl`.
+    fn name(&self) -> &'static str;
+
+    /// The symbol in titles and messages: `CE`, `KL` or `KL(q‖p)`.
+    fn symbol(&self) -> &'static str;
+
+    /// The formula, for headers: `cross-entropy CE(p, q) = −Σ p log q`.
+    fn formula(&self) -> &'static str;
+
+    /// The loss *summed* over the B rows, as a scalar tensor, from the model's logits θ (shape
+    /// (B, K), any float dtype) against one target distribution per row; [`Objective::loss`]
+    /// takes the mean. Its gradient is what the optimizer follows.
+    fn total(&self, logits: &Tensor, target: &Target) -> Result<Tensor>;
+
+    /// The minimized quantity's measured value in a record, in nats (NaN if the record lacks it).
+    fn value(&self, m: &Metrics) -> f64;
+
+    /// Whether it weighs by the model q, as KL(q‖p) does. Then the records also measure the
+    /// reverse quantities (KL(q‖p), CE(q, p), H(q)), the data must have p > 0 everywhere, it is for
+    /// one distribution (not examples), and no floor warning applies (its optima are local).
+    /// False by default.
+    fn is_reverse(&self) -> bool {
+        false
+    }
+
+    /// Whether the fused engine can minimize it: the engine's step follows q − p, the gradient of
+    /// CE(p, q) and KL(p‖q) only. False by default.
+    fn runs_fused(&self) -> bool {
+        false
+    }
 }
 
+/// What the training loop minimizes: a small copyable handle to its [`ObjectiveKind`], whose
+/// methods it offers through `Deref` (`objective.symbol()`, `objective.value(m)`). Two handles
+/// are equal when their objectives have the same name. The default is cross-entropy.
+#[derive(Clone, Copy)]
+pub struct Objective(&'static dyn ObjectiveKind);
+
+/// The objectives, one module each; `--objective` takes their names, in this order.
+#[allow(non_upper_case_globals)] // named as the variants of the enum they replaced: `Objective::ReverseKl`
 impl Objective {
+    /// Cross-entropy CE(p, q) = −Σ p log q (same gradient, same path as kl). The default.
+    pub const CrossEntropy: Objective = Objective::new(&ce::CrossEntropy);
+    /// Forward KL(p‖q) = Σ p (log p − log q): q must cover the data.
+    pub const KlDivergence: Objective = Objective::new(&kl::KlDivergence);
+    /// Reverse KL(q‖p) = Σ q (log q − log p): q seeks a mode (needs p > 0 everywhere).
+    pub const ReverseKl: Objective = Objective::new(&reverse_kl::ReverseKl);
+
+    /// The handle of `kind`: one of the list's, or an objective of your own, which then trains
+    /// and reports like the others (only `--objective` does not know its name).
+    pub const fn new(kind: &'static dyn ObjectiveKind) -> Self {
+        Objective(kind)
+    }
+
+    /// What the objective says about itself.
+    pub fn kind(self) -> &'static dyn ObjectiveKind {
+        self.0
+    }
+
     /// The loss as a scalar tensor, from the model's logits θ (shape (B, K), any float dtype)
     /// against one target distribution per row, averaged over the B rows: lse(θ) − Σ p θ for CE,
     /// minus the constant H(p) for KL(p‖q), and Σ q (log q − log p) for KL(q‖p) (see the module
     /// documentation).
     pub fn loss(self, logits: &Tensor, p: &Target) -> Result<Tensor> {
-        let batch = p.entropies.len() as f64;
-        let forward = || -> Result<Tensor> { Ok((log_sum_exp(logits)?.sum_all()? - logits.mul(&p.p)?.sum_all()?)?) };
-        let total = match self {
-            Objective::CrossEntropy => forward()?,
-            Objective::KlDivergence => (forward()? - p.total_entropy())?,
-            Objective::ReverseKl => {
-                let log_p = p
-                    .log_p
-                    .as_ref()
-                    .ok_or_else(|| Error::InvalidDistribution("reverse KL needs p > 0 for every category".into()))?;
-                let log_q = log_softmax(logits)?;
-                log_q.exp()?.mul(&log_q.sub(log_p)?)?.sum_all()?
-            }
-        };
-        Ok((total / batch)?)
-    }
-
-    /// Whether this is KL(q‖p), weighed by the model rather than the data.
-    pub fn is_reverse(self) -> bool {
-        self == Objective::ReverseKl
-    }
-
-    /// Short name for logs and files: `ce`, `kl` or `reverse-kl`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Objective::CrossEntropy => "ce",
-            Objective::KlDivergence => "kl",
-            Objective::ReverseKl => "reverse-kl",
-        }
-    }
-
-    /// The symbol in titles and messages: `CE`, `KL` or `KL(q‖p)`.
-    pub fn symbol(self) -> &'static str {
-        match self {
-            Objective::CrossEntropy => "CE",
-            Objective::KlDivergence => "KL",
-            Objective::ReverseKl => "KL(q‖p)",
-        }
-    }
-
-    /// The formula, for headers: `cross-entropy CE(p, q) = −Σ p log q`.
-    pub fn formula(self) -> &'static str {
-        match self {
-            Objective::CrossEntropy => "cross-entropy CE(p, q) = −Σ p log q",
-            Objective::KlDivergence => "KL divergence KL(p‖q) = Σ p (log p − log q)",
-            Objective::ReverseKl => "reverse KL divergence KL(q‖p) = Σ q (log q − log p)",
-        }
-    }
-
-    /// The minimized quantity's measured value, in nats (NaN if the record lacks it).
-    pub fn value(self, m: &crate::Metrics) -> f64 {
-        match self {
-            Objective::CrossEntropy => m.cross_entropy,
-            Objective::KlDivergence => m.kl_divergence,
-            Objective::ReverseKl => m.reverse.map_or(f64::NAN, |r| r.kl_divergence),
-        }
+        Ok((self.0.total(logits, p)? / p.rows() as f64)?)
     }
 }
 
-impl crate::named::Named for Objective {
+impl Named for Objective {
+    /// Every objective `--objective` knows: one line each.
     const ALL: &'static [Self] = &[Objective::CrossEntropy, Objective::KlDivergence, Objective::ReverseKl];
 
     fn name(self) -> &'static str {
-        Objective::name(self)
+        self.0.name()
     }
 }
 
 crate::named!(Objective);
+
+impl Deref for Objective {
+    type Target = dyn ObjectiveKind;
+
+    fn deref(&self) -> &Self::Target {
+        self.0
+    }
+}
+
+impl PartialEq for Objective {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.name() == other.0.name()
+    }
+}
+
+impl Eq for Objective {}
+
+impl Default for Objective {
+    fn default() -> Self {
+        Objective::CrossEntropy
+    }
+}
+
+impl fmt::Debug for Objective {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Objective").field(&self.0.name()).finish()
+    }
+}
 
 /// The target distributions as the losses need them, prepared once: one row per example, p and
 /// log p as tensors, and each row's entropy.
@@ -185,8 +225,23 @@ impl Target {
         })
     }
 
+    /// p, shape (B, K), in the parameters' dtype.
+    pub fn probs(&self) -> &Tensor {
+        &self.p
+    }
+
+    /// log p, shape (B, K), when every p > 0; `None` otherwise (it would be −∞ somewhere).
+    pub fn log_probs(&self) -> Option<&Tensor> {
+        self.log_p.as_ref()
+    }
+
+    /// B, the number of rows (examples).
+    pub fn rows(&self) -> usize {
+        self.entropies.len()
+    }
+
     /// Σ of the rows' entropies, nats.
-    fn total_entropy(&self) -> f64 {
+    pub fn total_entropy(&self) -> f64 {
         crate::numeric::accurate_sum(self.entropies.iter().copied())
     }
 }

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use common::fsum;
 use klfit::data::Source;
-use klfit::model::family::positions;
 use klfit::model::floor::{Floor, Landscape};
+use klfit::model::positions;
 use klfit::model::{Family, Init};
 use klfit::plot::{charts, forward_vs_reverse, sweep, ForwardReverse, Sweep};
 use klfit::report::{self, OutputDir, RunInfo};

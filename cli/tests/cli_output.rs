@@ -182,7 +182,7 @@ fn a_run_that_did_not_fit_says_so_with_a_suggestion() {
 fn a_restricted_family_that_stops_above_its_floor_says_so() {
     // From --init zeros (μ = 0, σ = 1) the first SGD step throws σ to 2.4e8: q is flat, the
     // gradient vanishes, and the run ends at the uniform q's KL, 0.2351, far above the Gaussian
-    // family's floor, 0.0268 (model/floor.rs: moment matching by Newton's method).
+    // family's floor, 0.0268 (model/gaussian.rs: moment matching by Newton's method).
     let dir = TempDir::new().unwrap();
     let stderr = |args: &[&str], out: &str| {
         let mut run = klfit();

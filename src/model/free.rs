@@ -1,9 +1,10 @@
-//! The unrestricted model (K free logits) and the model with no parameters at all (uniform).
+//! The unrestricted family: K free logits, which can match any p (the default model).
 
 use candle_core::{DType, Device, Tensor, Var};
 
-use super::{Init, Model};
-use crate::error::{Error, Result};
+use super::{FamilyKind, Init, Model};
+use crate::error::Result;
+use crate::Empirical;
 
 /// K free logits, one trainable parameter per category: the model that can match any p exactly
 /// (up to the categories with p = 0, whose logits head to −∞).
@@ -31,29 +32,31 @@ impl Model for FreeLogits {
     }
 }
 
-/// q uniform over K categories, with no parameters: the baseline every model should beat, at
-/// KL(p‖uniform) = ln K − H(p).
-#[derive(Debug, Clone)]
-pub struct Uniform {
-    logits: Tensor,
-}
+/// The family `logits` ([`super::Family::Logits`]): its floor is KL = 0 (none reported).
+pub(crate) struct FreeLogitsFamily;
 
-impl Uniform {
-    /// The uniform model over `k` categories; `init` must not name parameters (it has none).
-    pub fn new(k: usize, init: &Init, dtype: DType, device: &Device) -> Result<Self> {
-        if let Init::Values(_) = init {
-            return Err(Error::Usage("the uniform model has no parameters to start from; drop --init".into()));
-        }
-        Ok(Self { logits: Tensor::zeros((1, k), dtype, device)? })
-    }
-}
-
-impl Model for Uniform {
-    fn logits(&self, _x: &Tensor) -> Result<Tensor> {
-        Ok(self.logits.clone())
+impl FamilyKind for FreeLogitsFamily {
+    fn name(&self) -> &'static str {
+        "logits"
     }
 
-    fn vars(&self) -> Vec<Var> {
-        Vec::new()
+    fn describe(&self, k: usize) -> String {
+        format!("{k} free logits, q = softmax(θ) can equal any p")
+    }
+
+    fn title(&self, _k: usize) -> String {
+        "Free logits (one per category)".into()
+    }
+
+    fn default_start(&self) -> &'static str {
+        "logits 0, q uniform"
+    }
+
+    fn is_restricted(&self) -> bool {
+        false
+    }
+
+    fn build(&self, p: &Empirical, init: &Init, seed: u64, dtype: DType, device: &Device) -> Result<Box<dyn Model>> {
+        Ok(Box::new(FreeLogits::new(&init.logits(p.k(), seed)?, dtype, device)?))
     }
 }

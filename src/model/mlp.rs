@@ -6,7 +6,7 @@
 use candle_core::{DType, Device, Module, Tensor, Var};
 use candle_nn::Linear;
 
-use super::family::uniform_draws;
+use super::uniform_draws;
 use super::Model;
 use crate::error::Result;
 

@@ -1,7 +1,10 @@
 //! Models: anything that produces K logits θ from named parameters, read as q = softmax(θ).
 //!
-//! - [`free`]: K free logits, which can match any p, and the uniform baseline with no parameters
-//! - [`family`]: restricted families: Binomial(n, θ) and a discretized Gaussian(μ, σ)
+//! - [`family`]: what a model family says about itself ([`FamilyKind`]) and the handle the crate
+//!   passes around ([`Family`]); the list of families is below ([`Family`]'s `Named::ALL`)
+//! - the families, one module each: [`free`] (K free logits, which can match any p),
+//!   [`uniform`] (the baseline with no parameters), [`binomial`] (Binomial(n, θ)) and
+//!   [`gaussian`] (a discretized Gaussian(μ, σ))
 //! - [`floor`]: the best a restricted family can do (its floor, min KL(p‖q)) and the binomial's
 //!   KL landscape along θ
 //! - [`mlp`]: a conditional model: a small multi-layer perceptron from inputs to class logits
@@ -9,22 +12,38 @@
 //! Every model goes through the same loop, objectives and records; a family is only a
 //! different way of producing logits from its parameters. Models map a batch of inputs, shape
 //! (B, D), to logits, shape (B, K); models without an input ignore it and return one row.
+//!
+//! **Adding a family** (say `poisson`): write `src/model/poisson.rs` with its [`Model`] and a
+//! unit struct implementing [`FamilyKind`] (name, header line, chart title, start, parameters,
+//! restricted, ordered, build, floor, closed form), then, in this file, declare the module
+//! (`pub mod poisson;`) and add `Family::new(&poisson::PoissonFamily)` to the list in
+//! `impl Named for Family`. Nothing else names a family: the command line, the header, the
+//! files, the charts and the warnings all ask the handle.
 
+pub mod binomial;
 pub mod family;
 pub mod floor;
 pub mod free;
+pub mod gaussian;
 pub mod mlp;
+pub mod uniform;
 
 use std::fmt;
 use std::str::FromStr;
 
 use candle_core::{DType, Device, Tensor, Var};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
+use crate::empirical::Labels;
 use crate::error::{Error, Result};
-use crate::Empirical;
-pub use family::{Binomial, Gaussian};
-pub use free::{FreeLogits, Uniform};
+use crate::named::Named;
+pub use binomial::Binomial;
+pub use family::{ClosedForm, Family, FamilyKind};
+pub use free::FreeLogits;
+pub use gaussian::Gaussian;
 pub use mlp::Mlp;
+pub use uniform::Uniform;
 
 /// A model produces logits; its trainable parameters are `vars`.
 pub trait Model {
@@ -62,73 +81,25 @@ pub fn no_input(device: &Device) -> Result<Tensor> {
     Ok(Tensor::zeros((1, 0), DType::F64, device)?)
 }
 
-/// The model families `--model` chooses from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Family {
-    /// K free logits: can match any p.
-    #[default]
-    Logits,
-    /// No parameters: q uniform, a baseline.
-    Uniform,
-    /// Binomial(n, θ) over the categories 0..n (labels must be 0..n).
-    Binomial,
-    /// A discretized Gaussian(μ, σ) over the ordered categories.
-    Gaussian,
-}
-
+/// The families, one module each; `--model` takes their names, in this order.
+#[allow(non_upper_case_globals)] // named as the variants of the enum they replaced: `Family::Binomial`
 impl Family {
-    /// `logits`, `uniform`, `binomial` or `gaussian`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Family::Logits => "logits",
-            Family::Uniform => "uniform",
-            Family::Binomial => "binomial",
-            Family::Gaussian => "gaussian",
-        }
-    }
-
-    /// The names of the family's named parameters, in the order its models report them
-    /// ([`Model::parameters`]): none for free logits and the uniform baseline.
-    pub fn parameter_names(self) -> &'static [&'static str] {
-        match self {
-            Family::Logits | Family::Uniform => &[],
-            Family::Binomial => Binomial::PARAMETERS,
-            Family::Gaussian => Gaussian::PARAMETERS,
-        }
-    }
-
-    /// Where `Init::Default` starts this family, for headers: `logits 0, q uniform`.
-    pub fn default_start(self) -> &'static str {
-        match self {
-            Family::Logits => "logits 0, q uniform",
-            Family::Uniform => "no parameters",
-            Family::Binomial => "θ = ½",
-            Family::Gaussian => "μ mid-range, σ a quarter of the range",
-        }
-    }
-
-    /// Whether the family can equal any p (only free logits can): otherwise CE stays above
-    /// H(p) + min KL, the family's floor.
-    pub fn is_restricted(self) -> bool {
-        self != Family::Logits
-    }
-
-    /// Builds the model for data `p`, starting as `init` says, parameters in `dtype` on `device`.
-    pub fn build(self, p: &Empirical, init: &Init, seed: u64, dtype: DType, device: &Device) -> Result<Box<dyn Model>> {
-        Ok(match self {
-            Family::Logits => Box::new(FreeLogits::new(&init.logits(p.k(), seed)?, dtype, device)?),
-            Family::Uniform => Box::new(Uniform::new(p.k(), init, dtype, device)?),
-            Family::Binomial => Box::new(Binomial::new(p.labels(), init, seed, dtype, device)?),
-            Family::Gaussian => Box::new(Gaussian::new(p.labels(), init, seed, dtype, device)?),
-        })
-    }
+    /// K free logits ([`free`]): can match any p. The default.
+    pub const Logits: Family = Family::new(&free::FreeLogitsFamily);
+    /// No parameters ([`uniform`]): q uniform, a baseline.
+    pub const Uniform: Family = Family::new(&uniform::UniformFamily);
+    /// Binomial(n, θ) over the categories 0..n ([`binomial`]; labels must be 0..n).
+    pub const Binomial: Family = Family::new(&binomial::BinomialFamily);
+    /// A discretized Gaussian(μ, σ) over the ordered categories ([`gaussian`]).
+    pub const Gaussian: Family = Family::new(&gaussian::GaussianFamily);
 }
 
-impl crate::named::Named for Family {
+impl Named for Family {
+    /// Every family `--model` knows: one line each.
     const ALL: &'static [Self] = &[Family::Logits, Family::Uniform, Family::Binomial, Family::Gaussian];
 
     fn name(self) -> &'static str {
-        Family::name(self)
+        self.kind().name()
     }
 }
 
@@ -154,7 +125,7 @@ impl Init {
     pub fn logits(&self, k: usize, seed: u64) -> Result<Vec<f64>> {
         match self {
             Init::Default | Init::Zeros => Ok(vec![0.0; k]),
-            Init::Random => Ok(family::uniform_draws(seed, k, -1.0, 1.0)),
+            Init::Random => Ok(uniform_draws(seed, k, -1.0, 1.0)),
             Init::Values(_) => Err(Error::Usage(
                 "free logits have no named parameters; use --init zeros or --init random (or --model binomial|gaussian)"
                     .into(),
@@ -220,4 +191,29 @@ impl fmt::Display for Init {
             }
         }
     }
+}
+
+/// `n` draws uniform in [lo, hi] from a ChaCha8 generator seeded with `seed` (the same numbers on
+/// every platform).
+pub fn uniform_draws(seed: u64, n: usize, lo: f64, hi: f64) -> Vec<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..n).map(|_| rng.random_range(lo..=hi)).collect()
+}
+
+/// A scalar trainable parameter with value `v`, shape (1,), in `dtype` on `device`.
+pub fn scalar(v: f64, dtype: DType, device: &Device) -> Result<Var> {
+    Ok(Var::from_tensor(&Tensor::from_slice(&[v], 1, device)?.to_dtype(dtype)?)?)
+}
+
+/// The value of a scalar parameter ([`scalar`]) as f64.
+pub fn scalar_value(var: &Var) -> Result<f64> {
+    Ok(var.as_tensor().to_dtype(DType::F64)?.to_vec1::<f64>()?[0])
+}
+
+/// Where each category sits on the axis: its label as a number when every label is a finite
+/// number, else its position 0, 1, …, K − 1.
+pub fn positions(labels: &Labels) -> Vec<f64> {
+    let numbers: Option<Vec<f64>> =
+        labels.iter().map(|l| l.trim().parse::<f64>().ok().filter(|v| v.is_finite())).collect();
+    numbers.unwrap_or_else(|| (0..labels.len()).map(|i| i as f64).collect())
 }

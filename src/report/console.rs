@@ -9,7 +9,6 @@ use crate::error::{Error, Result};
 use crate::history::{History, Record};
 use crate::measure::bound::residual_bound;
 use crate::model::floor::Floor;
-use crate::model::Family;
 use crate::train::{smaller_learning_rate, OptimizerKind};
 use crate::units::{magnitude, number, residual, short, Units};
 
@@ -57,7 +56,7 @@ pub fn header(run: &RunInfo) -> String {
         format!("data       K = {} categories, N = {} observations", p.k(), p.total_text()),
         format!("entropy    H(p) = {}", Units::Nats.both(h)),
         format!("objective  minimize {}", c.objective.formula()),
-        format!("model      {}", model_line(c.model, p.k())),
+        format!("model      {}: {}", c.model.name(), c.model.describe(p.k())),
         format!(
             "optimizer  {}, lr {}, {} steps, seed {}, init {}, dtype {}, engine {}",
             c.optimizer.name(),
@@ -82,16 +81,6 @@ pub fn engine_name(c: &crate::TrainConfig, k: usize) -> String {
     match c.device {
         crate::train::Compute::Cpu => c.engine_used(k).name().to_string(),
         device => format!("{} on {device}", c.engine_used(k).name()),
-    }
-}
-
-/// What the model line of the header says about a family.
-fn model_line(model: Family, k: usize) -> String {
-    match model {
-        Family::Logits => format!("logits: {k} free logits, q = softmax(θ) can equal any p"),
-        Family::Uniform => "uniform: no parameters, q = 1/K everywhere (a baseline)".into(),
-        Family::Binomial => "binomial: q = Binomial(n, θ) over the categories 0..n, one parameter θ".into(),
-        Family::Gaussian => "gaussian: q ∝ exp(−(x − μ)² / 2σ²) over the ordered categories, parameters μ, σ".into(),
     }
 }
 
@@ -169,8 +158,9 @@ pub fn summary(run: &RunInfo, history: &History) -> String {
             show(fitted.iter().map(|(n, v)| format!("{n} = {}", number(*v))).collect()),
             show(start.map(|(n, v)| format!("{n} = {}", number(*v))).collect())
         );
-        if let Some(theta) = super::closed_form_theta(run) {
-            line.push_str(&format!("; closed form θ* = mean / n = {}", number(theta)));
+        if let Some(optimum) = super::closed_form(run) {
+            let values: Vec<String> = optimum.parameters.iter().map(|(_, v)| number(*v)).collect();
+            line.push_str(&format!("; closed form {} = {}", optimum.formula, values.join(", ")));
         }
         lines.push(line);
     }

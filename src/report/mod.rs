@@ -92,9 +92,9 @@ impl RunInfo<'_> {
             (true, Some(last)) => format!("{} of {} steps (interrupted)", last.step, c.steps),
             _ => format!("{} steps", c.steps),
         };
-        let model = match c.model {
-            crate::model::Family::Logits => String::new(),
-            family => format!(" · {} model", family.name()),
+        let model = match c.model == crate::model::Family::default() {
+            true => String::new(),
+            false => format!(" · {} model", c.model.name()),
         };
         format!(
             "{} · K = {} · N = {} · minimize {}{model} · {} lr {} · {steps}",
@@ -116,11 +116,10 @@ impl RunInfo<'_> {
     }
 }
 
-/// For a binomial run, θ* = mean / n, the closed-form optimum of KL(p‖q) over the family.
-pub fn closed_form_theta(run: &RunInfo) -> Option<f64> {
-    (run.config.model == crate::model::Family::Binomial)
-        .then(|| crate::model::Binomial::closed_form_theta(run.p.labels(), run.p.probs()).ok())
-        .flatten()
+/// The optimum of KL(p‖q) over the run's family when it is known in closed form (binomial:
+/// θ* = mean / n); `None` for the other families, or when the data does not fit the family.
+pub fn closed_form(run: &RunInfo) -> Option<crate::model::ClosedForm> {
+    run.config.model.closed_form(run.p).ok().flatten()
 }
 
 /// A run's files being written: `metrics.csv` takes every record as it is made ([`RunFiles::record`],

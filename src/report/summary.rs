@@ -115,8 +115,9 @@ pub fn write(out: &mut dyn Write, run: &RunInfo, history: &History) -> std::io::
     if !c.device.is_cpu() {
         summary["device"] = c.device.to_string().into(); // CPU runs' summaries stay as they were
     }
-    if let Some(theta) = super::closed_form_theta(run) {
-        summary["closed_form"] = json!({ "theta": json_number(theta) });
+    if let Some(optimum) = super::closed_form(run) {
+        let values = optimum.parameters.iter().map(|(name, v)| (name.to_string(), json_number(*v)));
+        summary["closed_form"] = values.collect::<serde_json::Map<_, _>>().into();
     }
     if let Some(r) = m.reverse {
         summary["final_reverse_kl"] = json_number(u.convert(r.kl_divergence));

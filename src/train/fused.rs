@@ -86,7 +86,7 @@ pub fn unsupported(config: &TrainConfig) -> Option<String> {
             config.model.name()
         ));
     }
-    if config.objective.is_reverse() {
+    if !config.objective.runs_fused() {
         return Some(format!(
             "the fused engine minimizes CE or KL(p‖q) only; {} needs --engine autograd (or auto)",
             config.objective.name()

@@ -2,8 +2,8 @@
 //! category. For a restricted family it also draws the uniform baseline q = 1/K, the model with
 //! no parameters at all, whose KL(p‖uniform) = ln K − H(p) every family should beat.
 //!
-//! Ordered families (binomial, gaussian) show the categories in the order of their x; free
-//! logits and the uniform model in the data's order. Unordered data with more than
+//! Ordered families (binomial, gaussian: `FamilyKind::is_ordered`) show the categories in the
+//! order of their x; free logits and the uniform model in the data's order. Unordered data with more than
 //! [`MAX_BARS`] categories is shown by rank of p on log–log axes instead,
 //! as the distributions chart does; ordered data keeps its axis, with a label on every few bars.
 
@@ -17,8 +17,7 @@ use super::palette::{CE_COLOR, DATA_BARS, DATA_LINE, H_COLOR};
 use super::panel::{font, header, key, legend, line, mesh, place_legend, plot_height, top_with_legend, Panel};
 use super::ranks::{per_column, rank_order, ranked_thinned};
 use super::Run;
-use crate::model::family::positions;
-use crate::model::Family;
+use crate::model::positions;
 use crate::plot::render::DrawResult;
 
 /// Ordered data with more categories than this draws p as a line, not as bars.
@@ -29,9 +28,9 @@ const MAX_MARKERS: usize = 60;
 /// p as bars and the final q as a line with markers, the uniform baseline for restricted
 /// families, and a legend with the final KL.
 pub(super) fn fit<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
-    let ordered = matches!(run.family, Family::Binomial | Family::Gaussian);
+    let ordered = run.family.is_ordered();
     let k = run.p.k();
-    let title = format!("{}: the fitted q against the data p", model_name(run));
+    let title = format!("{}: the fitted q against the data p", run.family.title(k));
     let body = header(root, &title, &run.subtitle)?;
     if !ordered && k > MAX_BARS {
         return by_rank(&body, run);
@@ -149,16 +148,6 @@ fn uniform_level<'a, DB: DrawingBackend + 'a>(chart: &mut Panel<'a, DB>, k: usiz
         .label(name)
         .legend(key(H_COLOR, true));
     Ok(())
-}
-
-/// `Binomial(10, θ)`, `Gaussian(μ, σ)`, `Uniform (no parameters)`, `Free logits (one per category)`.
-fn model_name(run: &Run) -> String {
-    match run.family {
-        Family::Logits => "Free logits (one per category)".into(),
-        Family::Uniform => "Uniform (no parameters)".into(),
-        Family::Binomial => format!("Binomial({}, θ)", run.p.k() - 1),
-        Family::Gaussian => "Gaussian(μ, σ) over the ordered categories".into(),
-    }
 }
 
 /// The legend's entries.

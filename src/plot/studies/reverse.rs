@@ -16,7 +16,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::measure::compare::kl;
-use crate::model::family::positions;
+use crate::model::positions;
 use crate::plot::render::{render, DrawResult, Figure};
 use crate::plot::run::axis::Axis;
 use crate::plot::run::marks::{lighter, thinned, value};
