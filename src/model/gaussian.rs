@@ -161,6 +161,11 @@ impl FamilyKind for GaussianFamily {
 /// [`GaussianFamily::floor`].
 fn newton_floor(p: &Empirical) -> Result<Floor> {
     let x = positions(p.labels());
+    if let [x] = x[..] {
+        // One category: every q is the point mass p is, so the floor is 0 at any μ and σ; the
+        // family's default start (μ on the category, σ a quarter of a unit range) names one.
+        return Ok(Floor { kl: 0.0, parameters: vec![("mu", x), ("sigma", 0.25)], converged: true });
+    }
     let (lo, hi) = x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
     let (c, s) = (0.5 * (lo + hi), (0.5 * (hi - lo)).max(f64::MIN_POSITIVE));
     let t: Vec<f64> = x.iter().map(|x| (x - c) / s).collect();
