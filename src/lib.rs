@@ -5,21 +5,26 @@
 //! q − p, walk the same path, and their curves differ by exactly H(p). klfit runs that and
 //! measures it.
 //!
-//! The modules are the pipeline, in order:
+//! The modules are the pipeline, in the order a record is made (ARCHITECTURE.md draws it):
 //!
 //! - [`data`]: built-in datasets, sampled with a fixed seed
 //! - [`files`]: your own data: counts, samples and distribution files, read strictly
 //! - [`empirical`]: the empirical distribution p (counts → probabilities, entropy)
-//! - [`model`]: models that produce logits (free logits first)
-//! - [`objective`]: **the identity**: CE, KL and H from log q
+//! - [`objective`]: **the identity**: CE = H + KL, its gradient, and each objective's loss
+//! - [`model`]: models that produce logits: free logits, and the restricted families
 //! - [`measure`]: CE, KL and H measured in f64 with accurate sums, at every step
-//! - [`train`](mod@train): the loop: forward → objective → backward_step → record
-//! - [`history`]: the per-step records
-//! - [`plot`]: the charts, drawn from a history (bytes, no files)
+//! - [`history`]: the per-step records, and what a run keeps of them
+//! - [`train`](mod@train): the loop: forward → objective → backward → step → record; the autograd
+//!   engine is the one the lesson reads; `train::fused` is *optional reading*, the fast path
+//!   for large K
+//! - [`plot`]: the charts, drawn from a history (bytes, no files); `plot::render` and
+//!   `plot::studies` are optional reading
 //! - [`report`]: everything a run prints and writes, and the one place that writes files
 //!
-//! Beside the pipeline: [`text`] makes user text (labels, paths) safe to show, and [`error`] is
-//! the one error type.
+//! Beneath them, the leaves: [`error`] (the one error type), [`text`] (user text made safe to
+//! show), [`named`] (the names of the choices), [`numeric`] (accurate sums, the f64 log-softmax)
+//! and [`units`] (nats or bits, and how numbers are written). The `klfit` command is its own
+//! package, `cli/`, over this library.
 //!
 //! ```
 //! use klfit::{data, train::{train, TrainConfig}};
@@ -37,18 +42,20 @@
 pub mod data;
 pub mod files;
 pub mod empirical;
-pub mod model;
 pub mod objective;
+pub mod model;
 pub mod measure;
-pub mod train;
 pub mod history;
+pub mod train;
 pub mod plot;
 pub mod report;
+
+// The leaves.
+pub mod error;
 pub mod text;
 pub mod named;
 pub mod numeric;
 pub mod units;
-pub mod error;
 
 pub use empirical::Empirical;
 pub use error::{Error, Result};

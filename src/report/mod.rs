@@ -158,9 +158,10 @@ impl RunFiles {
     /// `metrics.csv`; returns their paths.
     ///
     /// A second thread writes `distribution.csv` while this one draws the charts and the
-    /// animation (at a million categories each side took ~0.55–0.7 s): the charts stay on this
-    /// thread, which reuses the memory training freed; drawn on a new thread (its own allocator
-    /// arena) they took fresh pages. The table's thread allocates next to nothing.
+    /// animation (at a million categories the two take about as long: docs/performance.md): the
+    /// charts stay on this thread, which reuses the memory training freed; drawn on a new thread
+    /// (its own allocator arena) they took fresh pages. The table's thread allocates next to
+    /// nothing.
     pub fn finish(self, run: &RunInfo, history: &History) -> Result<Vec<PathBuf>> {
         let Self { mut out, metrics } = self;
         let path = out.dir().join("metrics.csv");

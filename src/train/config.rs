@@ -10,9 +10,8 @@ use crate::named::Named;
 use crate::objective::Objective;
 
 /// From this many categories `--engine auto` picks the fused engine. Below it a step of the
-/// autograd engine (the readable path) costs so little that a default run is as fast either way
-/// (docs/performance.md: a 500-step run of 3,000 categories takes 0.40 s on autograd, 0.32 s fused;
-/// of 10,000, 0.62 s against 0.33 s).
+/// autograd engine (the readable path) costs so little that a default run takes about as long
+/// either way (the measured crossover is in docs/performance.md).
 pub const FUSED_FROM: usize = 4096;
 
 /// Which optimizer updates the logits.

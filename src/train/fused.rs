@@ -58,8 +58,8 @@ pub const PARALLEL_FROM: usize = 1 << 16;
 /// The number of categories below which the exponentials of one pass are kept for the next (one
 /// exponential per category and step, for 8 more bytes per category): the arrays still sit in
 /// cache, where a step costs arithmetic. From it on a step is bound by memory, and computing q's
-/// exponential again costs less than storing it and reading it back (and `klfit bench` at a
-/// million categories stays near 32 MiB).
+/// exponential again costs less than storing it and reading it back (and the arrays of a
+/// million categories stay small: docs/performance.md).
 pub const KEEP_BELOW: usize = 1 << 18;
 
 /// How many parts a large K is split into: enough that when the helper thread gets little CPU

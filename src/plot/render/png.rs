@@ -61,8 +61,8 @@ fn encode(rgb: &[u8], (width, height): (u32, u32)) -> Result<Vec<u8>, png::Encod
     let mut encoder = png::Encoder::new(&mut bytes, width, height);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
-    // Default, not Best: on the demo's charts Best took 2.3× as long (273 vs 120 ms for all four)
-    // and made files 1% larger.
+    // Default, not Best: on the demo's charts Best took over twice as long and made files larger
+    // (docs/performance.md).
     encoder.set_compression(png::Compression::Default);
     let mut writer = encoder.write_header()?;
     writer.write_image_data(rgb)?;

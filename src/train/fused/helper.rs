@@ -11,7 +11,8 @@
 //! With one part, or without a helper thread, this thread works on the parts directly: no
 //! locks, no channel.
 //!
-//! Starting a thread costs ~0.1 ms on a small VM, so the helper is started once per engine.
+//! Starting a thread costs more than a step at the sizes where the helper pays (docs/performance.md),
+//! so the helper is started once per engine.
 
 use std::sync::mpsc::{channel, Sender};
 use std::sync::{Arc, Mutex, PoisonError};

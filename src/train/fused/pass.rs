@@ -12,8 +12,8 @@
 //! **Loops.** Every loop here is over indices (whole blocks, whole chunks of [`LANES`]), with no
 //! iterator adapters: inside [`run`]'s AVX2 variant LLVM refuses to inline `Zip::next` whenever
 //! klfit is split into several codegen units ("conflicting attributes"), and a step then took
-//! twice the instructions. Written this way the passes are as fast in 16 units as in one, so
-//! klfit builds in parallel (cold start; see `Cargo.toml`).
+//! many more instructions. Written this way the passes are as fast in 16 units as in one, so
+//! klfit builds in parallel (cold start; docs/performance.md).
 //!
 //! **Padding.** A part's arrays are padded to a whole number of chunks with categories that
 //! change nothing: θ = the lowest finite number (its exponential is 0), p = 0 (outside the
