@@ -12,7 +12,7 @@ fn a_long_run_shows_every_record_and_keeps_a_bounded_subsample() {
     let steps = 30_000;
     let config = TrainConfig { steps, ..TrainConfig::default() };
     let mut seen: Vec<Record> = Vec::new();
-    let history = train(&p, &config, |r| seen.push(*r)).unwrap();
+    let history = train(&p, &config, |r| seen.push(r.record)).unwrap();
     assert_eq!(seen.len(), steps + 1);
     assert!(seen.iter().enumerate().all(|(i, r)| r.step == i));
     // What is kept: every step below EARLY, the last, every frame of the animation; and in all

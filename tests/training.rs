@@ -254,7 +254,7 @@ fn divergence_names_the_step_and_the_last_finite_values() {
     // A learning rate so large that lr · ∇ overflows to ±inf in the parameters' dtype.
     for (dtype, lr) in [(DType::F32, 1e39), (DType::F64, f64::MAX)] {
         let config = TrainConfig { lr, dtype, steps: 50, ..TrainConfig::default() };
-        match train(&income(), &config, |r| seen.push(*r)) {
+        match train(&income(), &config, |r| seen.push(r.record)) {
             Err(Error::Diverged { step, last_step, last_ce, last_kl, .. }) => {
                 assert!(step >= 1 && last_step == step - 1, "{dtype:?}: step {step}, last {last_step}");
                 assert!(last_ce.is_finite() && last_kl.is_finite());

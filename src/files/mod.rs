@@ -87,7 +87,21 @@ const SUM_TOLERANCE: f64 = 1e-9;
 /// Returns p with the categories in file order. Errors: see the
 /// [module documentation](crate::files).
 pub fn read_counts(path: &Path) -> Result<Empirical> {
-    let table = read_count_table(path)?;
+    let (name, input) = open(path)?;
+    let table = read_count_table(&name, input)?;
+    Empirical::whole(table.labels, table.counts)
+}
+
+/// [`read_counts`] from any reader (a counts file sent to the playground): errors name it `name`.
+/// The byte-order mark, line and size rules are the same.
+pub fn read_counts_from(name: &Path, input: impl Read) -> Result<Empirical> {
+    let mut input = input;
+    let mut start = Vec::with_capacity(BYTE_ORDER_MARK.len());
+    input.by_ref().take(BYTE_ORDER_MARK.len() as u64).read_to_end(&mut start).map_err(|e| read_error(name, e))?;
+    if start == BYTE_ORDER_MARK {
+        start.clear();
+    }
+    let table = read_count_table(name, Cursor::new(start).chain(input))?;
     Empirical::whole(table.labels, table.counts)
 }
 
@@ -165,8 +179,7 @@ struct CountTable {
 }
 
 /// Reads a `category,count` file, checking each count and that the total fits and is positive.
-fn read_count_table(path: &Path) -> Result<CountTable> {
-    let (name, input) = open(path)?;
+fn read_count_table(name: &Path, input: impl Read) -> Result<CountTable> {
     let mut counts = Vec::new();
     let mut total: u64 = 0;
     let labels = read_table(&name, input, "count", |line, value| {

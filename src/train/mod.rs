@@ -35,7 +35,11 @@ pub use config::{EngineKind, OptimizerKind, TrainConfig, FUSED_FROM};
 /// Fits a model of the family `config.model`, starting as `config.init` says, to `p`: checks
 /// everything once ([`prepare`]), then runs the steps ([`Prepared::run`]). `observe` sees every
 /// record as it is made (see [`run`]).
-pub fn train<V: Verdict>(p: &Empirical, config: &TrainConfig, observe: impl FnMut(&Record) -> V) -> Result<History> {
+pub fn train<V: Verdict>(
+    p: &Empirical,
+    config: &TrainConfig,
+    observe: impl FnMut(&Observation) -> V,
+) -> Result<History> {
     prepare(p, config)?.run(observe)
 }
 
@@ -75,7 +79,7 @@ pub fn prepare<'a>(p: &'a Empirical, config: &'a TrainConfig) -> Result<Prepared
 
 impl Prepared<'_> {
     /// Runs the steps ([`run`]).
-    pub fn run<V: Verdict>(mut self, observe: impl FnMut(&Record) -> V) -> Result<History> {
+    pub fn run<V: Verdict>(mut self, observe: impl FnMut(&Observation) -> V) -> Result<History> {
         run(self.engine.as_mut(), self.config, observe)
     }
 }
@@ -87,7 +91,7 @@ pub fn fit<V: Verdict>(
     model: &dyn Model,
     p: &Empirical,
     config: &TrainConfig,
-    observe: impl FnMut(&Record) -> V,
+    observe: impl FnMut(&Observation) -> V,
 ) -> Result<History> {
     config.validate()?;
     if config.objective.is_reverse() {
@@ -100,14 +104,15 @@ pub fn fit<V: Verdict>(
 /// first update and after each one.
 ///
 /// `observe` sees each record as soon as it is made (for console lines, a progress bar, the
-/// records file, a live view) and may stop the run early (see [`Verdict`]). The history keeps
-/// what the charts need ([`crate::history`]: every record for runs of up to 2,000 steps).
+/// records file, a live view), with q at the steps the history keeps it ([`Observation`]), and
+/// may stop the run early (see [`Verdict`]). The history keeps what the charts need
+/// ([`crate::history`]: every record for runs of up to 2,000 steps).
 ///
 /// Errors with [`Error::Diverged`] as soon as the run stops meaning anything (see [`check`]).
 pub fn run<V: Verdict>(
     engine: &mut dyn Engine,
     config: &TrainConfig,
-    mut observe: impl FnMut(&Record) -> V,
+    mut observe: impl FnMut(&Observation) -> V,
 ) -> Result<History> {
     let q_initial = engine.q()?;
     let (names, start): (Vec<&'static str>, Vec<f64>) = engine.parameters()?.into_iter().unzip();
@@ -134,7 +139,11 @@ pub fn run<V: Verdict>(
         let record = Record { step, metrics: now.metrics, parameters: Parameters::new(&values)? };
         recorder.push(record, config.objective.value(&record.metrics));
         previous = Some(record);
-        let stops = observe(&record).flow()?.is_break();
+        let q = match step {
+            0 => Some(&q_initial[..]),
+            _ => between.last().filter(|(s, _)| *s == step).map(|(_, q)| &q[..]),
+        };
+        let stops = observe(&Observation { record, q }).flow()?.is_break();
         if step == last {
             break;
         }
@@ -145,6 +154,25 @@ pub fn run<V: Verdict>(
     }
     let q_final = engine.q()?;
     Ok(recorder.finish(q_initial, q_final, names, between))
+}
+
+/// What an observer sees at each step: the record, and q = softmax(θ) at the steps the history
+/// keeps it (step 0 and the animation's log-spaced steps; the last step's q is
+/// [`History::q_final`]). Dereferences to the record: `observation.step`, `observation.metrics`.
+#[derive(Debug, Clone, Copy)]
+pub struct Observation<'a> {
+    /// The step's record.
+    pub record: Record,
+    /// q at this step, where the history keeps it; else `None`.
+    pub q: Option<&'a [f64]>,
+}
+
+impl std::ops::Deref for Observation<'_> {
+    type Target = Record;
+
+    fn deref(&self) -> &Record {
+        &self.record
+    }
 }
 
 /// What an observer of the records may answer: `()` (go on), a [`ControlFlow`], whose `Break`
