@@ -617,3 +617,24 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn count_entries_follow_the_counts_file_rules_and_name_the_entry() {
+    use klfit::files::{read_count_entries, read_counts_from, ENTRIES_NAME};
+    let name = Path::new(ENTRIES_NAME);
+    // The same data as a file and as entries: the same distribution, bit for bit.
+    let text = "category,count\nrain,12\n\"sun, then rain\",3\nsnow,0\n";
+    let from_file = read_counts_from(Path::new("x.csv"), text.as_bytes()).unwrap();
+    let from_entries = read_count_entries([("rain", "12"), ("sun, then rain", "3"), ("snow", "0")]).unwrap();
+    assert_eq!(from_file.labels(), from_entries.labels());
+    assert_eq!(from_file.probs(), from_entries.probs());
+    assert_eq!(from_file.entropy().to_bits(), from_entries.entropy().to_bits());
+    // Each rule, with the entry (1-based) where a file has its line.
+    assert_parse_error(read_count_entries([("a", "1"), ("b", "-2")]), name, 2, &["'-2'", "is negative"]);
+    assert_parse_error(read_count_entries([("a", "1"), ("", "2")]), name, 2, &["category is empty"]);
+    assert_parse_error(read_count_entries([("a", "1"), ("b", "2"), ("a", "3")]), name, 3, &["on entry 3", "entry 1"]);
+    assert_parse_error(read_count_entries([("a", "0"), ("b", "0")]), name, 0, &["all counts are 0"]);
+    assert_parse_error(read_count_entries(Vec::<(&str, &str)>::new()), name, 0, &["no entries"]);
+    let max = u64::MAX.to_string();
+    assert_parse_error(read_count_entries([("a", max.as_str()), ("b", "1")]), name, 2, &["entry sum to more than"]);
+}

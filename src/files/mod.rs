@@ -180,26 +180,106 @@ struct CountTable {
 
 /// Reads a `category,count` file, checking each count and that the total fits and is positive.
 fn read_count_table(name: &Path, input: impl Read) -> Result<CountTable> {
-    let mut counts = Vec::new();
-    let mut total: u64 = 0;
-    let labels = read_table(&name, input, "count", |line, value| {
-        let count = parse_count(&name, line, value)?;
-        total = total.checked_add(count).ok_or_else(|| {
+    let mut counts = Counts::new(LINE);
+    let labels = read_table(name, input, "count", |line, value| counts.add(name, line, value))?;
+    Ok(CountTable { labels, counts: counts.finish(name)? })
+}
+
+/// Counts as they are read: each one checked ([`parse_count`]), their running total checked to fit.
+struct Counts {
+    counts: Vec<u64>,
+    total: u64,
+    /// What a row is called: [`LINE`] or [`ENTRY`].
+    unit: &'static str,
+}
+
+impl Counts {
+    fn new(unit: &'static str) -> Self {
+        Counts { counts: Vec::new(), total: 0, unit }
+    }
+
+    fn add(&mut self, name: &Path, line: u64, value: &str) -> Result<()> {
+        let count = parse_count(name, line, value)?;
+        self.total = self.total.checked_add(count).ok_or_else(|| {
             let message = format!(
-                "the counts up to this line sum to more than {} (the largest total a 64-bit \
+                "the counts up to this {} sum to more than {} (the largest total a 64-bit \
                  count can hold); scale the counts down",
+                self.unit,
                 u64::MAX
             );
-            Error::parse(&name, line, message)
+            Error::parse(name, line, message)
         })?;
-        counts.push(count);
+        self.counts.push(count);
         Ok(())
-    })?;
-    if total == 0 {
-        let message = "all counts are 0; at least one category must have been observed";
-        return Err(Error::parse(&name, 0, message));
     }
-    Ok(CountTable { labels, counts })
+
+    /// The counts, if at least one is positive.
+    fn finish(self, name: &Path) -> Result<Vec<u64>> {
+        if self.total == 0 {
+            let message = "all counts are 0; at least one category must have been observed";
+            return Err(Error::parse(name, 0, message));
+        }
+        Ok(self.counts)
+    }
+}
+
+/// The name [`read_count_entries`] gives its input in errors.
+pub const ENTRIES_NAME: &str = "counts";
+
+/// What a row is called in errors: `line` in a file, `entry` in [`read_count_entries`].
+const LINE: &str = "line";
+const ENTRY: &str = "entry";
+
+/// Counts given as (category, count text) entries rather than a file (the playground's `counts`),
+/// under the same rules as a counts file's rows. Errors are [`Error::Parse`] named
+/// [`ENTRIES_NAME`] whose `line` is the 1-based entry.
+pub fn read_count_entries<S: AsRef<str>>(entries: impl IntoIterator<Item = (S, S)>) -> Result<Empirical> {
+    let name = Path::new(ENTRIES_NAME);
+    let (mut categories, mut counts) = (Categories::new(ENTRY), Counts::new(ENTRY));
+    for (entry, (category, value)) in (1..).zip(entries) {
+        categories.add(name, entry, category.as_ref(), value.as_ref())?;
+        counts.add(name, entry, value.as_ref())?;
+    }
+    if categories.labels.is_empty() {
+        return Err(Error::parse(name, 0, "has no entries; give at least one category and its count"));
+    }
+    Empirical::whole(categories.labels.into_labels(), counts.finish(name)?)
+}
+
+/// The categories read so far, each checked to be non-empty and new, with the line (or entry)
+/// each came on for a duplicate's message.
+struct Categories {
+    labels: LabelSet,
+    lines: Vec<u64>,
+    /// What a row is called: [`LINE`] or [`ENTRY`].
+    unit: &'static str,
+}
+
+impl Categories {
+    fn new(unit: &'static str) -> Self {
+        Categories { labels: LabelSet::default(), lines: Vec::new(), unit }
+    }
+
+    fn add(&mut self, name: &Path, line: u64, category: &str, value: &str) -> Result<()> {
+        if category.is_empty() {
+            let message = format!("the category is empty; each row needs a label, e.g. rain,{}", quoted(value));
+            return Err(Error::parse(name, line, message));
+        }
+        if let Inserted::Seen(earlier) =
+            self.labels.insert(category).map_err(|e| Error::parse(name, line, e.to_string()))?
+        {
+            let unit = self.unit;
+            let message = format!(
+                "category {} on {unit} {line} already appeared on {unit} {}; \
+                 each category must have exactly one row",
+                quoted(category),
+                self.lines[earlier]
+            );
+            return Err(Error::parse(name, line, message));
+        }
+        self.lines.push(line);
+        Ok(())
+    }
 }
 
 /// Reads a two-column CSV input named `name` with header `category,<value_column>`.
@@ -217,8 +297,7 @@ fn read_table(
     let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(LineTracker::new(input));
     let mut record = csv::ByteRecord::new();
     let mut header_seen = false;
-    let mut labels = LabelSet::default();
-    let mut lines = Vec::new(); // the line of each category's row, for the duplicate's message
+    let mut categories = Categories::new(LINE);
 
     while csv.read_byte_record(&mut record).map_err(|e| csv_error(name, e))? {
         let start = record.position().map_or(0, |p| p.byte());
@@ -241,31 +320,18 @@ fn read_table(
             return Err(Error::parse(name, line, message));
         }
         let (category, value) = (utf8(name, line, &record[0])?, utf8(name, line, &record[1])?);
-        if category.is_empty() {
-            let message = format!("the category is empty; each row needs a label, e.g. rain,{}", quoted(value));
-            return Err(Error::parse(name, line, message));
-        }
-        if let Inserted::Seen(earlier) = labels.insert(category).map_err(|e| Error::parse(name, line, e.to_string()))? {
-            let message = format!(
-                "category {} on line {line} already appeared on line {}; \
-                 each category must have exactly one row",
-                quoted(category),
-                lines[earlier]
-            );
-            return Err(Error::parse(name, line, message));
-        }
-        lines.push(line);
+        categories.add(name, line, category, value)?;
         on_row(line, value)?;
     }
 
     if !header_seen {
         return Err(Error::parse(name, 0, format!("is empty; expected a header row {expected}")));
     }
-    if labels.is_empty() {
+    if categories.labels.is_empty() {
         let message = format!("has a header row but no data rows; expected one row {expected} per category");
         return Err(Error::parse(name, 0, message));
     }
-    Ok(labels.into_labels())
+    Ok(categories.labels.into_labels())
 }
 
 /// Checks that the header is `category,<value_column>`, allowing spaces around each name.

@@ -80,8 +80,14 @@ fn shell_word(word: &str) -> String {
     }
 }
 
-/// Writes `summary.json` (pretty-printed, values in the run's units).
+/// Writes `summary.json` (pretty-printed, values in the run's units): [`json`].
 pub fn write(out: &mut dyn Write, run: &RunInfo, history: &History) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &json(run, history))?;
+    out.write_all(b"\n")
+}
+
+/// The figures of `summary.json` (the playground's last line on a stream is the same object).
+pub fn json(run: &RunInfo, history: &History) -> Value {
     let (c, u, last) = (run.config, run.units, history.last());
     let m = last.metrics;
     let n = json_total(run.p);
@@ -125,6 +131,5 @@ pub fn write(out: &mut dyn Write, run: &RunInfo, history: &History) -> std::io::
         summary["final_model_entropy"] = json_number(u.convert(r.entropy));
         summary["max_abs_reverse_residual"] = json_number(u.convert(history.max_abs_reverse_residual()));
     }
-    serde_json::to_writer_pretty(&mut *out, &summary)?;
-    out.write_all(b"\n")
+    summary
 }
