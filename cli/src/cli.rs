@@ -40,6 +40,8 @@ pub enum Command {
     Datasets,
     /// Time one training step (update and f64 record) for each K: one JSON line per K.
     Bench(BenchArgs),
+    /// The playground: a local web page where you drag p, pick the objective and family, and watch training stream in.
+    Serve(ServeArgs),
 }
 
 /// Where the data comes from: exactly one of these.
@@ -175,6 +177,19 @@ pub struct BenchArgs {
 }
 
 #[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on; anything but loopback (127.0.0.1, ::1, localhost) lets other machines reach the playground.
+    #[arg(long, value_name = "HOST", default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on; 0 picks a free one (the first line printed is the URL).
+    #[arg(long, value_name = "PORT", default_value_t = 8000)]
+    pub port: u16,
+    /// Open the page in the default browser once the server listens.
+    #[arg(long)]
+    pub open: bool,
+}
+
+#[derive(Args)]
 pub struct InfoArgs {
     #[command(flatten)]
     pub data: DataArgs,
@@ -230,7 +245,7 @@ fn dtype_parser() -> impl TypedValueParser<Value = DType> {
 }
 
 /// Parses a learning rate: a finite number > 0.
-fn positive_finite(s: &str) -> Result<f64, String> {
+pub(crate) fn positive_finite(s: &str) -> Result<f64, String> {
     let hint =
         format!("try {} for sgd, {} for adam", OptimizerKind::Sgd.default_lr(), OptimizerKind::Adam.default_lr());
     match s.parse::<f64>() {
@@ -249,7 +264,7 @@ fn positive_seconds(s: &str) -> Result<f64, String> {
 }
 
 /// Parses a pseudo-count: a finite number ≥ 0.
-fn non_negative_finite(s: &str) -> Result<f64, String> {
+pub(crate) fn non_negative_finite(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
         _ => Err(format!("'{}' is not a finite number ≥ 0 (e.g. 0.5)", klfit::text::shown(s, 40))),
@@ -257,12 +272,12 @@ fn non_negative_finite(s: &str) -> Result<f64, String> {
 }
 
 /// Parses a number of steps: a whole number ≥ 0.
-fn whole_number(s: &str) -> Result<usize, String> {
+pub(crate) fn whole_number(s: &str) -> Result<usize, String> {
     whole(s, 0, "500")
 }
 
 /// Parses a seed: a whole number ≥ 0 below 2^64.
-fn seed(s: &str) -> Result<u64, String> {
+pub(crate) fn seed(s: &str) -> Result<u64, String> {
     whole(s, 0, "0 or 42").map(|n| n as u64)
 }
 
@@ -272,7 +287,7 @@ fn categories(s: &str) -> Result<usize, String> {
 }
 
 /// A whole number ≥ `min` that fits in 64 bits, with an error that says which rule it broke.
-fn whole(s: &str, min: usize, example: &str) -> Result<usize, String> {
+pub(crate) fn whole(s: &str, min: usize, example: &str) -> Result<usize, String> {
     let shown = klfit::text::shown(s, 40);
     match s.trim().parse::<u128>() {
         Ok(n) if n > u64::MAX as u128 || n > usize::MAX as u128 => {

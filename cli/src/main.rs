@@ -10,6 +10,7 @@
 mod alloc;
 mod cli;
 mod commands;
+mod serve;
 mod signals;
 
 use std::io::Write;
@@ -28,6 +29,7 @@ fn main() -> ExitCode {
         Command::Divergence(args) => commands::divergence::run(&args).map(|()| Outcome::Done),
         Command::Datasets => commands::datasets::run().map(|()| Outcome::Done),
         Command::Bench(args) => commands::bench::run(&args).map(|()| Outcome::Done),
+        Command::Serve(args) => serve::run(&args),
     };
     match result {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
