@@ -26,6 +26,16 @@ use crate::train::TrainConfig;
 pub use crate::units::Units;
 use csv::MetricsWriter;
 pub use dir::OutputDir;
+
+/// A test hook: the value of the environment variable `KLFIT_FAULT_<name>` in a klfit built with
+/// the `fault-injection` feature (the command's tests turn it on, to make a playground run panic);
+/// always `None` in a klfit built for use.
+pub fn injected_fault(name: &str) -> Option<String> {
+    match cfg!(feature = "fault-injection") {
+        true => std::env::var(format!("KLFIT_FAULT_{name}")).ok(),
+        false => None,
+    }
+}
 use dir::Staged;
 
 /// Every file a run may write. A commit removes those an earlier run left that this run does not

@@ -62,6 +62,8 @@ pub fn run(args: &ServeArgs) -> klfit::Result<Outcome> {
 }
 
 async fn serve(args: &ServeArgs) -> klfit::Result<Outcome> {
+    // Before the URL is printed: a signal sent as soon as it is read stops the server cleanly.
+    let signals = Signals::install().map_err(|e| Error::cannot("catch signals for", "the server", e))?;
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port)).await.map_err(|e| {
         Error::Usage(format!(
             "cannot listen on {}:{}: {e}; choose another --port (0 picks a free one) or --host",
@@ -95,7 +97,7 @@ async fn serve(args: &ServeArgs) -> klfit::Result<Outcome> {
         .with_state(shared.clone());
     let stopping = shared.clone();
     let shutdown = async move {
-        wait_for_signal().await;
+        signals.wait().await;
         stopping.stopping.store(true, Ordering::SeqCst);
     };
     let server = axum::serve(listener, app).with_graceful_shutdown(shutdown);
@@ -151,19 +153,24 @@ fn open_browser(url: &str) {
     }
 }
 
-/// Ctrl-C or SIGTERM.
-async fn wait_for_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Ctrl-C (SIGINT) and SIGTERM, caught from the start.
+struct Signals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals { interrupt: signal(SignalKind::interrupt())?, terminate: signal(SignalKind::terminate())? })
+    }
+
+    /// Waits for either.
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = terminate => {}
     }
 }
 
@@ -280,10 +287,12 @@ async fn train(State(shared): State<Arc<Shared>>, body: Body) -> Response {
     let (started_tx, started_rx) = oneshot::channel::<Result<(), Refusal>>();
     let stopping = shared.clone();
     tokio::task::spawn_blocking(move || {
-        let _slot = slot;
         // A panic is a bug; it ends this stream with a 500 (or an error line) and nothing else.
         let mut started = Some(started_tx);
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            if klfit::report::injected_fault("SERVE_PANIC").as_deref() == Some("prepare") {
+                panic!("injected panic before the run (KLFIT_FAULT_SERVE_PANIC)");
+            }
             let prepared = match klfit::train::prepare(&request.p, &request.config) {
                 Ok(prepared) => prepared,
                 Err(e) => {
@@ -304,6 +313,10 @@ async fn train(State(shared): State<Arc<Shared>>, body: Body) -> Response {
             let line = stream::typed("error", json!({ "error": error, "status": 500, "step": null }));
             let _ = lines_tx.blocking_send(Bytes::from(format!("{line}\n")));
         }
+        // The slot first, then the last sender (which ends the response): a client that has read
+        // its stream to the end sees the run gone from /api/status.
+        drop(slot);
+        drop(lines_tx);
     });
     match started_rx.await {
         Ok(Ok(())) => {}

@@ -66,6 +66,13 @@ impl<S: Sink> Lines<S> {
     }
 }
 
+impl<S: Sink> Drop for Lines<S> {
+    /// Sends what is left (the lines before a panic, too); a reader gone has nothing to get.
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
 /// How a stream ended, for the server's log and tests.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Ended {
@@ -100,7 +107,12 @@ pub fn run(
     let units = request.units;
     let (last, every) = (request.config.steps, request.every);
     let mut line = String::new();
+    // The tests' hook for a run that panics mid-stream (see klfit::report::injected_fault).
+    let panic_at = report::injected_fault("SERVE_PANIC").and_then(|v| v.parse::<usize>().ok());
     let history = prepared.run(|o| -> klfit::Result<ControlFlow<()>> {
+        if panic_at == Some(o.step) {
+            panic!("injected panic at step {} (KLFIT_FAULT_SERVE_PANIC)", o.step);
+        }
         if lines.sink.is_gone() || stop() {
             return Err(Error::Cancelled);
         }

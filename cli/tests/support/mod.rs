@@ -8,6 +8,8 @@ use std::fs;
 use std::path::Path;
 use std::process::{Command, Output};
 
+pub mod server;
+
 /// The built `klfit` binary, with no arguments yet.
 pub fn klfit() -> Command {
     Command::new(assert_cmd::cargo::cargo_bin("klfit"))
