@@ -128,14 +128,15 @@ fn a_read_only_folder_fails_before_the_first_step_with_one_line_naming_it_and_no
         None
     };
     let before = snapshot(&out);
-    // The folder itself, and a folder the run would have to create inside it.
-    for (target, message) in
-        [(out.clone(), "cannot write the run's files"), (out.join("new/nested"), "cannot create it")]
-    {
+    // The folder itself, and a folder the run would have to create inside it: an I/O error reads
+    // as every other does, `cannot <action> <path>: <why>`, naming the folder that failed.
+    let (into, create) =
+        (format!("cannot write into {}: ", out.display()), format!("cannot create {}: ", out.join("new").display()));
+    for (target, message) in [(out.clone(), into), (out.join("new/nested"), create)] {
         let output = loud_run(&target);
         assert_eq!(output.status.code(), Some(1));
         let line = one_line(&output);
-        assert!(line.contains(&format!("output folder '{}': {message}", target.display())), "{line}");
+        assert!(line.starts_with(&format!("error: {message}")), "{line}");
         assert_eq!(step_lines(&output), 0, "it trained first: {}", text(&output.stdout));
         assert_same(&snapshot(&out), &before, "the folder changed");
     }
@@ -273,6 +274,30 @@ fn leftovers_of_crashed_staging_and_finished_commits_are_removed() {
     write(".klfit-run-2-2/old/metrics.csv", "replaced");
     write(".klfit-run-2-2/committed", "");
     recover_only(&out);
+    assert_same(&snapshot(&out), &before, "the folder changed");
+}
+
+#[test]
+fn a_finished_leftover_that_cannot_be_deleted_is_an_error_saying_what_it_is() {
+    // It was refused as "not a run klfit can finish or undo (deleting it failed: ...)": it is one,
+    // finished; only deleting it failed.
+    let (_dir, out) = earlier_run();
+    let leftover = out.join(".klfit-run-2-2");
+    fs::create_dir(&leftover).unwrap();
+    fs::write(leftover.join("names"), "+metrics.csv\n").unwrap();
+    fs::write(leftover.join("committed"), "").unwrap();
+    let Some(_undo) = immutable(&leftover) else {
+        eprintln!("skipped: chattr +i is not available here");
+        return;
+    };
+    let before = snapshot(&out);
+    let output = faulty_run(&out, &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let expected = format!(
+        "error: cannot delete the leftover of a finished commit {}: Operation not permitted (os error 1)",
+        leftover.display()
+    );
+    assert_eq!(one_line(&output), expected);
     assert_same(&snapshot(&out), &before, "the folder changed");
 }
 

@@ -16,7 +16,8 @@
 //!    so a folder it cannot write is found before the first step.
 //! 3. [`OutputDir::stream`] and [`OutputDir::finish`] (or [`OutputDir::stage`], both at once)
 //!    write each file into `T/new/`.
-//! 4. [`OutputDir::commit`] writes the journal `T/names` (atomically), moves every existing file
+//! 4. [`OutputDir::commit`] writes the journal `T/names` (atomically; its first line says where it
+//!    was written: the device and inode of `out` and of `T`), moves every existing file
 //!    the commit replaces into `T/old/`, moves every staged file into `out`, marks `T/committed`,
 //!    and deletes `T`. Any error before the mark, or a [`cancel`] (a second Ctrl-C), moves
 //!    everything back: the folder is then byte-identical to before. Once the mark is written the
@@ -34,10 +35,14 @@
 //! moved into `out` goes back into `T/new/`, then every file in `T/old/` goes back into `out`. Then
 //! `T/names` is removed, and `T` deleted. Without `T/names`, nothing in `out` had changed: `T` is
 //! deleted. So after any crash, the folder holds exactly the files before the commit or exactly
-//! the new set. A `T` that is not a real folder, or whose journal is unreadable or names anything
-//! but the files klfit writes ([`super::is_output`], the only names [`OutputDir::stage`] takes),
-//! is not trusted: the run refuses with one line naming it and the command that deletes it, and
-//! changes nothing.
+//! the new set. A leftover is deleted only if its name is one klfit gives and it holds only what
+//! klfit puts in a `T` (see `layout.rs`), and replayed only if its journal names only the files
+//! klfit writes ([`super::is_output`], the only names [`OutputDir::stage`] takes) and was written
+//! in this very `T` in this very folder (a copied or unpacked one has other inodes). Any other is
+//! not trusted: the run refuses with one line naming it and the command that deletes it (where
+//! one can be printed exactly), and changes nothing. Recovery comes at [`OutputDir::open`], before
+//! the run reads its data: a journal that vouches for itself is the folder's own unfinished commit,
+//! and undoing it only puts back the folder's earlier files, whatever the run does next.
 //!
 //! For tests, a crate built with the `fault-injection` feature takes environment variables that
 //! inject faults into the renames (a failure, a crash, two Ctrl-Cs): see `dir/faults.rs`.
@@ -48,18 +53,22 @@ compile_error!("klfit's output folder (src/report/dir.rs) needs a Unix system: i
 mod at;
 #[cfg(feature = "fault-injection")]
 mod faults;
+mod journal;
+mod layout;
 mod recover;
+mod shell;
 
 use std::ffi::CString;
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
 use at::Kind;
-use recover::{Entry, COMMITTED, JOURNAL, TRANSACTION_PREFIX};
+use journal::{Entry, Written};
+use layout::{COMMITTED, JOURNAL};
 
 /// An output folder held for one run, with the run's files staged in it.
 ///
@@ -245,14 +254,12 @@ impl OutputDir {
             }
         };
         let folder = &*self.folder.insert(folder);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let name = CString::new(format!("{TRANSACTION_PREFIX}{}-{nanos}", std::process::id()))
-            .map_err(|e| write_error(&self.dir, e.into()))?;
+        let name = layout::new_name();
         let fd = at::make_folder(folder, name.as_c_str()).map_err(|e| write_error(&self.dir, e))?;
-        let new = match at::make_folder(&fd, "new") {
+        let new = match at::make_folder(&fd, layout::NEW) {
             Ok(new) => new,
             Err(e) => {
-                let _ = at::remove_tree(folder.as_fd(), &name);
+                let _ = layout::remove(folder, &name);
                 return Err(write_error(&self.dir, e));
             }
         };
@@ -265,7 +272,7 @@ impl OutputDir {
     fn held(&self) -> Result<(&File, &Transaction)> {
         match (&self.folder, &self.transaction) {
             (Some(folder), Some(t)) => Ok((folder, t)),
-            _ => Err(write_error(&self.dir, std::io::Error::other("staging has not begun"))),
+            _ => Err(Error::Output { dir: self.dir.clone(), message: "staging has not begun".into() }),
         }
     }
 
@@ -298,17 +305,18 @@ impl OutputDir {
         self.begin()?;
         let (folder, t) = self.held()?;
         let dir = &self.dir;
-        let mut journal: Vec<Entry> = self.staged.iter().map(|n| Entry { staged: true, name: n.clone() }).collect();
+        let mut entries: Vec<Entry> = self.staged.iter().map(|n| Entry { staged: true, name: n.clone() }).collect();
         for name in stale.iter().filter(|n| !self.staged.iter().any(|s| s == *n)) {
             if !matches!(at::kind(folder, *name), Ok(Kind::Missing | Kind::Folder) | Err(_)) {
-                journal.push(Entry { staged: false, name: name.to_string() });
+                entries.push(Entry { staged: false, name: name.to_string() });
             }
         }
-        recover::write_journal(&t.fd, &journal).map_err(|e| write_error(dir, e))?;
+        let written = Written::here(folder, &t.fd).and_then(|here| journal::write(&t.fd, here, &entries));
+        written.map_err(|e| write_error(dir, e))?;
         let (mut old, cancel) = (None, self.cancel);
         let result = (|| {
-            let old = old.insert(at::make_folder(&t.fd, "old").map_err(|e| write_error(dir, e))?);
-            move_in(folder, dir, &t.new, old, &journal, cancel)?;
+            let old = old.insert(at::make_folder(&t.fd, layout::OLD).map_err(|e| write_error(dir, e))?);
+            move_in(folder, dir, &t.new, old, &entries, cancel)?;
             check(cancel)?; // the last moment a second Ctrl-C undoes the commit
             let mark = at::create_file(&t.fd, COMMITTED).and_then(|f| f.sync_all());
             mark.map_err(|e| write_error(dir, e))?;
@@ -316,8 +324,8 @@ impl OutputDir {
             Ok(())
         })();
         if let Err(e) = result {
-            let undone = recover::roll_back(folder, dir, &t.new, old.as_ref(), &journal)
-                .and_then(|()| recover::discard(folder, &t.name).map_err(|e| Error::cannot("clean up", dir, e)));
+            let undone = recover::roll_back(folder, dir, &t.new, old.as_ref(), &entries)
+                .and_then(|()| layout::remove(folder, &t.name).map_err(|e| Error::cannot("clean up", dir, e)));
             return Err(match undone {
                 Ok(()) => e,
                 Err(undo) => Error::Output {
@@ -329,7 +337,7 @@ impl OutputDir {
             });
         }
         at::sync(folder);
-        let _ = recover::discard(folder, &t.name); // the next run removes it if this fails
+        let _ = layout::remove(folder, &t.name); // the next run removes it if this fails
         let now = at::path_now(folder, dir);
         self.committed = true;
         Ok(self.staged.iter().map(|n| now.join(n)).collect())
@@ -369,7 +377,7 @@ impl Drop for OutputDir {
             // holds the only copy of earlier files, for the next run's recovery.
             if let (Some(folder), Some(t)) = (&self.folder, &self.transaction) {
                 if matches!(at::kind(&t.fd, JOURNAL), Ok(Kind::Missing)) {
-                    let _ = at::remove_tree(folder.as_fd(), &t.name);
+                    let _ = layout::remove(folder, &t.name);
                 }
             }
             remove_created(&self.created);
@@ -449,7 +457,7 @@ fn create_dirs(dir: &Path) -> Result<Vec<Created>> {
         if let Err(e) = std::fs::create_dir(&path) {
             if e.kind() != std::io::ErrorKind::AlreadyExists {
                 remove_created(&created);
-                return Err(Error::Output { dir: dir.to_path_buf(), message: format!("cannot create it: {e}") });
+                return Err(Error::cannot("create", path, e));
             }
         } else {
             created.push(Created { id: identity(&path), path });
@@ -472,7 +480,7 @@ fn remove_created(created: &[Created]) {
     }
 }
 
-/// An error writing into `dir`, for the one-line message.
+/// An error writing into the output folder `dir` (making `T` or its parts, the journal, the mark).
 fn write_error(dir: &Path, e: std::io::Error) -> Error {
-    Error::Output { dir: dir.to_path_buf(), message: format!("cannot write the run's files: {e}") }
+    Error::cannot("write into", dir, e)
 }
