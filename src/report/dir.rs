@@ -10,10 +10,11 @@
 //!    *Recovery*), and refuses a folder where an output's name is taken by a folder (klfit
 //!    replaces only files). No file of this run is written yet.
 //! 2. [`OutputDir::prepare`] (or the first file staged) begins staging: it creates `out` if it was
-//!    missing and locks it (waiting for a run that got there first: two runs aimed at a new folder
-//!    each commit a complete set in turn; if that run failed and removed the folder meanwhile, it
-//!    is made again), recovers as in step 1, and makes `T/new/`. A run calls it before training,
-//!    so a folder it cannot write is found before the first step.
+//!    missing and locks it (waiting for a run that got there first, saying so through
+//!    [`OutputDir::on_wait`], until that run ends or a [`cancel`] comes: two runs aimed at a new
+//!    folder each commit a complete set in turn; if that run failed and removed the folder
+//!    meanwhile, it is made again), recovers as in step 1, and makes `T/new/`. A run calls it
+//!    before training, so a folder it cannot write is found before the first step.
 //! 3. [`OutputDir::stream`] and [`OutputDir::finish`] (or [`OutputDir::stage`], both at once)
 //!    write each file into `T/new/`.
 //! 4. [`OutputDir::commit`] writes the journal `T/names` (atomically; its first line says where it
@@ -64,11 +65,16 @@ use std::io::{BufWriter, Write};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
 
 use crate::error::{Error, Result};
 use at::Kind;
 use journal::{Entry, Written};
 use layout::{COMMITTED, JOURNAL};
+
+/// How long a run waiting for another's lock sleeps between tries: short beside a run, long
+/// beside a system call.
+const LOCK_POLL: Duration = Duration::from_millis(20);
 
 /// An output folder held for one run, with the run's files staged in it.
 ///
@@ -88,6 +94,17 @@ pub struct OutputDir {
     committed: bool,
     /// The flag that cancels the writing, if one was given ([`OutputDir::cancelled_by`]).
     cancel: Option<&'static AtomicBool>,
+    /// Told when staging has to wait for another run ([`OutputDir::on_wait`]).
+    on_wait: Option<OnWait>,
+}
+
+/// The callback of [`OutputDir::on_wait`].
+struct OnWait(Box<dyn FnMut(&Path) + Send>);
+
+impl std::fmt::Debug for OnWait {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OnWait(..)")
+    }
 }
 
 /// A run's transaction folder `T` inside the output folder, and `T/new`, open.
@@ -147,7 +164,7 @@ impl OutputDir {
     pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
         let dir = dir.as_ref().to_path_buf();
         let folder = match std::fs::metadata(&dir) {
-            Ok(m) if m.is_dir() => Some(lock(&dir, false)?),
+            Ok(m) if m.is_dir() => Some(lock(&dir)?),
             Ok(_) => return Err(Error::Output { dir, message: "exists and is not a folder".into() }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(Error::cannot("open", &dir, e)),
@@ -159,15 +176,26 @@ impl OutputDir {
             }
         }
         let (transaction, staged, created) = (None, Vec::new(), Vec::new());
-        Ok(Self { dir, folder, transaction, staged, created, committed: false, cancel: None })
+        Ok(Self { dir, folder, transaction, staged, created, committed: false, cancel: None, on_wait: None })
+    }
+
+    /// The output folder, calling `on_wait` with its path (once) if staging finds another run
+    /// holding it and has to wait: that happens when the folder was missing at
+    /// [`OutputDir::open`] and another run created it meanwhile. The wait ends when that run
+    /// does, or with [`Error::Cancelled`] when the writing is cancelled
+    /// ([`OutputDir::cancelled_by`]), the folder left as it was. The library prints nothing: the
+    /// command says what it waits for.
+    pub fn on_wait(mut self, on_wait: impl FnMut(&Path) + Send + 'static) -> Self {
+        self.on_wait = Some(OnWait(Box::new(on_wait)));
+        self
     }
 
     /// The output folder, whose writing stops when `flag` is set: [`OutputDir::stream`],
     /// [`OutputDir::finish`], [`OutputDir::stage`] and [`OutputDir::commit`] then fail with
     /// [`Error::Cancelled`], a commit moving files undoes what it moved (unless its `committed`
     /// mark is already written: then it stands), and dropping the `OutputDir` leaves the folder as
-    /// it was. Setting the flag only stores an atomic, so a signal handler may do it (the
-    /// command's second Ctrl-C).
+    /// it was. A wait for another run's lock ([`OutputDir::on_wait`]) ends too. Setting the flag
+    /// only stores an atomic, so a signal handler may do it (the command's second Ctrl-C).
     pub fn cancelled_by(mut self, flag: &'static AtomicBool) -> Self {
         self.cancel = Some(flag);
         self
@@ -276,14 +304,16 @@ impl OutputDir {
         }
     }
 
-    /// Creates the folder if it is missing and locks it, waiting for a run that holds it. If that
-    /// run failed and removed the folder it had created while this one waited, the lock is on a
-    /// deleted folder: the folder is made again (a few times at most).
+    /// Creates the folder if it is missing and locks it, waiting for a run that holds it (see
+    /// [`OutputDir::wait_for_lock`]). If that run failed and removed the folder it had created
+    /// while this one waited, the lock is on a deleted folder: the folder is made again (a few
+    /// times at most).
     fn create_and_lock(&mut self) -> Result<File> {
+        let mut told = false;
         for _ in 0..10 {
             let created = create_dirs(&self.dir)?;
-            let file = lock(&self.dir, true)?;
-            self.created.extend(created);
+            self.created.extend(created); // removed on drop if still empty, even after a cancelled wait
+            let file = self.wait_for_lock(&mut told)?;
             if at::same_folder(&file, &self.dir) {
                 return Ok(file);
             }
@@ -292,6 +322,27 @@ impl OutputDir {
             dir: self.dir.clone(),
             message: "removed again and again while this run waited for it".into(),
         })
+    }
+
+    /// Opens the folder and takes its lock, waiting while another run holds it: the first time it
+    /// is held (`told` false), [`OutputDir::on_wait`]'s callback is called; then the lock is tried
+    /// every [`LOCK_POLL`] until it is free, or the writing is cancelled ([`Error::Cancelled`]).
+    /// (Polling, not a blocking `flock`: a blocked `flock` would not end on a cancel.)
+    fn wait_for_lock(&mut self, told: &mut bool) -> Result<File> {
+        let file = at::open_path(&self.dir).map_err(|e| Error::cannot("open", &self.dir, e))?;
+        loop {
+            match try_lock(&file, &self.dir)? {
+                true => return Ok(file),
+                false if !*told => {
+                    *told = true;
+                    if let Some(OnWait(on_wait)) = &mut self.on_wait {
+                        on_wait(&self.dir);
+                    }
+                }
+                false => std::thread::sleep(LOCK_POLL),
+            }
+            self.check_cancelled()?;
+        }
     }
 
     /// Moves every staged file into the folder, all or nothing, and returns their paths (where the
@@ -408,16 +459,21 @@ fn check_name(dir: &Path, name: &str) -> Result<()> {
 }
 
 /// Opens `dir` and takes the run's advisory lock on it (flock on its descriptor, so no lock file
-/// is left in it), held until the returned file is dropped: waiting for it, or failing at once
-/// with [`Error::Busy`].
-fn lock(dir: &Path, wait: bool) -> Result<File> {
+/// is left in it), held until the returned file is dropped; fails at once with [`Error::Busy`] if
+/// another run holds it.
+fn lock(dir: &Path) -> Result<File> {
     let file = at::open_path(dir).map_err(|e| Error::cannot("open", dir, e))?;
-    if wait {
-        return file.lock().map(|()| file).map_err(|e| Error::cannot("lock", dir, e));
+    match try_lock(&file, dir)? {
+        true => Ok(file),
+        false => Err(Error::Busy { dir: dir.to_path_buf() }),
     }
+}
+
+/// Takes the run's lock on the open folder `file` (opened as `dir`) if it is free: whether it did.
+fn try_lock(file: &File, dir: &Path) -> Result<bool> {
     match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Busy { dir: dir.to_path_buf() }),
+        Ok(()) => Ok(true),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(false),
         Err(std::fs::TryLockError::Error(e)) => Err(Error::cannot("lock", dir, e)),
     }
 }
