@@ -11,18 +11,18 @@
 //!    replaces only files). No file of this run is written yet.
 //! 2. [`OutputDir::prepare`] (or the first file staged) begins staging: it creates `out` if it was
 //!    missing and locks it (waiting for a run that got there first, saying so through
-//!    [`OutputDir::on_wait`], until that run ends or a [`cancel`] comes: two runs aimed at a new
+//!    [`OutputDir::on_wait`], until that run ends or a cancel comes: two runs aimed at a new
 //!    folder each commit a complete set in turn; if that run failed and removed the folder
 //!    meanwhile, it is made again), recovers as in step 1, and makes `T/new/`. A run calls it
 //!    before training, so a folder it cannot write is found before the first step.
 //! 3. [`OutputDir::stream`] and [`OutputDir::finish`] (or [`OutputDir::stage`], both at once)
 //!    write each file into `T/new/`.
 //! 4. [`OutputDir::commit`] writes the journal `T/names` (atomically; its first line says where it
-//!    was written: the device and inode of `out` and of `T`), moves every existing file
-//!    the commit replaces into `T/old/`, moves every staged file into `out`, marks `T/committed`,
-//!    and deletes `T`. Any error before the mark, or a [`cancel`] (a second Ctrl-C), moves
-//!    everything back: the folder is then byte-identical to before. Once the mark is written the
-//!    commit stands. Earlier klfit outputs that this run did not write are moved aside too, so
+//!    was written: the device and inode of `out` and of `T`), moves every existing file the
+//!    commit replaces into `T/old/`, moves every staged file into `out`, marks `T/committed`, and
+//!    deletes `T`. Any error before the mark, or a cancel ([`OutputDir::cancelled_by`]: a second
+//!    Ctrl-C), moves everything back: the folder is then byte-identical to before. Once the mark
+//!    is written the commit stands. Earlier klfit outputs that this run did not write are moved aside too, so
 //!    after a commit every klfit output in `out` is from this run.
 //!
 //! Every change is made through the descriptor of the folder locked in step 1 or 2, with the `*at`
@@ -54,6 +54,7 @@ compile_error!("klfit's output folder (src/report/dir.rs) needs a Unix system: i
 mod at;
 #[cfg(feature = "fault-injection")]
 mod faults;
+mod claim;
 mod journal;
 mod layout;
 mod recover;
@@ -65,16 +66,11 @@ use std::io::{BufWriter, Write};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
 
 use crate::error::{Error, Result};
 use at::Kind;
 use journal::{Entry, Written};
 use layout::{COMMITTED, JOURNAL};
-
-/// How long a run waiting for another's lock sleeps between tries: short beside a run, long
-/// beside a system call.
-const LOCK_POLL: Duration = Duration::from_millis(20);
 
 /// An output folder held for one run, with the run's files staged in it.
 ///
@@ -90,21 +86,12 @@ pub struct OutputDir {
     transaction: Option<Transaction>,
     staged: Vec<String>,
     /// Folders this run created, outermost first.
-    created: Vec<Created>,
+    created: Vec<claim::Created>,
     committed: bool,
     /// The flag that cancels the writing, if one was given ([`OutputDir::cancelled_by`]).
     cancel: Option<&'static AtomicBool>,
     /// Told when staging has to wait for another run ([`OutputDir::on_wait`]).
-    on_wait: Option<OnWait>,
-}
-
-/// The callback of [`OutputDir::on_wait`].
-struct OnWait(Box<dyn FnMut(&Path) + Send>);
-
-impl std::fmt::Debug for OnWait {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("OnWait(..)")
-    }
+    on_wait: Option<claim::OnWait>,
 }
 
 /// A run's transaction folder `T` inside the output folder, and `T/new`, open.
@@ -115,14 +102,6 @@ struct Transaction {
     name: CString,
     fd: OwnedFd,
     new: OwnedFd,
-}
-
-/// A folder a run created, with its identity: only that folder is removed again, not one made
-/// at the same path by someone else meanwhile.
-#[derive(Debug)]
-struct Created {
-    path: PathBuf,
-    id: Option<(u64, u64)>,
 }
 
 /// A file being staged by [`OutputDir::stream`], written through a buffer. It lands at `dir/name`
@@ -164,7 +143,7 @@ impl OutputDir {
     pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
         let dir = dir.as_ref().to_path_buf();
         let folder = match std::fs::metadata(&dir) {
-            Ok(m) if m.is_dir() => Some(lock(&dir)?),
+            Ok(m) if m.is_dir() => Some(claim::lock(&dir)?),
             Ok(_) => return Err(Error::Output { dir, message: "exists and is not a folder".into() }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(Error::cannot("open", &dir, e)),
@@ -186,7 +165,7 @@ impl OutputDir {
     /// ([`OutputDir::cancelled_by`]), the folder left as it was. The library prints nothing: the
     /// command says what it waits for.
     pub fn on_wait(mut self, on_wait: impl FnMut(&Path) + Send + 'static) -> Self {
-        self.on_wait = Some(OnWait(Box::new(on_wait)));
+        self.on_wait = Some(claim::OnWait(Box::new(on_wait)));
         self
     }
 
@@ -276,7 +255,7 @@ impl OutputDir {
         let folder = match self.folder.take() {
             Some(folder) => folder,
             None => {
-                let folder = self.create_and_lock()?;
+                let folder = claim::create_and_lock(&self.dir, &mut self.created, &mut self.on_wait, self.cancel)?;
                 recover::recover(&folder, &self.dir)?;
                 folder
             }
@@ -301,47 +280,6 @@ impl OutputDir {
         match (&self.folder, &self.transaction) {
             (Some(folder), Some(t)) => Ok((folder, t)),
             _ => Err(Error::Output { dir: self.dir.clone(), message: "staging has not begun".into() }),
-        }
-    }
-
-    /// Creates the folder if it is missing and locks it, waiting for a run that holds it (see
-    /// [`OutputDir::wait_for_lock`]). If that run failed and removed the folder it had created
-    /// while this one waited, the lock is on a deleted folder: the folder is made again (a few
-    /// times at most).
-    fn create_and_lock(&mut self) -> Result<File> {
-        let mut told = false;
-        for _ in 0..10 {
-            let created = create_dirs(&self.dir)?;
-            self.created.extend(created); // removed on drop if still empty, even after a cancelled wait
-            let file = self.wait_for_lock(&mut told)?;
-            if at::same_folder(&file, &self.dir) {
-                return Ok(file);
-            }
-        }
-        Err(Error::Output {
-            dir: self.dir.clone(),
-            message: "removed again and again while this run waited for it".into(),
-        })
-    }
-
-    /// Opens the folder and takes its lock, waiting while another run holds it: the first time it
-    /// is held (`told` false), [`OutputDir::on_wait`]'s callback is called; then the lock is tried
-    /// every [`LOCK_POLL`] until it is free, or the writing is cancelled ([`Error::Cancelled`]).
-    /// (Polling, not a blocking `flock`: a blocked `flock` would not end on a cancel.)
-    fn wait_for_lock(&mut self, told: &mut bool) -> Result<File> {
-        let file = at::open_path(&self.dir).map_err(|e| Error::cannot("open", &self.dir, e))?;
-        loop {
-            match try_lock(&file, &self.dir)? {
-                true => return Ok(file),
-                false if !*told => {
-                    *told = true;
-                    if let Some(OnWait(on_wait)) = &mut self.on_wait {
-                        on_wait(&self.dir);
-                    }
-                }
-                false => std::thread::sleep(LOCK_POLL),
-            }
-            self.check_cancelled()?;
         }
     }
 
@@ -431,7 +369,7 @@ impl Drop for OutputDir {
                     let _ = layout::remove(folder, &t.name);
                 }
             }
-            remove_created(&self.created);
+            claim::remove_created(&self.created);
         }
     }
 }
@@ -458,26 +396,6 @@ fn check_name(dir: &Path, name: &str) -> Result<()> {
     }
 }
 
-/// Opens `dir` and takes the run's advisory lock on it (flock on its descriptor, so no lock file
-/// is left in it), held until the returned file is dropped; fails at once with [`Error::Busy`] if
-/// another run holds it.
-fn lock(dir: &Path) -> Result<File> {
-    let file = at::open_path(dir).map_err(|e| Error::cannot("open", dir, e))?;
-    match try_lock(&file, dir)? {
-        true => Ok(file),
-        false => Err(Error::Busy { dir: dir.to_path_buf() }),
-    }
-}
-
-/// Takes the run's lock on the open folder `file` (opened as `dir`) if it is free: whether it did.
-fn try_lock(file: &File, dir: &Path) -> Result<bool> {
-    match file.try_lock() {
-        Ok(()) => Ok(true),
-        Err(std::fs::TryLockError::WouldBlock) => Ok(false),
-        Err(std::fs::TryLockError::Error(e)) => Err(Error::cannot("lock", dir, e)),
-    }
-}
-
 /// Refuses an output name taken by a folder: a commit would move the folder, and whatever is in
 /// it, out of the way, and klfit replaces only the files it writes.
 fn refuse_folder(folder: &File, dir: &Path, name: &str) -> Result<()> {
@@ -490,49 +408,6 @@ fn refuse_folder(folder: &File, dir: &Path, name: &str) -> Result<()> {
             ),
         }),
         _ => Ok(()),
-    }
-}
-
-/// The device and inode of the folder at `path`, if it is one.
-fn identity(path: &Path) -> Option<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::symlink_metadata(path).ok().filter(|m| m.is_dir()).map(|m| (m.dev(), m.ino()))
-}
-
-/// Creates `dir` and any missing parents; returns the folders it created, outermost first.
-fn create_dirs(dir: &Path) -> Result<Vec<Created>> {
-    let mut missing = Vec::new();
-    let mut at = Some(dir);
-    while let Some(path) = at.filter(|p| !p.as_os_str().is_empty() && std::fs::symlink_metadata(p).is_err()) {
-        missing.push(path.to_path_buf());
-        at = path.parent();
-    }
-    missing.reverse();
-    let mut created = Vec::new();
-    for path in missing {
-        if let Err(e) = std::fs::create_dir(&path) {
-            if e.kind() != std::io::ErrorKind::AlreadyExists {
-                remove_created(&created);
-                return Err(Error::cannot("create", path, e));
-            }
-        } else {
-            created.push(Created { id: identity(&path), path });
-        }
-    }
-    if !dir.is_dir() {
-        remove_created(&created);
-        return Err(Error::Output { dir: dir.to_path_buf(), message: "exists and is not a folder".into() });
-    }
-    Ok(created)
-}
-
-/// Removes the folders a failed run created, innermost first, if they are empty and still the
-/// folders it created.
-fn remove_created(created: &[Created]) {
-    for folder in created.iter().rev() {
-        if folder.id.is_some() && identity(&folder.path) == folder.id {
-            let _ = std::fs::remove_dir(&folder.path);
-        }
     }
 }
 
