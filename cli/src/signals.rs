@@ -1,11 +1,12 @@
 //! Ctrl-C (SIGINT) and SIGTERM. The first asks the run to stop after the current step; it then
 //! writes what it did as a normal, complete set of files, marked interrupted. The second aborts
 //! and leaves the output folder as it was. Before staging has begun, by exiting at once. Once the
-//! output folder is being written (from just before the first step: its staging folder exists;
-//! see [`Writing`]), by setting [`CANCEL`], which the run's output folder watches
-//! ([`klfit::report::OutputDir::cancelled_by`]): the run stops after the current step, a commit
-//! moving files undoes what it moved, and the run removes what it staged and exits with 130. Only
-//! a commit whose `committed` mark is already written stands.
+//! output folder is being written (from just before its staging begins, a wait for another run
+//! holding the folder included; see [`Writing`]), by setting [`CANCEL`], which the run's output
+//! folder watches ([`klfit::report::OutputDir::cancelled_by`]): a wait for the folder ends, the
+//! run stops after the current step, a commit moving files undoes what it moved, and the run
+//! removes what it staged and exits with 130. Only a commit whose `committed` mark is already
+//! written stands.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 

@@ -16,6 +16,8 @@ use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 
 use klfit::report::OutputDir;
 use support::{assert_one_complete_run, assert_same, names, one_line, recover_only, reference, snapshot, text, train};
@@ -128,14 +130,15 @@ fn a_read_only_folder_fails_before_the_first_step_with_one_line_naming_it_and_no
         None
     };
     let before = snapshot(&out);
-    // The folder itself, and a folder the run would have to create inside it.
-    for (target, message) in
-        [(out.clone(), "cannot write the run's files"), (out.join("new/nested"), "cannot create it")]
-    {
+    // The folder itself, and a folder the run would have to create inside it: an I/O error reads
+    // as every other does, `cannot <action> <path>: <why>`, naming the folder that failed.
+    let (into, create) =
+        (format!("cannot write into {}: ", out.display()), format!("cannot create {}: ", out.join("new").display()));
+    for (target, message) in [(out.clone(), into), (out.join("new/nested"), create)] {
         let output = loud_run(&target);
         assert_eq!(output.status.code(), Some(1));
         let line = one_line(&output);
-        assert!(line.contains(&format!("output folder '{}': {message}", target.display())), "{line}");
+        assert!(line.starts_with(&format!("error: {message}")), "{line}");
         assert_eq!(step_lines(&output), 0, "it trained first: {}", text(&output.stdout));
         assert_same(&snapshot(&out), &before, "the folder changed");
     }
@@ -277,37 +280,79 @@ fn leftovers_of_crashed_staging_and_finished_commits_are_removed() {
 }
 
 #[test]
+fn a_finished_leftover_that_cannot_be_deleted_is_an_error_saying_what_it_is() {
+    // It was refused as "not a run klfit can finish or undo (deleting it failed: ...)": it is one,
+    // finished; only deleting it failed.
+    let (_dir, out) = earlier_run();
+    let leftover = out.join(".klfit-run-2-2");
+    fs::create_dir(&leftover).unwrap();
+    fs::write(leftover.join("names"), "+metrics.csv\n").unwrap();
+    fs::write(leftover.join("committed"), "").unwrap();
+    let Some(_undo) = immutable(&leftover) else {
+        eprintln!("skipped: chattr +i is not available here");
+        return;
+    };
+    let before = snapshot(&out);
+    let output = faulty_run(&out, &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let expected = format!(
+        "error: cannot delete the leftover of a finished commit {}: Operation not permitted (os error 1)",
+        leftover.display()
+    );
+    assert_eq!(one_line(&output), expected);
+    assert_same(&snapshot(&out), &before, "the folder changed");
+}
+
+/// Two output folders for the missing folder `out`, opened before either made it, the second
+/// telling `waiting` when it has to wait for the first and watching `cancel`; the first has
+/// staged `metrics.csv` (so it made `out` and holds it).
+fn two_runs_on_a_new_folder(
+    out: &Path,
+    cancel: &'static AtomicBool,
+) -> (OutputDir, OutputDir, mpsc::Receiver<std::path::PathBuf>) {
+    let (told, waiting) = mpsc::channel();
+    let mut first = OutputDir::open(out).unwrap();
+    let second = OutputDir::open(out).unwrap().cancelled_by(cancel).on_wait(move |dir| told.send(dir.into()).unwrap());
+    first.stage("metrics.csv", |w| w.write_all(b"first")).unwrap();
+    (first, second, waiting)
+}
+
+#[test]
 fn a_run_waiting_for_a_new_folder_makes_it_again_if_the_run_that_made_it_failed() {
+    static NEVER: AtomicBool = AtomicBool::new(false);
     let dir = TempDir::new().unwrap();
     let out = dir.path().join("new");
-    let (mut first, mut second) = (OutputDir::open(&out).unwrap(), OutputDir::open(&out).unwrap());
-    first.stage("metrics.csv", |w| w.write_all(b"first")).unwrap(); // makes and locks `new`
+    let (first, mut second, waiting) = two_runs_on_a_new_folder(&out, &NEVER);
     let waiter = std::thread::spawn(move || {
         second.stage("metrics.csv", |w| w.write_all(b"second"))?; // waits for `first`
         second.commit(&[])
     });
-    // Let `second` block on the lock first (without that, the test passes the easy way): wait
-    // until the kernel lists its request as blocked on the folder (or it ended, which it must not).
-    let folder = std::os::unix::fs::MetadataExt::ino(&fs::metadata(&out).unwrap());
-    while !waiter.is_finished() && !blocked_on(folder) {
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
+    // Let `second` wait for the lock first (without that, the test passes the easy way).
+    assert_eq!(waiting.recv().unwrap(), out);
     drop(first); // fails: removes its transaction and the folder it made
     waiter.join().unwrap().unwrap();
     assert_eq!(fs::read(out.join("metrics.csv")).unwrap(), b"second");
     assert_eq!(names(&snapshot(&out)), ["metrics.csv"]);
 }
 
-/// Whether /proc/locks lists a blocked lock request (`->`) of this process on inode `inode`.
-fn blocked_on(inode: u64) -> bool {
-    let locks = fs::read_to_string("/proc/locks").unwrap();
-    let (pid, inode) = (std::process::id().to_string(), inode.to_string());
-    // `1: -> FLOCK  ADVISORY  WRITE 4242 08:01:123456 0 EOF`: pid, then device:inode.
-    locks.lines().any(|line| {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        fields.get(1) == Some(&"->")
-            && fields.windows(2).any(|w| w[0] == pid && w[1].rsplit(':').next() == Some(inode.as_str()))
-    })
+#[test]
+fn a_run_waiting_for_another_says_so_and_a_cancel_ends_the_wait_leaving_the_folder_as_it_was() {
+    // The wait was a blocking flock: a second Ctrl-C could not end it, and nothing said why the
+    // run did not start.
+    static CANCEL: AtomicBool = AtomicBool::new(false);
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("new");
+    let (first, mut second, waiting) = two_runs_on_a_new_folder(&out, &CANCEL);
+    let before = snapshot(dir.path());
+    let waiter = std::thread::spawn(move || second.stage("summary.json", |w| w.write_all(b"second")));
+    assert_eq!(waiting.recv().unwrap(), out, "not told it waits");
+    CANCEL.store(true, Ordering::SeqCst); // what the command's second Ctrl-C does
+    let error = waiter.join().unwrap().unwrap_err();
+    assert!(matches!(error, klfit::Error::Cancelled), "{error}");
+    assert!(waiting.try_recv().is_err(), "told twice");
+    assert_same(&snapshot(dir.path()), &before, "a cancelled wait changed the folder");
+    assert_eq!(first.commit(&[]).unwrap(), [out.join("metrics.csv")]); // the run it waited for is unharmed
+    assert_eq!(names(&snapshot(&out)), ["metrics.csv"]);
 }
 
 #[test]

@@ -168,6 +168,56 @@ fn a_second_signal_while_training_exits_at_once_and_writes_nothing() {
 }
 
 #[test]
+fn a_run_waiting_for_another_runs_new_folder_says_so_and_two_signals_end_the_wait() {
+    // The waiting run opens `lk` while it is missing, then reads its data from a FIFO that the
+    // test holds until another run has made `lk` and trains in it: when the first begins staging,
+    // it must wait for that run. It once waited silently in flock, deaf to Ctrl-C.
+    use std::io::Write;
+    use std::os::unix::ffi::OsStrExt;
+    let dir = TempDir::new().unwrap();
+    let (out, data) = (dir.path().join("lk"), dir.path().join("data.csv"));
+    let fifo_path = std::ffi::CString::new(data.as_os_str().as_bytes()).unwrap();
+    // SAFETY: mkfifo reads a NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo_path.as_ptr(), 0o600) }, 0);
+    let mut waiting = support::klfit()
+        .args(["train", "--counts"])
+        .arg(&data)
+        .args(["--steps", "5", "--quiet", "--out"])
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut fifo = File::options().write(true).open(&data).unwrap(); // open once the run reads it: `lk` opened
+    let mut holder = Running::start("near-uniform", &out);
+    holder.wait_until_training();
+    holder.pause(); // its files stay as they are while the folder is compared
+    fifo.write_all(b"category,count\na,1\nb,2\n").unwrap();
+    drop(fifo);
+    let mut stderr = BufReader::new(waiting.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let said =
+        format!("waiting for another klfit run to finish writing to '{}' (Ctrl-C twice gives up)\n", out.display());
+    assert_eq!(line, said);
+    let before = snapshot(&out);
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: kill has no memory-safety preconditions.
+        assert_eq!(unsafe { libc::kill(waiting.id() as libc::pid_t, signal) }, 0);
+    }
+    let status = waiting.wait().unwrap();
+    let mut rest = String::new();
+    stderr.read_to_string(&mut rest).unwrap();
+    assert_eq!((status.code(), rest.as_str()), (Some(130), ""));
+    assert_same(&snapshot(&out), &before, "a run that gave up waiting changed the folder");
+    holder.resume();
+    holder.send(libc::SIGINT);
+    let (status, _, stderr) = holder.finish();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    support::assert_one_complete_run(&snapshot(&out));
+}
+
+#[test]
 fn two_quick_sigints_leave_the_earlier_files_or_a_complete_new_set() {
     // Whenever the second Ctrl-C lands (training, writing or committing), the visible files are
     // the earlier run's or the interrupted run's complete set.

@@ -10,17 +10,19 @@
 //!    *Recovery*), and refuses a folder where an output's name is taken by a folder (klfit
 //!    replaces only files). No file of this run is written yet.
 //! 2. [`OutputDir::prepare`] (or the first file staged) begins staging: it creates `out` if it was
-//!    missing and locks it (waiting for a run that got there first: two runs aimed at a new folder
-//!    each commit a complete set in turn; if that run failed and removed the folder meanwhile, it
-//!    is made again), recovers as in step 1, and makes `T/new/`. A run calls it before training,
-//!    so a folder it cannot write is found before the first step.
+//!    missing and locks it (waiting for a run that got there first, saying so through
+//!    [`OutputDir::on_wait`], until that run ends or a cancel comes: two runs aimed at a new
+//!    folder each commit a complete set in turn; if that run failed and removed the folder
+//!    meanwhile, it is made again), recovers as in step 1, and makes `T/new/`. A run calls it
+//!    before training, so a folder it cannot write is found before the first step.
 //! 3. [`OutputDir::stream`] and [`OutputDir::finish`] (or [`OutputDir::stage`], both at once)
 //!    write each file into `T/new/`.
-//! 4. [`OutputDir::commit`] writes the journal `T/names` (atomically), moves every existing file
-//!    the commit replaces into `T/old/`, moves every staged file into `out`, marks `T/committed`,
-//!    and deletes `T`. Any error before the mark, or a [`cancel`] (a second Ctrl-C), moves
-//!    everything back: the folder is then byte-identical to before. Once the mark is written the
-//!    commit stands. Earlier klfit outputs that this run did not write are moved aside too, so
+//! 4. [`OutputDir::commit`] writes the journal `T/names` (atomically; its first line says where it
+//!    was written: the device and inode of `out` and of `T`), moves every existing file the
+//!    commit replaces into `T/old/`, moves every staged file into `out`, marks `T/committed`, and
+//!    deletes `T`. Any error before the mark, or a cancel ([`OutputDir::cancelled_by`]: a second
+//!    Ctrl-C), moves everything back: the folder is then byte-identical to before. Once the mark
+//!    is written the commit stands. Earlier klfit outputs that this run did not write are moved aside too, so
 //!    after a commit every klfit output in `out` is from this run.
 //!
 //! Every change is made through the descriptor of the folder locked in step 1 or 2, with the `*at`
@@ -34,10 +36,14 @@
 //! moved into `out` goes back into `T/new/`, then every file in `T/old/` goes back into `out`. Then
 //! `T/names` is removed, and `T` deleted. Without `T/names`, nothing in `out` had changed: `T` is
 //! deleted. So after any crash, the folder holds exactly the files before the commit or exactly
-//! the new set. A `T` that is not a real folder, or whose journal is unreadable or names anything
-//! but the files klfit writes ([`super::is_output`], the only names [`OutputDir::stage`] takes),
-//! is not trusted: the run refuses with one line naming it and the command that deletes it, and
-//! changes nothing.
+//! the new set. A leftover is deleted only if its name is one klfit gives and it holds only what
+//! klfit puts in a `T` (see `layout.rs`), and replayed only if its journal names only the files
+//! klfit writes ([`super::is_output`], the only names [`OutputDir::stage`] takes) and was written
+//! in this very `T` in this very folder (a copied or unpacked one has other inodes). Any other is
+//! not trusted: the run refuses with one line naming it and the command that deletes it (where
+//! one can be printed exactly), and changes nothing. Recovery comes at [`OutputDir::open`], before
+//! the run reads its data: a journal that vouches for itself is the folder's own unfinished commit,
+//! and undoing it only puts back the folder's earlier files, whatever the run does next.
 //!
 //! For tests, a crate built with the `fault-injection` feature takes environment variables that
 //! inject faults into the renames (a failure, a crash, two Ctrl-Cs): see `dir/faults.rs`.
@@ -48,18 +54,23 @@ compile_error!("klfit's output folder (src/report/dir.rs) needs a Unix system: i
 mod at;
 #[cfg(feature = "fault-injection")]
 mod faults;
+mod claim;
+mod journal;
+mod layout;
 mod recover;
+mod shell;
 
 use std::ffi::CString;
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::error::{Error, Result};
 use at::Kind;
-use recover::{Entry, COMMITTED, JOURNAL, TRANSACTION_PREFIX};
+use journal::{Entry, Written};
+use layout::{COMMITTED, JOURNAL};
 
 /// An output folder held for one run, with the run's files staged in it.
 ///
@@ -75,10 +86,12 @@ pub struct OutputDir {
     transaction: Option<Transaction>,
     staged: Vec<String>,
     /// Folders this run created, outermost first.
-    created: Vec<Created>,
+    created: Vec<claim::Created>,
     committed: bool,
     /// The flag that cancels the writing, if one was given ([`OutputDir::cancelled_by`]).
     cancel: Option<&'static AtomicBool>,
+    /// Told when staging has to wait for another run ([`OutputDir::on_wait`]).
+    on_wait: Option<claim::OnWait>,
 }
 
 /// A run's transaction folder `T` inside the output folder, and `T/new`, open.
@@ -89,14 +102,6 @@ struct Transaction {
     name: CString,
     fd: OwnedFd,
     new: OwnedFd,
-}
-
-/// A folder a run created, with its identity: only that folder is removed again, not one made
-/// at the same path by someone else meanwhile.
-#[derive(Debug)]
-struct Created {
-    path: PathBuf,
-    id: Option<(u64, u64)>,
 }
 
 /// A file being staged by [`OutputDir::stream`], written through a buffer. It lands at `dir/name`
@@ -138,7 +143,7 @@ impl OutputDir {
     pub fn open(dir: impl AsRef<Path>) -> Result<Self> {
         let dir = dir.as_ref().to_path_buf();
         let folder = match std::fs::metadata(&dir) {
-            Ok(m) if m.is_dir() => Some(lock(&dir, false)?),
+            Ok(m) if m.is_dir() => Some(claim::lock(&dir)?),
             Ok(_) => return Err(Error::Output { dir, message: "exists and is not a folder".into() }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(Error::cannot("open", &dir, e)),
@@ -150,15 +155,26 @@ impl OutputDir {
             }
         }
         let (transaction, staged, created) = (None, Vec::new(), Vec::new());
-        Ok(Self { dir, folder, transaction, staged, created, committed: false, cancel: None })
+        Ok(Self { dir, folder, transaction, staged, created, committed: false, cancel: None, on_wait: None })
+    }
+
+    /// The output folder, calling `on_wait` with its path (once) if staging finds another run
+    /// holding it and has to wait: that happens when the folder was missing at
+    /// [`OutputDir::open`] and another run created it meanwhile. The wait ends when that run
+    /// does, or with [`Error::Cancelled`] when the writing is cancelled
+    /// ([`OutputDir::cancelled_by`]), the folder left as it was. The library prints nothing: the
+    /// command says what it waits for.
+    pub fn on_wait(mut self, on_wait: impl FnMut(&Path) + Send + 'static) -> Self {
+        self.on_wait = Some(claim::OnWait(Box::new(on_wait)));
+        self
     }
 
     /// The output folder, whose writing stops when `flag` is set: [`OutputDir::stream`],
     /// [`OutputDir::finish`], [`OutputDir::stage`] and [`OutputDir::commit`] then fail with
     /// [`Error::Cancelled`], a commit moving files undoes what it moved (unless its `committed`
     /// mark is already written: then it stands), and dropping the `OutputDir` leaves the folder as
-    /// it was. Setting the flag only stores an atomic, so a signal handler may do it (the
-    /// command's second Ctrl-C).
+    /// it was. A wait for another run's lock ([`OutputDir::on_wait`]) ends too. Setting the flag
+    /// only stores an atomic, so a signal handler may do it (the command's second Ctrl-C).
     pub fn cancelled_by(mut self, flag: &'static AtomicBool) -> Self {
         self.cancel = Some(flag);
         self
@@ -239,20 +255,18 @@ impl OutputDir {
         let folder = match self.folder.take() {
             Some(folder) => folder,
             None => {
-                let folder = self.create_and_lock()?;
+                let folder = claim::create_and_lock(&self.dir, &mut self.created, &mut self.on_wait, self.cancel)?;
                 recover::recover(&folder, &self.dir)?;
                 folder
             }
         };
         let folder = &*self.folder.insert(folder);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let name = CString::new(format!("{TRANSACTION_PREFIX}{}-{nanos}", std::process::id()))
-            .map_err(|e| write_error(&self.dir, e.into()))?;
+        let name = layout::new_name();
         let fd = at::make_folder(folder, name.as_c_str()).map_err(|e| write_error(&self.dir, e))?;
-        let new = match at::make_folder(&fd, "new") {
+        let new = match at::make_folder(&fd, layout::NEW) {
             Ok(new) => new,
             Err(e) => {
-                let _ = at::remove_tree(folder.as_fd(), &name);
+                let _ = layout::remove(folder, &name);
                 return Err(write_error(&self.dir, e));
             }
         };
@@ -265,26 +279,8 @@ impl OutputDir {
     fn held(&self) -> Result<(&File, &Transaction)> {
         match (&self.folder, &self.transaction) {
             (Some(folder), Some(t)) => Ok((folder, t)),
-            _ => Err(write_error(&self.dir, std::io::Error::other("staging has not begun"))),
+            _ => Err(Error::Output { dir: self.dir.clone(), message: "staging has not begun".into() }),
         }
-    }
-
-    /// Creates the folder if it is missing and locks it, waiting for a run that holds it. If that
-    /// run failed and removed the folder it had created while this one waited, the lock is on a
-    /// deleted folder: the folder is made again (a few times at most).
-    fn create_and_lock(&mut self) -> Result<File> {
-        for _ in 0..10 {
-            let created = create_dirs(&self.dir)?;
-            let file = lock(&self.dir, true)?;
-            self.created.extend(created);
-            if at::same_folder(&file, &self.dir) {
-                return Ok(file);
-            }
-        }
-        Err(Error::Output {
-            dir: self.dir.clone(),
-            message: "removed again and again while this run waited for it".into(),
-        })
     }
 
     /// Moves every staged file into the folder, all or nothing, and returns their paths (where the
@@ -298,17 +294,18 @@ impl OutputDir {
         self.begin()?;
         let (folder, t) = self.held()?;
         let dir = &self.dir;
-        let mut journal: Vec<Entry> = self.staged.iter().map(|n| Entry { staged: true, name: n.clone() }).collect();
+        let mut entries: Vec<Entry> = self.staged.iter().map(|n| Entry { staged: true, name: n.clone() }).collect();
         for name in stale.iter().filter(|n| !self.staged.iter().any(|s| s == *n)) {
             if !matches!(at::kind(folder, *name), Ok(Kind::Missing | Kind::Folder) | Err(_)) {
-                journal.push(Entry { staged: false, name: name.to_string() });
+                entries.push(Entry { staged: false, name: name.to_string() });
             }
         }
-        recover::write_journal(&t.fd, &journal).map_err(|e| write_error(dir, e))?;
+        let written = Written::here(folder, &t.fd).and_then(|here| journal::write(&t.fd, here, &entries));
+        written.map_err(|e| write_error(dir, e))?;
         let (mut old, cancel) = (None, self.cancel);
         let result = (|| {
-            let old = old.insert(at::make_folder(&t.fd, "old").map_err(|e| write_error(dir, e))?);
-            move_in(folder, dir, &t.new, old, &journal, cancel)?;
+            let old = old.insert(at::make_folder(&t.fd, layout::OLD).map_err(|e| write_error(dir, e))?);
+            move_in(folder, dir, &t.new, old, &entries, cancel)?;
             check(cancel)?; // the last moment a second Ctrl-C undoes the commit
             let mark = at::create_file(&t.fd, COMMITTED).and_then(|f| f.sync_all());
             mark.map_err(|e| write_error(dir, e))?;
@@ -316,8 +313,8 @@ impl OutputDir {
             Ok(())
         })();
         if let Err(e) = result {
-            let undone = recover::roll_back(folder, dir, &t.new, old.as_ref(), &journal)
-                .and_then(|()| recover::discard(folder, &t.name).map_err(|e| Error::cannot("clean up", dir, e)));
+            let undone = recover::roll_back(folder, dir, &t.new, old.as_ref(), &entries)
+                .and_then(|()| layout::remove(folder, &t.name).map_err(|e| Error::cannot("clean up", dir, e)));
             return Err(match undone {
                 Ok(()) => e,
                 Err(undo) => Error::Output {
@@ -329,7 +326,7 @@ impl OutputDir {
             });
         }
         at::sync(folder);
-        let _ = recover::discard(folder, &t.name); // the next run removes it if this fails
+        let _ = layout::remove(folder, &t.name); // the next run removes it if this fails
         let now = at::path_now(folder, dir);
         self.committed = true;
         Ok(self.staged.iter().map(|n| now.join(n)).collect())
@@ -369,10 +366,10 @@ impl Drop for OutputDir {
             // holds the only copy of earlier files, for the next run's recovery.
             if let (Some(folder), Some(t)) = (&self.folder, &self.transaction) {
                 if matches!(at::kind(&t.fd, JOURNAL), Ok(Kind::Missing)) {
-                    let _ = at::remove_tree(folder.as_fd(), &t.name);
+                    let _ = layout::remove(folder, &t.name);
                 }
             }
-            remove_created(&self.created);
+            claim::remove_created(&self.created);
         }
     }
 }
@@ -399,21 +396,6 @@ fn check_name(dir: &Path, name: &str) -> Result<()> {
     }
 }
 
-/// Opens `dir` and takes the run's advisory lock on it (flock on its descriptor, so no lock file
-/// is left in it), held until the returned file is dropped: waiting for it, or failing at once
-/// with [`Error::Busy`].
-fn lock(dir: &Path, wait: bool) -> Result<File> {
-    let file = at::open_path(dir).map_err(|e| Error::cannot("open", dir, e))?;
-    if wait {
-        return file.lock().map(|()| file).map_err(|e| Error::cannot("lock", dir, e));
-    }
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Busy { dir: dir.to_path_buf() }),
-        Err(std::fs::TryLockError::Error(e)) => Err(Error::cannot("lock", dir, e)),
-    }
-}
-
 /// Refuses an output name taken by a folder: a commit would move the folder, and whatever is in
 /// it, out of the way, and klfit replaces only the files it writes.
 fn refuse_folder(folder: &File, dir: &Path, name: &str) -> Result<()> {
@@ -429,50 +411,7 @@ fn refuse_folder(folder: &File, dir: &Path, name: &str) -> Result<()> {
     }
 }
 
-/// The device and inode of the folder at `path`, if it is one.
-fn identity(path: &Path) -> Option<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::symlink_metadata(path).ok().filter(|m| m.is_dir()).map(|m| (m.dev(), m.ino()))
-}
-
-/// Creates `dir` and any missing parents; returns the folders it created, outermost first.
-fn create_dirs(dir: &Path) -> Result<Vec<Created>> {
-    let mut missing = Vec::new();
-    let mut at = Some(dir);
-    while let Some(path) = at.filter(|p| !p.as_os_str().is_empty() && std::fs::symlink_metadata(p).is_err()) {
-        missing.push(path.to_path_buf());
-        at = path.parent();
-    }
-    missing.reverse();
-    let mut created = Vec::new();
-    for path in missing {
-        if let Err(e) = std::fs::create_dir(&path) {
-            if e.kind() != std::io::ErrorKind::AlreadyExists {
-                remove_created(&created);
-                return Err(Error::Output { dir: dir.to_path_buf(), message: format!("cannot create it: {e}") });
-            }
-        } else {
-            created.push(Created { id: identity(&path), path });
-        }
-    }
-    if !dir.is_dir() {
-        remove_created(&created);
-        return Err(Error::Output { dir: dir.to_path_buf(), message: "exists and is not a folder".into() });
-    }
-    Ok(created)
-}
-
-/// Removes the folders a failed run created, innermost first, if they are empty and still the
-/// folders it created.
-fn remove_created(created: &[Created]) {
-    for folder in created.iter().rev() {
-        if folder.id.is_some() && identity(&folder.path) == folder.id {
-            let _ = std::fs::remove_dir(&folder.path);
-        }
-    }
-}
-
-/// An error writing into `dir`, for the one-line message.
+/// An error writing into the output folder `dir` (making `T` or its parts, the journal, the mark).
 fn write_error(dir: &Path, e: std::io::Error) -> Error {
-    Error::Output { dir: dir.to_path_buf(), message: format!("cannot write the run's files: {e}") }
+    Error::cannot("write into", dir, e)
 }

@@ -22,8 +22,14 @@ pub fn run(args: TrainArgs) -> klfit::Result<Outcome> {
     let config = args.config();
     let out_path = args.out.clone().unwrap_or_else(|| PathBuf::from("runs").join(source.slug()));
     refuse_overwriting_input(&source, &out_path)?;
-    // Fails now, not after training, if another run holds the folder.
-    let out = OutputDir::open(&out_path)?.cancelled_by(&signals::CANCEL);
+    // Fails now, not after training, if another run holds the folder. A folder missing now that
+    // another run creates meanwhile is waited for when staging begins: said, and Ctrl-C twice ends it.
+    let out = OutputDir::open(&out_path)?.cancelled_by(&signals::CANCEL).on_wait(|dir| {
+        eprintln_quietly(&format!(
+            "waiting for another klfit run to finish writing to {} (Ctrl-C twice gives up)",
+            klfit::text::quoted(&dir.display().to_string())
+        ))
+    });
     let p = args.smoothing.apply(source.load()?)?;
     // Before any output: the settings, the data and the start checked, the engine built.
     let run = klfit::train::prepare(&p, &config)?;

@@ -4,10 +4,9 @@
 //! is given: folders are opened with `O_NOFOLLOW | O_DIRECTORY`, files with `O_NOFOLLOW`, and a
 //! rename or an unlink acts on a link itself, never on what it points to.
 
-use std::ffi::CStr;
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, Dir, FileType, Mode, OFlags};
@@ -76,35 +75,25 @@ pub(super) fn remove_file(dir: impl AsFd, name: impl Arg) -> io::Result<()> {
     }
 }
 
-/// How deep [`remove_tree`] goes: klfit's own transaction folders are two levels deep.
-const MAX_DEPTH: usize = 8;
-
-/// Deletes `name` inside `dir` with everything in it, without following any symbolic link (a link
-/// is deleted, not what it points to); a missing `name` is not an error. Refuses folders nested
-/// deeper than klfit ever makes them, rather than recursing without bound.
-pub(super) fn remove_tree(dir: BorrowedFd, name: &CStr) -> io::Result<()> {
-    remove_below(dir, name, 0)
+/// Removes the empty folder `name` inside `dir` (`unlinkat` with `AT_REMOVEDIR`: a folder that is
+/// not empty is not removed, and an error says so); a missing one is not an error.
+pub(super) fn remove_folder(dir: impl AsFd, name: impl Arg) -> io::Result<()> {
+    match rustix::fs::unlinkat(dir, name, AtFlags::REMOVEDIR) {
+        Err(rustix::io::Errno::NOENT) => Ok(()),
+        result => Ok(result?),
+    }
 }
 
-fn remove_below(dir: BorrowedFd, name: &CStr, depth: usize) -> io::Result<()> {
-    if kind(dir, name)? != Kind::Folder {
-        return remove_file(dir, name);
-    }
-    if depth == MAX_DEPTH {
-        return Err(io::Error::other(format!("it holds folders nested over {MAX_DEPTH} deep")));
-    }
-    let folder = open_folder(dir, name)?;
-    for entry in Dir::read_from(&folder)? {
-        let entry = entry?;
-        let child = entry.file_name();
-        if child != c"." && child != c".." {
-            remove_below(folder.as_fd(), child, depth + 1)?;
-        }
-    }
-    Ok(rustix::fs::unlinkat(dir, name, AtFlags::REMOVEDIR)?)
+/// The device and inode of the open file or folder `fd`: what tells it from a copy of it.
+pub(super) fn identity(fd: impl AsFd) -> io::Result<(u64, u64)> {
+    let stat = rustix::fs::fstat(fd)?;
+    // Their types differ between platforms (u64 on x86-64, c_ulong elsewhere); no value is lost.
+    #[allow(clippy::unnecessary_cast, clippy::useless_conversion)]
+    Ok((stat.st_dev as u64, stat.st_ino as u64))
 }
 
-/// The names in the folder `dir`, `.` and `..` left out.
+/// The names in the folder `dir`, `.` and `..` left out, sorted (so that what is said about the
+/// first odd one does not depend on the order the file system lists them in).
 pub(super) fn names(dir: impl AsFd) -> io::Result<Vec<std::ffi::CString>> {
     let mut names = Vec::new();
     for entry in Dir::read_from(dir)? {
@@ -113,6 +102,7 @@ pub(super) fn names(dir: impl AsFd) -> io::Result<Vec<std::ffi::CString>> {
             names.push(name);
         }
     }
+    names.sort();
     Ok(names)
 }
 

@@ -1,49 +1,25 @@
-//! The journal of a commit, undoing a commit, and recovering what a run that died left behind.
+//! Undoing a commit, and recovering what a run that died left behind.
 //!
 //! Nothing here trusts a transaction folder it finds: a leftover `.klfit-run-*` may come from a
-//! shared or unpacked folder. Before anything is moved, every transaction is judged: it must be a
-//! real folder whose journal names only files klfit writes ([`crate::report::is_output`]), each
-//! where a commit of klfit's would have left it. One that is not is refused, with the command that
-//! deletes it, and the folder is left as it was.
+//! shared, copied or unpacked folder, or be a user's own folder under a name like klfit's. Before
+//! anything is moved or deleted, every leftover is judged: it must have a name klfit gives, hold
+//! only klfit's parts (`layout.rs`), and, to be replayed, have a journal that names only files
+//! klfit writes, each where a commit of klfit's would have left it, and that was written in this
+//! very folder (`journal.rs`). One that does not is refused, with the command that deletes it where
+//! one can be printed exactly, and the folder is left as it was.
 
-use std::ffi::CStr;
+use std::ffi::{CStr, OsStr};
 use std::fs::File;
-use std::io::{Read, Write};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use super::at::{self, Kind};
+use super::journal::{self, Entry, Written};
+use super::layout::{self, not_klfits, Refused};
+use super::shell;
 use crate::error::{Error, Result};
 use crate::text::quoted;
-
-/// Prefix of a transaction folder inside the output folder.
-pub(super) const TRANSACTION_PREFIX: &str = ".klfit-run-";
-/// The journal, inside a transaction folder: written before the first rename of a commit.
-pub(super) const JOURNAL: &str = "names";
-/// The mark, inside a transaction folder, that its commit finished.
-pub(super) const COMMITTED: &str = "committed";
-/// A journal longer than this is no journal klfit wrote (13 names take about 150 bytes).
-const MAX_JOURNAL_BYTES: u64 = 1 << 16;
-
-/// One journalled name: a file this run staged, or an earlier output it removes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Entry {
-    pub staged: bool,
-    pub name: String,
-}
-
-/// Writes the journal (one `+name` or `-name` per line) into the transaction `t` atomically: to a
-/// temporary name, synced, then renamed, so recovery never reads half a journal.
-pub(super) fn write_journal(t: &OwnedFd, journal: &[Entry]) -> std::io::Result<()> {
-    let text: String = journal.iter().map(|e| format!("{}{}\n", if e.staged { '+' } else { '-' }, e.name)).collect();
-    let partial = "names.partial";
-    let mut file = at::create_file(t, partial)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()?;
-    rustix::fs::renameat(t, partial, t, JOURNAL)?;
-    at::sync(t);
-    Ok(())
-}
 
 /// Puts the folder `out` (opened as `dir`, named in errors) back as it was before a commit that
 /// had begun, given the commit's `T/new` and `T/old` (`None` if the commit stopped before making
@@ -54,7 +30,7 @@ pub(super) fn write_journal(t: &OwnedFd, journal: &[Entry]) -> std::io::Result<(
 ///    has replaced it yet): it goes back into `T/new/`;
 /// 2. every file in `T/old/` goes back into `out` (once pass 1 is done, `out` holds no new file).
 ///
-/// The caller then deletes `T` with [`discard`], journal first.
+/// The caller then deletes `T` with [`layout::remove`], journal first.
 pub(super) fn roll_back(out: &File, dir: &Path, new: &OwnedFd, old: Option<&OwnedFd>, journal: &[Entry]) -> Result<()> {
     for entry in journal.iter().filter(|e| e.staged) {
         let name = entry.name.as_str();
@@ -77,22 +53,25 @@ pub(super) fn roll_back(out: &File, dir: &Path, new: &OwnedFd, old: Option<&Owne
     Ok(())
 }
 
-/// Deletes the finished or undone transaction `name` inside `out`: its journal first (so that a
-/// crash while the rest is deleted leaves a `T` that recovery simply deletes), then everything.
-pub(super) fn discard(out: &File, name: &CStr) -> std::io::Result<()> {
-    if let Ok(t) = at::open_folder(out, name) {
-        at::remove_file(&t, JOURNAL)?;
-        at::sync(&t);
-    }
-    at::remove_tree(out.as_fd(), name)
-}
-
 /// What recovery does with one transaction folder, decided before anything is moved.
 enum Plan {
-    /// Its commit finished, or never began: nothing in the folder depends on it.
-    Delete,
+    /// Its commit finished: the folder holds the new files; `T` only has to go.
+    Finished,
+    /// Its commit never began (no journal): nothing in the folder depends on it.
+    Staging,
     /// Its commit began and did not finish: undo it, then delete it.
     Undo { new: OwnedFd, old: Option<OwnedFd>, journal: Vec<Entry> },
+}
+
+impl Plan {
+    /// What deleting the transaction folder is, for an error: `cannot {action} {T}: ...`.
+    fn deleting(&self) -> &'static str {
+        match self {
+            Plan::Finished => "delete the leftover of a finished commit",
+            Plan::Staging => "delete the leftover staging of a run that stopped",
+            Plan::Undo { .. } => "delete the leftover of an undone commit",
+        }
+    }
 }
 
 /// Finishes or undoes the commits of runs that died, and deletes their transaction folders.
@@ -102,113 +81,82 @@ enum Plan {
 pub(super) fn recover(out: &File, dir: &Path) -> Result<()> {
     let mut plans = Vec::new();
     for name in at::names(out).map_err(|e| Error::cannot("read", dir, e))? {
-        if name.to_bytes().starts_with(TRANSACTION_PREFIX.as_bytes()) {
-            let plan = judge(out, &name).map_err(|reason| refusal(dir, &name, &reason))?;
-            plans.push((name, plan));
+        if name.to_bytes().starts_with(layout::PREFIX.as_bytes()) {
+            let path = dir.join(OsStr::from_bytes(name.to_bytes()));
+            match judge(out, &name) {
+                Ok(Some(plan)) => plans.push((name, path, plan)),
+                Ok(None) => {} // gone since the folder was listed
+                Err(Refused::NotKlfits(reason)) => return Err(refusal(dir, &name, &path, &reason)),
+                Err(Refused::Unreadable(e)) => return Err(Error::cannot("read", path, e)),
+            }
         }
     }
-    for (name, plan) in plans {
+    for (name, path, plan) in plans {
         if let Plan::Undo { new, old, journal } = &plan {
             roll_back(out, dir, new, old.as_ref(), journal)?;
         }
-        discard(out, &name).map_err(|e| refusal(dir, &name, &format!("deleting it failed: {e}")))?;
+        layout::remove(out, &name).map_err(|e| Error::cannot(plan.deleting(), path, e))?;
     }
     Ok(())
 }
 
-/// Decides what to do with the transaction folder `name` inside `out`, or why it is not klfit's.
-fn judge(out: &File, name: &CStr) -> std::result::Result<Plan, String> {
-    let unreadable = |e: std::io::Error| format!("it cannot be read: {e}");
-    match at::kind(out, name).map_err(unreadable)? {
+/// Decides what to do with the leftover `name` inside `out` (`None`: it is gone), or why it is not
+/// klfit's to touch.
+fn judge(out: &File, name: &CStr) -> std::result::Result<Option<Plan>, Refused> {
+    if !layout::is_transaction_name(name.to_bytes()) {
+        return Err(not_klfits(format!(
+            "klfit names its runs' folders {}<process>-<number>, and this name is not one of those",
+            layout::PREFIX
+        )));
+    }
+    match at::kind(out, name)? {
         Kind::Folder => {}
-        Kind::Missing => return Ok(Plan::Delete), // gone since the folder was listed
-        Kind::File => return Err("it is a file, not a folder".into()),
-        Kind::Link => return Err("it is a symbolic link, not a folder".into()),
-        Kind::Other => return Err("it is not a folder".into()),
+        Kind::Missing => return Ok(None),
+        Kind::File => return Err(not_klfits("it is a file, not a folder")),
+        Kind::Link => return Err(not_klfits("it is a symbolic link, not a folder")),
+        Kind::Other => return Err(not_klfits("it is not a folder")),
     }
-    let t = at::open_folder(out, name).map_err(unreadable)?;
-    if at::kind(&t, COMMITTED).map_err(unreadable)? != Kind::Missing {
-        return Ok(Plan::Delete);
+    let t = at::open_folder(out, name)?;
+    let parts = layout::check_parts(&t)?;
+    if parts.committed || !parts.journal {
+        layout::check_contents(&parts)?;
+        return Ok(Some(if parts.committed { Plan::Finished } else { Plan::Staging }));
     }
-    let journal = match at::kind(&t, JOURNAL).map_err(unreadable)? {
-        Kind::Missing => return Ok(Plan::Delete), // staging only: the folder was never touched
-        Kind::File => parse(&read_journal(&t).map_err(|e| format!("its journal cannot be read: {e}"))?)?,
-        _ => return Err(format!("its journal {} is not a file", quoted(JOURNAL))),
-    };
-    let folder = |sub: &str, missing_ok: bool| match at::kind(&t, sub).map_err(unreadable)? {
-        Kind::Folder => at::open_folder(&t, sub).map(Some).map_err(unreadable),
-        Kind::Missing if missing_ok => Ok(None),
-        _ => Err(format!("its {} is not a folder", quoted(sub))),
-    };
-    let new = folder("new", false)?.ok_or_else(|| format!("its {} is not a folder", quoted("new")))?;
-    let old = folder("old", true)?;
-    for entry in &journal {
+    let journal = journal::read(&t)?;
+    layout::check_contents(&parts)?;
+    match journal.written {
+        Some(written) if written == Written::here(out, &t)? => {}
+        Some(_) => return Err(not_klfits(
+            "its journal was written in another folder: this one is a copy, or was moved or unpacked here, so klfit \
+                 cannot vouch for it",
+        )),
+        None => return Err(not_klfits("its journal does not say where it was written, so klfit cannot vouch for it")),
+    }
+    let new = parts.new.ok_or_else(|| not_klfits(format!("its {} is not a folder", quoted(layout::NEW))))?;
+    for entry in journal.entries.iter().filter(|e| e.staged) {
         let name = entry.name.as_str();
-        if entry.staged {
-            let staged = at::kind(&new, name).map_err(unreadable)?;
-            let moved_in = at::kind(out, name).map_err(unreadable)?;
-            match (staged, moved_in) {
-                (Kind::File, _) | (Kind::Missing, Kind::File | Kind::Missing) => {}
-                (Kind::Missing, _) => {
-                    return Err(format!("{} in the folder is not the file klfit moved there", quoted(name)))
-                }
-                _ => return Err(format!("its {} is not a file klfit wrote", quoted(&format!("new/{name}")))),
-            }
-        }
-        if let Some(old) = &old {
-            if at::kind(old, name).map_err(unreadable)? == Kind::Folder {
-                return Err(format!(
-                    "its {} is a folder, and klfit moves aside only files",
-                    quoted(&format!("old/{name}"))
-                ));
-            }
+        // Staged and not yet moved in, or moved in (then the folder holds a file by its name, or
+        // nothing if the commit's undoing had already moved it back and another crash came).
+        if at::kind(&new, name)? == Kind::Missing && !matches!(at::kind(out, name)?, Kind::File | Kind::Missing) {
+            return Err(not_klfits(format!("{} in the folder is not the file klfit moved there", quoted(name))));
         }
     }
-    Ok(Plan::Undo { new, old, journal })
+    Ok(Some(Plan::Undo { new, old: parts.old, journal: journal.entries }))
 }
 
-/// The journal's text, from a regular file of at most [`MAX_JOURNAL_BYTES`].
-fn read_journal(t: &OwnedFd) -> std::io::Result<String> {
-    let file = at::open_file(t, JOURNAL)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_JOURNAL_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_JOURNAL_BYTES {
-        return Err(std::io::Error::other("it is longer than any journal klfit writes"));
-    }
-    String::from_utf8(bytes).map_err(|_| std::io::Error::other("it is not text"))
-}
-
-/// The journal's entries: each line `+name` or `-name`, with `name` one of the files klfit writes,
-/// and no name twice.
-fn parse(text: &str) -> std::result::Result<Vec<Entry>, String> {
-    let mut journal: Vec<Entry> = Vec::new();
-    for line in text.lines() {
-        let staged = match line.as_bytes().first() {
-            Some(b'+') => true,
-            Some(b'-') => false,
-            _ => return Err(format!("its journal has the line {}, not '+name' or '-name'", quoted(line))),
-        };
-        let name = &line[1..];
-        if !crate::report::is_output(name) {
-            return Err(format!("its journal names {}", quoted(line)));
-        }
-        if journal.iter().any(|e| e.name == name) {
-            return Err(format!("its journal names {} twice", quoted(name)));
-        }
-        journal.push(Entry { staged, name: name.to_owned() });
-    }
-    Ok(journal)
-}
-
-/// The error for a transaction folder recovery will not touch: what it is, and how to remove it.
-fn refusal(dir: &Path, name: &CStr, reason: &str) -> Error {
-    let shown = name.to_string_lossy();
+/// The error for a leftover recovery will not touch (`name` in `dir`, at `path`): what it is, and
+/// how to delete it: with a command where one can be printed exactly ([`shell::delete_command`]),
+/// else by hand.
+fn refusal(dir: &Path, name: &CStr, path: &Path, reason: &str) -> Error {
+    let how = match shell::delete_command(path) {
+        Some(command) => format!("delete it ({command})"),
+        None => "delete it by hand (its path holds characters a printed command would not show as they are)".into(),
+    };
     Error::Output {
         dir: dir.to_path_buf(),
         message: format!(
-            "{} is not a run klfit can finish or undo ({reason}); look inside, then delete it (rm -r '{}') and run again",
-            quoted(&shown),
-            crate::text::path(&dir.join(&*shown))
+            "'{}' is not a run klfit can finish or undo ({reason}); look inside, then {how} and run again",
+            shell::shown(name.to_bytes())
         ),
     }
 }
