@@ -410,3 +410,24 @@ fn a_panicking_run_is_a_500_for_its_stream_only() {
     assert_eq!(server.get_json("/api/status")["runs"], 0);
     assert_eq!(server.request("GET", "/api/datasets", b"").status, 200);
 }
+
+#[test]
+fn a_port_in_use_is_a_usage_error_and_open_without_a_browser_says_so() {
+    let first = Server::start(&[]);
+    let port = first.addr.port().to_string();
+    let second = klfit().args(["serve", "--port", &port]).output().unwrap();
+    assert_eq!(second.status.code(), Some(2));
+    let err = text(&second.stderr);
+    assert!(err.starts_with(&format!("error: cannot listen on 127.0.0.1:{port}: ")), "{err}");
+    assert!(err.contains("choose another --port (0 picks a free one)"), "{err}");
+    // --open with no browser opener on PATH: a note with the URL, and the server serves on.
+    let empty = tempfile::tempdir().unwrap();
+    let path = empty.path().to_str().unwrap();
+    let server = Server::start_with(&["--open"], &[("PATH", path)]);
+    assert_eq!(server.get_json("/api/status")["runs"], 0);
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(server.pid() as i32, libc::SIGINT) };
+    let (status, _, err) = server.wait();
+    assert_eq!(status.code(), Some(0));
+    assert!(err.contains("could not start xdg-open to open the page; open http://127.0.0.1:"), "{err}");
+}
