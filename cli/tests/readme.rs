@@ -1,5 +1,5 @@
-//! The README's pasted console sessions are true: every ```text block that starts with `$ ` is
-//! run again, command by command, in a scratch folder holding a copy of `examples/data`, and its
+//! The README's and docs/'s pasted console sessions are true: every ```text block that starts
+//! with `$ ` is run again, command by command, in a scratch folder holding a copy of `examples/data`, and its
 //! output must match what the README shows. A line `...` in the README stands for any number of
 //! lines. `klfit` is the binary under test; `cargo run --release --example train` is the built
 //! example.
@@ -55,13 +55,36 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// The workspace's root, where the README, docs/ and examples/ are (this package is cli/).
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
 #[test]
 fn every_console_session_in_the_readme_matches_a_fresh_run() {
-    // The workspace's root, where the README and examples/ are (this package is cli/).
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
     let sessions = transcripts(&readme);
     assert!(sessions.len() >= 3, "expected several console sessions in the README, found {}", sessions.len());
+    assert_sessions_match(&sessions, "README.md");
+}
+
+#[test]
+fn every_console_session_in_docs_matches_a_fresh_run() {
+    let mut found = 0;
+    for entry in std::fs::read_dir(root().join("docs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "md") {
+            let sessions = transcripts(&std::fs::read_to_string(&path).unwrap());
+            found += sessions.len();
+            assert_sessions_match(&sessions, &path.display().to_string());
+        }
+    }
+    assert!(found >= 3, "expected the console sessions moved to docs/, found {found}");
+}
+
+/// Runs each session's command in a scratch folder and asserts it prints what `file` shows.
+fn assert_sessions_match(sessions: &[Transcript], file: &str) {
+    let root = root();
 
     let scratch = tempfile::tempdir().unwrap();
     copy_dir(&root.join("examples/data"), &scratch.path().join("examples/data"));
@@ -75,7 +98,7 @@ fn every_console_session_in_the_readme_matches_a_fresh_run() {
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
 
     let mut failures = Vec::new();
-    for t in &sessions {
+    for t in sessions {
         let command = t.command.replace("cargo run --release --example train", &example.display().to_string());
         let output =
             Command::new("sh").arg("-c").arg(&command).current_dir(scratch.path()).env("PATH", &path).output().unwrap();
@@ -87,12 +110,12 @@ fn every_console_session_in_the_readme_matches_a_fresh_run() {
         }
         if !matches(&expected, &actual) {
             failures.push(format!(
-                "$ {}\n--- README shows:\n{}\n--- a fresh run prints:\n{}",
+                "$ {}\n--- {file} shows:\n{}\n--- a fresh run prints:\n{}",
                 t.command,
                 expected.join("\n"),
                 actual.join("\n")
             ));
         }
     }
-    assert!(failures.is_empty(), "{} README session(s) drifted:\n\n{}", failures.len(), failures.join("\n\n"));
+    assert!(failures.is_empty(), "{} session(s) in {file} drifted:\n\n{}", failures.len(), failures.join("\n\n"));
 }
