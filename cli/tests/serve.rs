@@ -431,3 +431,31 @@ fn a_port_in_use_is_a_usage_error_and_open_without_a_browser_says_so() {
     assert_eq!(status.code(), Some(0));
     assert!(err.contains("could not start xdg-open to open the page; open http://127.0.0.1:"), "{err}");
 }
+
+#[test]
+fn the_readmes_curl_lines_work() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
+    let start = readme.find("## Playground").expect("a Playground section");
+    let block = readme[start..].split("```sh\n").nth(1).unwrap().split("```").next().unwrap();
+    let curls: Vec<&str> = block.lines().filter(|l| l.starts_with("curl ")).collect();
+    assert!(curls.len() >= 3, "{block}");
+    if std::process::Command::new("curl").arg("--version").output().is_err() {
+        eprintln!("note: curl is not installed; the README's curl lines were not run");
+        return;
+    }
+    let server = Server::start(&[]);
+    for line in curls {
+        let command = line.split(" # ").next().unwrap().replace("localhost:8000", &server.addr.to_string());
+        let output = std::process::Command::new("sh").arg("-c").arg(&command).output().unwrap();
+        assert!(output.status.success(), "{command}: {}", text(&output.stderr));
+        let body = text(&output.stdout);
+        let values: Vec<Value> = body.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert!(!values.is_empty(), "{command}");
+        for value in &values {
+            assert!(value.get("error").is_none() && value["type"] != "error", "{command}: {value}");
+        }
+        if command.contains("/api/train") {
+            assert_eq!(values.last().unwrap()["type"], "summary", "{command}");
+        }
+    }
+}
