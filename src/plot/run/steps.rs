@@ -19,8 +19,8 @@ use crate::plot::render::DrawResult;
 /// The description of the step axis: on a log scale of 1 + step (`log`: panels that show the
 /// whole run, first steps spread out) or linear (the KL log panel, where a constant factor per
 /// step is a straight line).
-fn step_axis(run: &Run, log: bool) -> &'static str {
-    match (run.last_step(), log) {
+pub(in crate::plot) fn step_axis(last_step: usize, log: bool) -> &'static str {
+    match (last_step, log) {
         (0, _) => "step (only step 0: no updates were made)",
         (_, true) => "step (parameter updates; log scale of 1 + step)",
         (_, false) => "step (parameter updates)",
@@ -46,7 +46,7 @@ fn identity_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) 
     let height = plot_height(&mut builder, &x)?;
     let top = top_with_legend(0.0, max, max, 3 + u32::from(run.floor.is_some()), height);
     let mut chart = builder.build_cartesian_2d(x, Axis::linear(0.0, top, 6))?;
-    mesh(&mut chart, step_axis(run, true), &format!("loss ({})", run.units)).draw()?;
+    mesh(&mut chart, step_axis(run.last_step(), true), &format!("loss ({})", run.units)).draw()?;
 
     let h = run.entropy;
     curve(&mut chart, run, &run.ce, CE_COLOR, "cross-entropy CE(p, q)")?;
@@ -125,7 +125,7 @@ fn kl_log_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) ->
     let (y, position) = log_range(series(run, &[&shown, &run.kl_rounding]), right_half, rows, height);
     let lo = y.lo();
     let mut chart = builder.build_cartesian_2d(x, y)?;
-    mesh(&mut chart, step_axis(run, false), &format!("{axis} ({}, log scale)", run.units)).draw()?;
+    mesh(&mut chart, step_axis(run.last_step(), false), &format!("{axis} ({}, log scale)", run.units)).draw()?;
 
     for (i, segment) in positive_runs(run.points(&shown)).into_iter().enumerate() {
         let series = line(&mut chart, segment, KL_COLOR, LINE_WIDTH)?;
@@ -194,7 +194,8 @@ fn residual_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) 
     let (y, position) = log_range(series(run, &[&run.residual, bound]), x.lo(), rows, height);
     let lo = y.lo();
     let mut chart = builder.build_cartesian_2d(x, y)?;
-    mesh(&mut chart, step_axis(run, true), &format!("|CE − KL − H(p)| ({}, log scale)", run.units)).draw()?;
+    mesh(&mut chart, step_axis(run.last_step(), true), &format!("|CE − KL − H(p)| ({}, log scale)", run.units))
+        .draw()?;
 
     let nats = if run.units == "nats" { "" } else { ", terms in nats" };
     let label = format!("bound: u·(7·CE + 8·KL + {}·H + 4·ln K + 15), u = 2⁻⁵³{nats}", entropy_coefficient(run.p));
