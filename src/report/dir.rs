@@ -39,6 +39,9 @@
 //! is not trusted: the run refuses with one line naming it and the command that deletes it, and
 //! changes nothing.
 //!
+//! Files outside a run's folder (the chart of `klfit compare`, under a name the user chose) are
+//! written by [`write_together`]: both or neither, without a journal (see `dir/together.rs`).
+//!
 //! For tests, a crate built with the `fault-injection` feature takes environment variables that
 //! inject faults into the renames (a failure, a crash, two Ctrl-Cs): see `dir/faults.rs`.
 
@@ -49,6 +52,9 @@ mod at;
 #[cfg(feature = "fault-injection")]
 mod faults;
 mod recover;
+mod together;
+
+pub use together::write_together;
 
 use std::ffi::CString;
 use std::fs::File;
