@@ -9,7 +9,8 @@
 //! - [`console`]: the console lines
 //! - [`format`]: how numbers are written, for people and for files
 //!
-//! The charts are drawn by [`crate::plot`], which returns bytes; only [`dir`] touches the disk.
+//! The charts are drawn by [`crate::plot`], which returns bytes; only [`dir`] writes to the disk
+//! ([`compare`] reads run folders back).
 
 pub mod compare;
 pub mod console;
