@@ -26,6 +26,7 @@ const EXAMPLES: &str = "Examples:
   klfit train --counts examples/data/weather.csv --optimizer adam --steps 2000
   klfit info --samples observations.txt --json
   klfit divergence --p examples/data/observed.csv --q examples/data/forecast.csv
+  klfit compare runs/ce runs/kl --out ce_vs_kl
   cut -d, -f3 log.csv | klfit info --samples -";
 
 #[derive(Subcommand)]
@@ -38,6 +39,8 @@ pub enum Command {
     Divergence(DivergenceArgs),
     /// List the built-in datasets with K, N and H(p).
     Datasets,
+    /// Draw the CE and KL curves of several `klfit train` runs into one chart (PNG and SVG), each labelled by what differs.
+    Compare(CompareArgs),
     /// Time one training step (update and f64 record) for each K: one JSON line per K.
     Bench(BenchArgs),
     /// The playground: a local web page where you drag p, pick the objective and family, and watch training stream in.
@@ -152,6 +155,19 @@ impl TrainArgs {
             device: self.device,
         }
     }
+}
+
+#[derive(Args)]
+pub struct CompareArgs {
+    /// Run folders written by `klfit train` (1 to 9), drawn in this order.
+    #[arg(value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// Where the chart goes: STEM.png and STEM.svg (a trailing .png or .svg is dropped; an existing folder gets compare.png and compare.svg); both files are replaced together or not at all.
+    #[arg(long, value_name = "STEM", default_value = "compare")]
+    pub out: PathBuf,
+    /// Units of the chart [default: the runs' own]; needed when the runs' units differ, and the others' values are then converted.
+    #[arg(long, value_parser = named::<Units>())]
+    pub units: Option<Units>,
 }
 
 #[derive(Args)]

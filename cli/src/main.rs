@@ -29,6 +29,7 @@ fn main() -> ExitCode {
         Command::Divergence(args) => commands::divergence::run(&args).map(|()| Outcome::Done),
         Command::Datasets => commands::datasets::run().map(|()| Outcome::Done),
         Command::Bench(args) => commands::bench::run(&args).map(|()| Outcome::Done),
+        Command::Compare(args) => commands::compare::run(&args).map(|()| Outcome::Done),
         Command::Serve(args) => serve::run(&args),
     };
     match result {

@@ -16,8 +16,12 @@
 //! [`animation`] draws the run as a GIF (`fit.gif`): p and q as bars at each kept step, q moving
 //! onto p, with CE as the stacked bar H(p) + KL.
 //!
+//! [`compare`] draws several runs' curves, read back from their files, into one chart (`klfit
+//! compare`: `compare.png`, `compare.svg`).
+//!
 //! Each chart is one drawing function, generic over the plotters backend, called once for the
-//! PNG and once for the SVG. The code is in three folders, by who needs to read them:
+//! PNG and once for the SVG. The code is in three folders, by who needs to read them (and
+//! `compare.rs`, the chart of `klfit compare`, built from the pieces of `run/` as the studies are):
 //!
 //! - `run/`: the charts of one run (above), and the pieces they are built from (axes, panels,
 //!   marks, colours, the residual's bound): the lesson's pictures, read these
@@ -28,17 +32,19 @@
 //! - `render/`: how a chart becomes PNG, SVG or GIF bytes, and the font in them: infrastructure,
 //!   skip it unless you change how the bytes are made
 //!
-//! Imports point one way: `studies/` uses the pieces of `run/`, both use `render/`, and `render/`
-//! knows no chart.
+//! Imports point one way: `studies/` and `compare.rs` use the pieces of `run/`, all use `render/`,
+//! and `render/` knows no chart.
 //!
 //! All text is DejaVu Sans from the `dejavu` crate: rasterised by ab_glyph in the PNG, embedded as a
 //! subset in the SVG, so both show the same letters in the same places. Category labels and the run
 //! description are user data and go through [`crate::text::shown`].
 
+mod compare;
 mod render;
 mod run;
 mod studies;
 
+pub use compare::{compare, same_entropy, RunCurves, MAX_POINTS, MAX_RUNS};
 pub use run::{animation, charts};
 pub use studies::{distillation, forward_vs_reverse, sampling_noise, sweep};
 pub use studies::{ForwardReverse, NoiseStudy, Regions, SampleFit, SoftRun, Sweep};

@@ -45,6 +45,9 @@
 //! the run reads its data: a journal that vouches for itself is the folder's own unfinished commit,
 //! and undoing it only puts back the folder's earlier files, whatever the run does next.
 //!
+//! Files outside a run's folder (the chart of `klfit compare`, under a name the user chose) are
+//! written by [`write_together`]: both or neither, without a journal (see `dir/together.rs`).
+//!
 //! For tests, a crate built with the `fault-injection` feature takes environment variables that
 //! inject faults into the renames (a failure, a crash, two Ctrl-Cs): see `dir/faults.rs`.
 
@@ -59,6 +62,9 @@ mod journal;
 mod layout;
 mod recover;
 mod shell;
+mod together;
+
+pub use together::write_together;
 
 use std::ffi::CString;
 use std::fs::File;

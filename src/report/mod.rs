@@ -5,11 +5,14 @@
 //! - [`csv`]: `metrics.csv` and `distribution.csv`
 //! - [`summary`]: the run summary, `summary.json`
 //! - [`html`]: `index.html`, one self-contained page for the run
+//! - [`compare`]: runs read back from their folders and drawn into one chart (`klfit compare`)
 //! - [`console`]: the console lines
 //! - [`format`]: how numbers are written, for people and for files
 //!
-//! The charts are drawn by [`crate::plot`], which returns bytes; only [`dir`] touches the disk.
+//! The charts are drawn by [`crate::plot`], which returns bytes; only [`dir`] writes to the disk
+//! ([`compare`] reads run folders back).
 
+pub mod compare;
 pub mod console;
 pub mod csv;
 pub mod dir;

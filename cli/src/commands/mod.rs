@@ -2,6 +2,7 @@
 //! `klfit` library, prints through [`klfit::report::console::Console`], and returns how it ended.
 
 pub mod bench;
+pub mod compare;
 pub mod datasets;
 pub mod divergence;
 pub mod info;

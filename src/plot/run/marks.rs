@@ -40,7 +40,7 @@ pub(in crate::plot) fn thinned<DB: DrawingBackend>(chart: &Panel<'_, DB>, points
 }
 
 /// The points split into runs of positive values (a log axis has no place for the others).
-pub(super) fn positive_runs(points: impl Iterator<Item = (f64, f64)>) -> Vec<Vec<(f64, f64)>> {
+pub(in crate::plot) fn positive_runs(points: impl Iterator<Item = (f64, f64)>) -> Vec<Vec<(f64, f64)>> {
     let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
     for (s, v) in points {
         match v > 0.0 {

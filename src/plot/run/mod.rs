@@ -30,7 +30,7 @@ pub(super) mod marks;
 pub(super) mod palette;
 pub(super) mod panel;
 mod ranks;
-mod steps;
+pub(super) mod steps;
 
 pub use animation::animation;
 

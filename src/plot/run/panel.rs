@@ -14,6 +14,8 @@ use crate::plot::render::{DrawResult, FONT};
 
 /// Height in pixels of one legend entry at the legend's 22 px font.
 const LEGEND_ROW: u32 = 28;
+/// Pixels between the x axis of an upper panel and the title of the one below.
+pub(in crate::plot) const PANEL_GAP: u32 = 18;
 
 /// A chart panel with our axes on both sides.
 pub(in crate::plot) type Panel<'a, DB> = ChartContext<'a, DB, Cartesian2d<Axis, Axis>>;
@@ -163,4 +165,54 @@ pub(in crate::plot) fn floor_marker(color: RGBColor, tip: (i32, i32)) -> Polygon
 /// Text in the chart font at `size` pixels.
 pub(in crate::plot) fn font(size: u32) -> TextStyle<'static> {
     TextStyle::from((FONT, size).into_font())
+}
+
+/// A log y axis for the positive values among `points` (step, value), from a third below the
+/// smallest to the largest, and where its legend of `rows` entries goes (see [`place_legend`])
+/// over the values at steps from `legend_from` on. Without positive values, 10⁻¹⁸ to 10⁻¹².
+pub(in crate::plot) fn log_range(
+    points: impl Iterator<Item = (f64, f64)> + Clone,
+    legend_from: f64,
+    rows: u32,
+    height: u32,
+) -> (Axis, SeriesLabelPosition) {
+    let positive = || points.clone().filter(|&(_, v)| v > 0.0 && v.is_finite());
+    let (min, max) = positive().fold((f64::INFINITY, 0.0f64), |(lo, hi), (_, v)| (lo.min(v), hi.max(v)));
+    if max == 0.0 {
+        return (Axis::log(1e-18, 1e-12, false), SeriesLabelPosition::UpperRight);
+    }
+    let under: Vec<f64> = positive().filter(|&(s, _)| s >= legend_from).map(|(_, v)| v.log10()).collect();
+    let lo = (min / 3.0).log10();
+    let (top, position) = place_legend(lo, max.log10(), &under, rows, height);
+    (Axis::log(10f64.powf(lo), 10f64.powf(top), false), position)
+}
+
+/// Draws a dashed horizontal line at height `y` across the panel, with its legend entry.
+pub(in crate::plot) fn level<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Panel<'a, DB>,
+    y: f64,
+    color: RGBColor,
+    label: String,
+) -> DrawResult<(), DB> {
+    let (start, end) = (chart.x_range().start, chart.x_range().end);
+    dashed(chart, vec![(start, y), (end, y)], color, label)
+}
+
+/// Draws `points` as a thin dashed line, with its legend entry; a single point as a level across
+/// the panel.
+pub(in crate::plot) fn dashed<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Panel<'a, DB>,
+    points: Vec<(f64, f64)>,
+    color: RGBColor,
+    label: String,
+) -> DrawResult<(), DB> {
+    let points = match points[..] {
+        [(_, y)] => vec![(chart.x_range().start, y), (chart.x_range().end, y)],
+        _ => points,
+    };
+    chart
+        .draw_series(DashedLineSeries::new(points, 12, 8, color.stroke_width(2)))?
+        .label(label)
+        .legend(key(color, true));
+    Ok(())
 }

@@ -9,20 +9,18 @@ use super::axis::Axis;
 use super::marks::positive_runs;
 use super::palette::{CE_COLOR, FLOOR_COLOR, H_COLOR, KL_COLOR, LINE_WIDTH};
 use super::panel::{
-    floor_marker, font, header, key, legend, line, mesh, panel, place_legend, plot_height, top_with_legend, Panel,
+    dashed, floor_marker, font, header, key, legend, level, line, log_range, mesh, panel, plot_height, top_with_legend,
+    Panel, PANEL_GAP,
 };
 use super::Run;
 use crate::measure::bound::entropy_coefficient;
 use crate::plot::render::DrawResult;
 
-/// Pixels between the x axis of an upper panel and the title of the one below.
-const PANEL_GAP: u32 = 18;
-
 /// The description of the step axis: on a log scale of 1 + step (`log`: panels that show the
 /// whole run, first steps spread out) or linear (the KL log panel, where a constant factor per
 /// step is a straight line).
-fn step_axis(run: &Run, log: bool) -> &'static str {
-    match (run.last_step(), log) {
+pub(in crate::plot) fn step_axis(last_step: usize, log: bool) -> &'static str {
+    match (last_step, log) {
         (0, _) => "step (only step 0: no updates were made)",
         (_, true) => "step (parameter updates; log scale of 1 + step)",
         (_, false) => "step (parameter updates)",
@@ -48,7 +46,7 @@ fn identity_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) 
     let height = plot_height(&mut builder, &x)?;
     let top = top_with_legend(0.0, max, max, 3 + u32::from(run.floor.is_some()), height);
     let mut chart = builder.build_cartesian_2d(x, Axis::linear(0.0, top, 6))?;
-    mesh(&mut chart, step_axis(run, true), &format!("loss ({})", run.units)).draw()?;
+    mesh(&mut chart, step_axis(run.last_step(), true), &format!("loss ({})", run.units)).draw()?;
 
     let h = run.entropy;
     curve(&mut chart, run, &run.ce, CE_COLOR, "cross-entropy CE(p, q)")?;
@@ -124,10 +122,10 @@ fn kl_log_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) ->
     let (zeros, negatives) = (count(|v| v == 0.0), count(|v| v < 0.0));
     let rows = 2 + u32::from(zeros + negatives > 0);
     let right_half = x.at(0.45);
-    let (y, position) = log_range(run, &[&shown, &run.kl_rounding], right_half, rows, height);
+    let (y, position) = log_range(series(run, &[&shown, &run.kl_rounding]), right_half, rows, height);
     let lo = y.lo();
     let mut chart = builder.build_cartesian_2d(x, y)?;
-    mesh(&mut chart, step_axis(run, false), &format!("{axis} ({}, log scale)", run.units)).draw()?;
+    mesh(&mut chart, step_axis(run.last_step(), false), &format!("{axis} ({}, log scale)", run.units)).draw()?;
 
     for (i, segment) in positive_runs(run.points(&shown)).into_iter().enumerate() {
         let series = line(&mut chart, segment, KL_COLOR, LINE_WIDTH)?;
@@ -193,10 +191,11 @@ fn residual_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) 
     let zeros = run.history.records.iter().filter(|r| r.metrics.residual() == 0.0).count();
     let rows = 2 + u32::from(zeros > 0);
     let bound = &run.bound;
-    let (y, position) = log_range(run, &[&run.residual, bound], x.lo(), rows, height);
+    let (y, position) = log_range(series(run, &[&run.residual, bound]), x.lo(), rows, height);
     let lo = y.lo();
     let mut chart = builder.build_cartesian_2d(x, y)?;
-    mesh(&mut chart, step_axis(run, true), &format!("|CE − KL − H(p)| ({}, log scale)", run.units)).draw()?;
+    mesh(&mut chart, step_axis(run.last_step(), true), &format!("|CE − KL − H(p)| ({}, log scale)", run.units))
+        .draw()?;
 
     let nats = if run.units == "nats" { "" } else { ", terms in nats" };
     let label = format!("bound: u·(7·CE + 8·KL + {}·H + 4·ln K + 15), u = 2⁻⁵³{nats}", entropy_coefficient(run.p));
@@ -227,22 +226,6 @@ fn residual_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) 
     legend(&mut chart, position)
 }
 
-/// A log y axis for the positive values of `series` (per step), from a third below the smallest
-/// to the largest, and where its legend of `rows` entries goes (see [`place_legend`]) over the
-/// values at steps from `legend_from` on. Without positive values, 10⁻¹⁸ to 10⁻¹².
-fn log_range(run: &Run, series: &[&[f64]], legend_from: f64, rows: u32, height: u32) -> (Axis, SeriesLabelPosition) {
-    let positive =
-        || series.iter().flat_map(|s| run.steps.iter().zip(s.iter())).filter(|(_, &v)| v > 0.0 && v.is_finite());
-    let (min, max) = positive().fold((f64::INFINITY, 0.0f64), |(lo, hi), (_, &v)| (lo.min(v), hi.max(v)));
-    if max == 0.0 {
-        return (Axis::log(1e-18, 1e-12, false), SeriesLabelPosition::UpperRight);
-    }
-    let under: Vec<f64> = positive().filter(|(&s, _)| s >= legend_from).map(|(_, v)| v.log10()).collect();
-    let lo = (min / 3.0).log10();
-    let (top, position) = place_legend(lo, max.log10(), &under, rows, height);
-    (Axis::log(10f64.powf(lo), 10f64.powf(top), false), position)
-}
-
 /// Draws one per-step series as a line (a dot when only step 0 was recorded), with its legend entry.
 fn curve<'a, DB: DrawingBackend + 'a>(
     chart: &mut Panel<'a, DB>,
@@ -261,32 +244,7 @@ fn curve<'a, DB: DrawingBackend + 'a>(
     Ok(())
 }
 
-/// Draws a dashed horizontal line at height `y` across the panel, with its legend entry.
-fn level<'a, DB: DrawingBackend + 'a>(
-    chart: &mut Panel<'a, DB>,
-    y: f64,
-    color: RGBColor,
-    label: String,
-) -> DrawResult<(), DB> {
-    let (start, end) = (chart.x_range().start, chart.x_range().end);
-    dashed(chart, vec![(start, y), (end, y)], color, label)
-}
-
-/// Draws `points` as a thin dashed line, with its legend entry; a single point as a level across
-/// the panel.
-fn dashed<'a, DB: DrawingBackend + 'a>(
-    chart: &mut Panel<'a, DB>,
-    points: Vec<(f64, f64)>,
-    color: RGBColor,
-    label: String,
-) -> DrawResult<(), DB> {
-    let points = match points[..] {
-        [(_, y)] => vec![(chart.x_range().start, y), (chart.x_range().end, y)],
-        _ => points,
-    };
-    chart
-        .draw_series(DashedLineSeries::new(points, 12, 8, color.stroke_width(2)))?
-        .label(label)
-        .legend(key(color, true));
-    Ok(())
+/// The (step, value) points of each of `values` (per step), one series after another.
+fn series<'b>(run: &'b Run, values: &'b [&'b [f64]]) -> impl Iterator<Item = (f64, f64)> + Clone + 'b {
+    values.iter().flat_map(move |v| run.points(v))
 }
