@@ -128,9 +128,8 @@ fn changing_the_data_and_the_objective_redraws_the_curves_and_the_contributions(
     // Reverse KL needs smoothing then; choose both and train with Enter.
     browser.eval("(() => { const o = document.getElementById('objective'); o.value = 'reverse-kl'; o.dispatchEvent(new Event('input', {bubbles: true})); })()");
     browser.type_into("#smoothing", "0.5");
-    browser.press("Enter");
-    browser.wait_for("document.getElementById('status').dataset.state === 'running'");
-    assert_eq!(browser.wait_for_run(), "done", "{}", text(&mut browser, "#status"));
+    let ended = browser.train_with(|b| b.press("Enter"));
+    assert_eq!(ended, "done", "{}", text(&mut browser, "#status"));
     let after = charts(&mut browser);
 
     // The curves: new paths, one point per record, and the reverse ones drawn.
@@ -263,9 +262,8 @@ fn forward_and_reverse_side_by_side_mark_their_ends_on_the_gaussian_plane() {
     assert_eq!(check["page"]["mu"], check["library"]["mu"], "{check}");
     assert_eq!(check["page"]["sigma"], check["library"]["sigma"], "{check}");
 
-    browser.click("#pair");
-    browser.wait_for("document.getElementById('status').dataset.state === 'running'");
-    assert_eq!(browser.wait_for_run(), "done", "{}", text(&mut browser, "#status"));
+    let ended = browser.train_with(|b| b.click("#pair"));
+    assert_eq!(ended, "done", "{}", text(&mut browser, "#status"));
     let status = text(&mut browser, "#status");
     assert!(
         status.as_str().unwrap().contains("KL(p‖q) run") && status.as_str().unwrap().contains("KL(q‖p) run"),
@@ -283,15 +281,35 @@ fn forward_and_reverse_side_by_side_mark_their_ends_on_the_gaussian_plane() {
     browser.assert_no_errors();
 }
 
+#[test]
+fn earlier_runs_stay_as_faded_overlays_labelled_by_what_differed() {
+    let Some((server, mut browser)) = start("page: overlays") else { return };
+    browser.open(&format!("{}?dataset=income&steps=100&run=1", server.url));
+    assert_eq!(browser.wait_for_run(), "done");
+    browser.type_into("#lr", "0.1");
+    assert_eq!(browser.train_with(|b| b.press("Enter")), "done");
+    // The first run (lr 1) is behind the second (lr 0.1), labelled with its own lr.
+    let labels = browser.eval("[...document.querySelectorAll('#losses .overlay-label')].map((t) => t.textContent)");
+    assert_eq!(labels, json!(["lr 1"]));
+    if std::env::var_os("KLFIT_PAGE_SHOT").is_some() {
+        std::fs::write(std::env::var_os("KLFIT_PAGE_SHOT").unwrap(), browser.screenshot()).unwrap();
+    }
+    // Reset clears them.
+    browser.click("#reset");
+    browser.wait_for("document.getElementById('status').dataset.state === 'idle'");
+    assert_eq!(browser.eval("document.querySelectorAll('#losses path').length"), json!(0));
+    browser.assert_no_errors();
+}
+
 /// The README's screenshot (`tools/screenshot.sh` runs this): a finished run scrubbed back to an
 /// early step, at 1280×800, written to `$KLFIT_SCREENSHOT` (default docs/playground.png).
 #[test]
 #[ignore = "writes docs/playground.png; run by tools/screenshot.sh"]
 fn screenshot_of_the_playground() {
     let Some((server, mut browser)) = start("screenshot") else { return };
-    browser.open(&format!("{}?dataset=income&objective=kl&steps=200&run=1&step=12", server.url));
+    browser.open(&format!("{}?dataset=income&objective=kl&steps=100&run=1&step=9", server.url));
     assert_eq!(browser.wait_for_run(), "done");
-    browser.wait_for("document.getElementById('step-shown').textContent === '12'");
+    browser.wait_for("document.getElementById('step-shown').textContent === '9'");
     // The charts are drawn on the next animation frame after the last change.
     browser.eval("new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))");
     browser.assert_no_errors();

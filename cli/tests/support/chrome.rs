@@ -223,13 +223,28 @@ impl Browser {
         ))
     }
 
-    /// Waits until the run the page shows has ended; returns the status's state (done, failed, stopped).
+    /// Waits until the page's first run has ended (a link with `run=1`); returns the status's
+    /// state (done, failed, stopped).
     pub fn wait_for_run(&mut self) -> String {
-        let state = self.wait_for(
-            "(() => { const s = document.getElementById('status').dataset.state; \
-             return ['done', 'failed', 'stopped'].includes(s) && s; })()",
-        );
+        self.wait_for_run_number(1)
+    }
+
+    /// Waits until the page's `n`th run (the status's `data-run`, counting Train presses) has
+    /// ended; returns the status's state. The status is drawn with the charts, in the same frame.
+    pub fn wait_for_run_number(&mut self, n: u64) -> String {
+        let state = self.wait_for(&format!(
+            "(() => {{ const s = document.getElementById('status').dataset; \
+             return s.run === '{n}' && ['done', 'failed', 'stopped'].includes(s.state) && s.state; }})()"
+        ));
         state.as_str().expect("a state").to_string()
+    }
+
+    /// Does `act` (which starts a run) and waits until that run has ended; returns its state.
+    pub fn train_with(&mut self, act: impl FnOnce(&mut Browser)) -> String {
+        let before =
+            self.eval("Number(document.getElementById('status').dataset.run ?? 0)").as_u64().expect("a run count");
+        act(self);
+        self.wait_for_run_number(before + 1)
     }
 
     /// Waits until the page has loaded its datasets and is ready to train (or has started).

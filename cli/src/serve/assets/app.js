@@ -36,6 +36,7 @@ const state = {
   ends: [], // where earlier Gaussian runs ended: {mu, sigma, reverse, from}
   step: null, // the step shown; null follows the last record
   focusIndex: 0,
+  trained: 0, // how many times Train (or Forward vs reverse) was pressed: the status's data-run
   runParam: null, // the link's run=1 (train on opening) or run=pair (forward vs reverse)
   initialStep: null, // the link's step=N: the step shown once that first run has ended
 };
@@ -152,6 +153,7 @@ async function train(pair = false) {
   const base = requestBody();
   const bodies = pair ? [{ ...base, objective: "kl" }, { ...base, objective: "reverse-kl" }] : [base];
   const raw = data.rawCounts();
+  state.trained += 1;
   state.current = bodies.map((body) => new Run(body, raw));
   state.focusIndex = 0;
   state.step = null;
@@ -229,9 +231,11 @@ function labelOf(run) {
 
 let scheduled = false;
 
-/** Redraws on the next frame (at most once a frame, however many records arrived). */
+/**
+ * Redraws on the next frame (at most once a frame, however many records arrived). The status
+ * line is drawn with the charts, so a page that says a run ended shows that run's charts.
+ */
 function update() {
-  updateStatus();
   if (scheduled) return;
   scheduled = true;
   requestAnimationFrame(() => {
@@ -242,6 +246,7 @@ function update() {
 
 function draw() {
   if (!data) return; // the datasets are still on their way
+  updateStatus();
   const v = view();
   drawLosses($("losses"), $("legend-losses"), v);
   drawKlLog($("kllog"), $("legend-kllog"), v);
@@ -299,6 +304,7 @@ function updateStatus() {
     }
   }
   status.dataset.state = s;
+  status.dataset.run = String(state.trained);
 }
 
 /** One run's end in the status line: its final CE and KL as the command line prints them. */

@@ -62,7 +62,7 @@ export function drawDistribution(svg, ul, view) {
   const y = linear(0, hi * 1.08 || 1, a.bottom, a.top);
   const b = bands(a, labels.length);
   unseenBands(a, b, unseen);
-  axes(a, linear(0, 1, a.left, a.right), y, { xTicks: [], yTitle: "probability" });
+  axes(a, linear(0, 1, a.left, a.right), y, { xTicks: [], yTitle: "probability", xTitle: "category" });
   const pBars = el("g", { "data-series": "p" }, a.g);
   p.forEach((v, i) => {
     el("rect", { x: b.x(i) + b.w * 0.08, width: Math.max(b.w * 0.84, 0.6), y: y(v), height: Math.max(0, y(0) - y(v)), fill: COLORS.p }, pBars);
@@ -132,7 +132,7 @@ export function drawContributions(svg, ul, callout, view) {
   const b = bands(a, labels.length);
   const unseen = run.raw.map(isZero);
   unseenBands(a, b, unseen);
-  axes(a, linear(0, 1, a.left, a.right), y, { xTicks: [], yTitle: view.units, yTicks: niceTicks(d0, d1, 4) });
+  axes(a, linear(0, 1, a.left, a.right), y, { xTicks: [], yTitle: view.units, yTicks: niceTicks(d0, d1, 4), xTitle: "category" });
   el("line", { x1: a.left, x2: a.right, y1: y(0), y2: y(0), stroke: "#888" }, a.g);
   const kinds = [
     { key: "h", color: COLORS.h, label: "−p·log p (share of H)" },
@@ -215,8 +215,8 @@ export function drawNow(svg, ul, table, title, view) {
   const get = (c) => convert(run.at(c, i));
   const rows = [{ h: get("entropy"), kl: get("kl_divergence"), ce: get("cross_entropy"), names: ["H(p)", "KL(p‖q)", "CE(p, q)"] }];
   if (run.reverse) rows.push({ h: get("model_entropy"), kl: get("reverse_kl"), ce: get("reverse_cross_entropy"), names: ["H(q)", "KL(q‖p)", "CE(q, p)"] });
-  svg.style.height = `${rows.length * 30 + 24}px`;
-  const a = frame(svg, { left: 70, right: 12, top: 4, bottom: 20 });
+  svg.style.height = `${rows.length * 30 + 34}px`;
+  const a = frame(svg, { left: 70, right: 12, top: 4, bottom: 30 });
   const max = Math.max(...rows.map((r) => r.ce), ...rows.map((r) => convert(run.cols[r === rows[0] ? "cross_entropy" : "reverse_cross_entropy"][0])));
   const x = linear(0, max || 1, a.left, a.right);
   rows.forEach((r, j) => {
@@ -228,7 +228,7 @@ export function drawNow(svg, ul, table, title, view) {
     if (x(r.h) - a.left > 150) el("text", { class: "on-dark", x: a.left + 5, y: y0 + 16 }, g, `${r.names[0]} ${number(r.h)}`);
     if (x(r.ce) - x(r.h) > 150) el("text", { class: "on-dark", x: x(r.h) + 5, y: y0 + 16 }, g, `${r.names[1]} ${number(r.kl)}`);
   });
-  axes(a, x, linear(0, 1, a.bottom, a.top), { yTicks: [], xTitle: "" });
+  axes(a, x, linear(0, 1, a.bottom, a.top), { yTicks: [], xTitle: view.units });
   legend(ul, [
     { label: "H (the data's entropy)", color: COLORS.h, shape: "bar" },
     { label: "KL (what training removes)", color: COLORS.kl, shape: "bar" },

@@ -44,6 +44,12 @@ function cursor(a, x, step) {
   if (px >= a.left && px <= a.right) el("line", { class: "cursor", x1: px, x2: px, y1: a.top, y2: a.bottom }, a.g);
 }
 
+/** A restricted family's floor: a dotted line over the curves (a run that reaches it lies on it), labelled. */
+function floorLine(a, py, text) {
+  el("line", { x1: a.left, x2: a.right, y1: py, y2: py, stroke: COLORS.floor, "stroke-width": 2, "stroke-dasharray": "2 3", "data-series": "floor" }, a.g);
+  el("text", { x: a.right - 4, y: py - 5, "text-anchor": "end", fill: COLORS.floor, class: "floor-label" }, a.g, text);
+}
+
 /** A faded run's label at the end of its curve. */
 function overlayLabel(a, x, y, run, column, convert, text) {
   const n = run.steps.length;
@@ -81,9 +87,6 @@ export function drawLosses(svg, ul, view) {
   const x = linear(...stepDomain(runs), a.left, a.right);
   const y = linear(...padded(0, hi, { zero: true }), a.bottom, a.top);
   axes(a, x, y, { xTitle: "step", yTitle: units });
-  if (floor) {
-    el("line", { x1: a.left, x2: a.right, y1: y(floor.ce), y2: y(floor.ce), stroke: COLORS.floor, "stroke-width": 2, "stroke-dasharray": "2 3" }, a.g);
-  }
   for (const { run, curves, faded } of [...drawn].reverse()) {
     const convert = converter(run, units);
     for (const c of curves) {
@@ -92,6 +95,7 @@ export function drawLosses(svg, ul, view) {
     }
     if (faded) overlayLabel(a, x, y, run, curves[0].column, convert, view.labelOf(run));
   }
+  if (floor) floorLine(a, y(floor.ce), `${floor.family}'s floor`);
   cursor(a, x, view.step);
   const items = [];
   const seen = new Set();
@@ -160,15 +164,13 @@ export function drawKlLog(svg, ul, view) {
   lo = Math.max(lo, hi * 1e-18);
   const y = logScale(10 ** Math.floor(Math.log10(lo)), 10 ** Math.ceil(Math.log10(hi) + 1e-9), a.bottom, a.top);
   axes(a, x, y, { xTitle: "step", yTitle: `${units} (log)` });
-  if (floor && floor.kl > 0) {
-    el("line", { x1: a.left, x2: a.right, y1: y(floor.kl), y2: y(floor.kl), stroke: COLORS.floor, "stroke-width": 2, "stroke-dasharray": "2 3" }, a.g);
-  }
   for (const s of series) {
     const convert = converter(s.run, units);
     const d = polyline(x, y, s.run.steps, s.run.cols[s.column].map(convert), a.right - a.left);
     el("path", { d, fill: "none", stroke: COLORS.kl, "stroke-width": s.faded ? 2 : 3, "stroke-dasharray": s.dash, opacity: s.faded ? OVERLAY_OPACITY : 1, "data-series": s.faded ? undefined : s.column }, a.g);
     if (s.faded) overlayLabel(a, x, y, s.run, s.column, convert, view.labelOf(s.run));
   }
+  if (floor && floor.kl > 0) floorLine(a, y(floor.kl), `${floor.family}'s floor`);
   cursor(a, x, view.step);
   const items = [];
   for (const label of new Set(series.filter((s) => !s.faded).map((s) => s.label))) {
