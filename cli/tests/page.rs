@@ -248,9 +248,9 @@ fn the_page_writes_numbers_digit_for_digit_as_the_command_line() {
 fn forward_and_reverse_side_by_side_mark_their_ends_on_the_gaussian_plane() {
     let Some((server, mut browser)) = start("page: forward vs reverse") else { return };
     // Two separated peaks; the plane's default start is the library's (checked on a run of 0 steps).
-    let counts = "0:2,1:30,2:60,3:30,4:2,5:1,6:2,7:30,8:60,9:30,10:2";
-    browser
-        .open(&format!("{}?counts={counts}&model=gaussian&optimizer=adam&lr=0.1&steps=150&smoothing=0.5", server.url));
+    let counts = "0:0,1:0,2:0,3:0,4:2,5:15,6:40,7:15,8:2,9:0,10:0,11:0,12:2,13:15,14:40,15:15,16:2,17:0,18:0,19:0,20:0";
+    let settings = "model=gaussian&optimizer=adam&lr=0.1&steps=400&smoothing=0.5&init=mu=5,sigma=1.5";
+    browser.open(&format!("{}?counts={counts}&{settings}", server.url));
     browser.wait_ready();
     let check = browser.eval(
         "Promise.all([import('/plane.js'), fetch('/api/train', {method: 'POST', body: JSON.stringify({counts: [['0', 1], ['2.5', 1], ['9', 1]], model: 'gaussian', steps: 0})}).then((r) => r.text())])
@@ -275,6 +275,18 @@ fn forward_and_reverse_side_by_side_mark_their_ends_on_the_gaussian_plane() {
             q: document.querySelectorAll('#dist g[data-series=q]').length })",
     );
     assert_eq!(ends, json!({ "dots": 1, "triangles": 1, "q": 2 }));
+    // The lesson the link teaches: from a start by the left peak, KL(q‖p) settles on that peak
+    // (σ under 1) while KL(p‖q) spreads over both (μ between them, σ over 4).
+    let end = |b: &mut Browser, shape: &str| -> (f64, f64) {
+        let title = b.eval(&format!("document.querySelector('#plane g[data-series=ends] {shape} title').textContent"));
+        let at = title.as_str().unwrap().split("ended at ").nth(1).unwrap().to_string();
+        let number =
+            |name: &str| at.split(name).nth(1).unwrap().split(',').next().unwrap().trim().parse::<f64>().unwrap();
+        (number("μ = "), number("σ = "))
+    };
+    let (forward, reverse) = (end(&mut browser, "circle"), end(&mut browser, "polygon"));
+    assert!((reverse.0 - 6.0).abs() < 0.5 && reverse.1 < 1.0, "KL(q‖p) ended at {reverse:?}");
+    assert!((forward.0 - 10.0).abs() < 1.0 && forward.1 > 4.0, "KL(p‖q) ended at {forward:?}");
     // The link now trains the pair on opening.
     let share = browser.eval("document.getElementById('share').getAttribute('href')");
     assert!(share.as_str().unwrap().contains("run=pair"), "{share}");
@@ -282,17 +294,38 @@ fn forward_and_reverse_side_by_side_mark_their_ends_on_the_gaussian_plane() {
 }
 
 #[test]
-fn earlier_runs_stay_as_faded_overlays_labelled_by_what_differed() {
+fn earlier_runs_stay_as_faded_overlays_and_ce_retraces_kl_step_for_step() {
     let Some((server, mut browser)) = start("page: overlays") else { return };
-    browser.open(&format!("{}?dataset=income&steps=100&run=1", server.url));
+    browser.open(&format!("{}?dataset=income&objective=kl&steps=100&run=1", server.url));
     assert_eq!(browser.wait_for_run(), "done");
+    // The same settings on CE, trained with Enter from the objective's menu: the KL run, now
+    // faded behind, is labelled by what differed, and its curves lie exactly under the new ones
+    // (the same gradient, so the same steps: the same numbers, the same pixels).
+    let ended = browser.train_with(|b| {
+        b.eval("(() => { const o = document.getElementById('objective'); o.focus(); o.value = 'ce'; o.dispatchEvent(new Event('input', {bubbles: true})); })()");
+        b.press("Enter");
+    });
+    assert_eq!(ended, "done");
+    let curves = browser.eval(
+        "['cross_entropy', 'kl_divergence'].map((c) => [
+           document.querySelector(`#losses path[data-series=${c}]`).getAttribute('d'),
+           document.querySelector(`#losses path[data-overlay=${c}]`).getAttribute('d')])",
+    );
+    for pair in curves.as_array().unwrap() {
+        assert_eq!(points(pair[0].as_str().unwrap()), 101);
+        assert_eq!(pair[0], pair[1], "the CE run's curve differs from the KL run's");
+    }
+    let labels = |b: &mut Browser| {
+        let v = b.eval("[...document.querySelectorAll('#losses .overlay-label')].map((t) => t.textContent).sort()");
+        serde_json::from_value::<Vec<String>>(v).unwrap()
+    };
+    assert_eq!(labels(&mut browser), ["kl"]);
+    // A third run with another lr: both earlier runs are labelled against it.
     browser.type_into("#lr", "0.1");
     assert_eq!(browser.train_with(|b| b.press("Enter")), "done");
-    // The first run (lr 1) is behind the second (lr 0.1), labelled with its own lr.
-    let labels = browser.eval("[...document.querySelectorAll('#losses .overlay-label')].map((t) => t.textContent)");
-    assert_eq!(labels, json!(["lr 1"]));
-    if std::env::var_os("KLFIT_PAGE_SHOT").is_some() {
-        std::fs::write(std::env::var_os("KLFIT_PAGE_SHOT").unwrap(), browser.screenshot()).unwrap();
+    assert_eq!(labels(&mut browser), ["kl, lr 1", "lr 1"]);
+    if let Some(path) = std::env::var_os("KLFIT_PAGE_SHOT") {
+        std::fs::write(path, browser.screenshot()).unwrap();
     }
     // Reset clears them.
     browser.click("#reset");

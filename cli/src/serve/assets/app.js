@@ -60,9 +60,9 @@ function requestBody() {
 
 // ----- the URL -------------------------------------------------------------------------------
 
-/** A query value with `:` and `,` left readable (`counts=a:3,b:5`). */
+/** A query value with `:`, `,` and `=` left readable (`counts=a:3,b:5`, `init=mu=4,sigma=2`). */
 function encode(v) {
-  return encodeURIComponent(v).replace(/%3A/gi, ":").replace(/%2C/gi, ",");
+  return encodeURIComponent(v).replace(/%3A/gi, ":").replace(/%2C/gi, ",").replace(/%3D/gi, "=");
 }
 
 /** The page's state as a query string: the settings that differ from the defaults, and the data. */

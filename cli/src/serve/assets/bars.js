@@ -188,10 +188,14 @@ function unseenNote(callout, run, f, terms, unseen, units) {
         `${number(idx.reduce((s, i) => s + terms[i].rkl, 0))} ${units}${top}: KL(q‖p) pushes q off what the data never showed.`,
     );
   } else {
+    const one = idx.length === 1;
+    const why =
+      run.header.model === "logits"
+        ? `free logits only take it away as ${one ? "that" : "each"} θ goes to −∞, ever more slowly: this is what keeps KL up.`
+        : `how much of it q can take away is up to the ${run.header.model} family.`;
     add(
-      ` ${idx.length === 1 ? "was" : "were"} never observed (p = 0), so ${idx.length === 1 ? "its" : "their"} own terms are 0, yet q still gives ${idx.length === 1 ? "it" : "them"} ` +
-        `${number(mass)} of its mass at step ${f.step}. That mass is missing from the observed categories, whose terms p·log(p/q) make up the KL that is left; ` +
-        "q only lets go of it slowly, so it is this category that keeps KL up.",
+      ` ${one ? "was" : "were"} never observed (p = 0), so ${one ? "its" : "their"} own terms are 0, yet q still gives ${one ? "it" : "them"} ` +
+        `${number(mass)} of its mass at step ${f.step}. That mass is missing from the observed categories, whose terms p·log(p/q) make up the KL that is left; ${why}`,
     );
   }
   callout.hidden = false;

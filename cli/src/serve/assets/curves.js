@@ -91,7 +91,7 @@ export function drawLosses(svg, ul, view) {
     const convert = converter(run, units);
     for (const c of curves) {
       const d = polyline(x, y, run.steps, run.cols[c.column].map(convert), a.right - a.left);
-      el("path", { d, fill: "none", stroke: c.color, "stroke-width": faded ? 2 : 3, "stroke-dasharray": c.dash, opacity: faded ? OVERLAY_OPACITY : 1, "data-series": faded ? undefined : c.column, "data-run": run.id }, a.g);
+      el("path", { d, fill: "none", stroke: c.color, "stroke-width": faded ? 2 : 3, "stroke-dasharray": c.dash, opacity: faded ? OVERLAY_OPACITY : 1, [faded ? "data-overlay" : "data-series"]: c.column }, a.g);
     }
     if (faded) overlayLabel(a, x, y, run, curves[0].column, convert, view.labelOf(run));
   }

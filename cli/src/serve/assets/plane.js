@@ -73,12 +73,13 @@ export function drawPlane(svg, ul, view) {
     if (pts.length < 2) continue;
     el("path", { d: `M${pts.map((p) => `${p[0].toFixed(1)} ${p[1].toFixed(1)}`).join("L")}`, fill: "none", stroke: run.reverse ? COLORS.reverse : COLORS.ce, "stroke-width": 2, "stroke-dasharray": run.reverse ? "5 3" : undefined, opacity: 0.8 }, a.g);
   }
+  // The start under the ends: a run that stays where it started still shows its end.
+  el("circle", { cx: x(start.mu), cy: y(start.sigma), r: 7, fill: start.isDefault ? "#fff" : COLORS.qStart, stroke: "#333", "stroke-width": 2, "data-start": "", class: "handle" }, a.g);
   const ends = el("g", { "data-series": "ends" }, a.g);
   for (const e of view.ends) {
     const m = marker(ends, e.reverse ? "triangle" : "dot", x(e.mu), y(e.sigma), 5, e.reverse ? COLORS.reverse : COLORS.ce, { "data-reverse": e.reverse });
     el("title", {}, m, `${e.reverse ? "KL(q‖p)" : "KL(p‖q)"} run from μ = ${short(e.from.mu)}, σ = ${short(e.from.sigma)} ended at μ = ${short(e.mu)}, σ = ${short(e.sigma)}`);
   }
-  el("circle", { cx: x(start.mu), cy: y(start.sigma), r: 7, fill: start.isDefault ? "#fff" : COLORS.qStart, stroke: "#333", "stroke-width": 2, "data-start": "", class: "handle" }, a.g);
   svg.setAttribute("aria-valuetext", `start μ = ${short(start.mu)}, σ = ${short(start.sigma)}${start.isDefault ? " (the default)" : ""}`);
   const items = [{ label: start.isDefault ? "start (default)" : "start", color: COLORS.qStart, shape: "dot" }];
   if (view.ends.some((e) => !e.reverse)) items.push({ label: "end, KL(p‖q)", color: COLORS.ce, shape: "dot" });
