@@ -287,6 +287,11 @@ fn forward_and_reverse_side_by_side_mark_their_ends_on_the_gaussian_plane() {
     let (forward, reverse) = (end(&mut browser, "circle"), end(&mut browser, "polygon"));
     assert!((reverse.0 - 6.0).abs() < 0.5 && reverse.1 < 1.0, "KL(q‖p) ended at {reverse:?}");
     assert!((forward.0 - 10.0).abs() < 1.0 && forward.1 > 4.0, "KL(p‖q) ended at {forward:?}");
+    // The start moves with the arrow keys (a fiftieth of the range, 20, per press).
+    browser.eval("document.getElementById('plane').focus()");
+    browser.press("ArrowRight");
+    browser.press("ArrowUp");
+    assert_eq!(browser.eval("document.getElementById('init').value"), json!("mu=5.4,sigma=1.9"));
     // The link now trains the pair on opening.
     let share = browser.eval("document.getElementById('share').getAttribute('href')");
     assert!(share.as_str().unwrap().contains("run=pair"), "{share}");
@@ -331,6 +336,41 @@ fn earlier_runs_stay_as_faded_overlays_and_ce_retraces_kl_step_for_step() {
     browser.click("#reset");
     browser.wait_for("document.getElementById('status').dataset.state === 'idle'");
     assert_eq!(browser.eval("document.querySelectorAll('#losses path').length"), json!(0));
+    browser.assert_no_errors();
+}
+
+#[test]
+fn a_counts_csv_given_to_the_page_is_read_by_the_server_and_errors_name_the_line() {
+    let Some((server, mut browser)) = start("page: counts CSV") else { return };
+    browser.open(&server.url);
+    browser.wait_ready();
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "category,count\nrain,12\nsun,-3\n").unwrap();
+    let good = dir.path().join("weather.csv");
+    std::fs::write(&good, "category,count\nrain,12\nsun,30\nsnow,0\n").unwrap();
+    let choose = |b: &mut Browser, file: &std::path::Path| {
+        let document = b.call("DOM.getDocument", json!({}));
+        let node =
+            b.call("DOM.querySelector", json!({ "nodeId": document["root"]["nodeId"], "selector": "#csv-file" }));
+        b.call("DOM.setFileInputFiles", json!({ "nodeId": node["nodeId"], "files": [file.to_str().unwrap()] }));
+    };
+    // A bad file: the command line's reader's message, naming the file and the line.
+    choose(&mut browser, &bad);
+    let error = browser.wait_for("document.getElementById('error-counts').textContent");
+    assert!(error.as_str().unwrap().starts_with("bad.csv:3:"), "{error}");
+    // A good one replaces the data, and the URL carries it.
+    choose(&mut browser, &good);
+    browser.wait_for("document.querySelectorAll('#counts-table tbody tr').length === 3");
+    let rows = browser.eval(
+        "[...document.querySelectorAll('#counts-table tbody tr')].map((r) => [...r.querySelectorAll('input')].map((e) => e.value))",
+    );
+    assert_eq!(rows, json!([["rain", "12"], ["sun", "30"], ["snow", "0"]]));
+    assert_eq!(text(&mut browser, "#error-counts"), json!(""));
+    let search = browser.eval("location.search");
+    assert!(search.as_str().unwrap().contains("counts=rain:12,sun:30,snow:0"), "{search}");
+    // Chromium logs the bad file's answer (a 400) as a failed load: that one was asked for.
+    browser.expect_error("log: \"Failed to load resource: the server responded with a status of 400 (Bad Request)\"");
     browser.assert_no_errors();
 }
 

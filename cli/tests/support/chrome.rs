@@ -321,6 +321,16 @@ impl Browser {
         base64::engine::general_purpose::STANDARD.decode(shot["data"].as_str().expect("PNG data")).expect("base64 PNG")
     }
 
+    /// Waits for the page to report `error` (one the test caused on purpose) and forgets it.
+    pub fn expect_error(&mut self, error: &str) {
+        while !self.errors.iter().any(|e| e == error) {
+            let message = self.next_message();
+            self.event(message);
+        }
+        let at = self.errors.iter().position(|e| e == error).expect("the error");
+        self.errors.remove(at);
+    }
+
     /// Asserts that the page reported no error so far.
     #[track_caller]
     pub fn assert_no_errors(&mut self) {
