@@ -2,9 +2,13 @@
 // p's bars, or by dropping a counts CSV (read by the server with the command line's reader).
 
 import { attachEditor, drawEditor } from "./plane.js";
-import { tick } from "./format.js";
 
 const $ = (id) => document.getElementById(id);
+
+/** p for the table: four decimals, or three digits in scientific notation below 0.001. */
+function probability(v) {
+  return v === 0 || v >= 1e-3 ? String(Number(v.toFixed(4))) : v.toExponential(2);
+}
 
 /** A count as sent: a whole number written in digits (anything else is the server's to refuse). */
 function countNumber(text) {
@@ -227,7 +231,7 @@ export class DataPanel {
     for (let i = 0; i < rows.length; i++) {
       const count = rows[i].querySelector("input.count");
       if (count && count.value !== this.counts[i] && document.activeElement !== count) count.value = this.counts[i];
-      rows[i].cells[2].textContent = Number.isFinite(p[i]) ? tick(p[i]) : "?";
+      rows[i].cells[2].textContent = Number.isFinite(p[i]) ? probability(p[i]) : "?";
       rows[i].classList.toggle("unseen", p[i] === 0);
     }
   }
