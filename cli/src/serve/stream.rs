@@ -143,7 +143,8 @@ pub fn typed(kind: &str, object: Value) -> String {
     }
 }
 
-/// The first line: the data, the settings as resolved, and what the records will hold.
+/// The first line: the data, the settings as resolved, what the records will hold, and a
+/// restricted family's floor (the line its KL cannot go below).
 fn header(run: &RunInfo, every: usize) -> Value {
     let (p, c, u) = (run.p, run.config, run.units);
     let reverse = c.objective.is_reverse();
@@ -185,7 +186,21 @@ fn header(run: &RunInfo, every: usize) -> Value {
         "closed_form": report::closed_form(run).map(|f| {
             f.parameters.iter().map(|(n, v)| (n.to_string(), json_number(*v))).collect::<serde_json::Map<_, _>>()
         }),
+        "floor": floor(run),
     })
+}
+
+/// A restricted family's floor, the least KL(p‖q) its q can reach (in the run's units), where it
+/// is reached, and whether that is the minimum or only the lowest found; null for free logits.
+fn floor(run: &RunInfo) -> Value {
+    match klfit::model::floor::Floor::of(run.config.model, run.p) {
+        Ok(Some(f)) => json!({
+            "kl": json_number(run.units.convert(f.kl)),
+            "parameters": f.parameters.iter().map(|(n, v)| (n.to_string(), json_number(*v))).collect::<serde_json::Map<_, _>>(),
+            "converged": f.converged,
+        }),
+        _ => Value::Null,
+    }
 }
 
 /// A category's count as JSON: an integer, or a number for smoothed (fractional) counts.
