@@ -29,13 +29,19 @@ function categoryLabels(a, b, labels) {
   });
 }
 
-/** Light bands behind the categories never observed, with "p = 0" over them. */
-function unseenBands(a, b, unseen) {
+/** Light bands behind the categories never observed, with "p = 0" over them (or "unseen" where
+ * smoothing gave them a small p). */
+function unseenBands(a, b, unseen, smoothed) {
   unseen.forEach((u, i) => {
     if (!u) return;
     el("rect", { class: "unseen", x: b.x(i), y: a.top, width: b.w, height: a.bottom - a.top, fill: "#fde0c5", "data-unseen": i }, a.g);
-    if (b.w >= 18) el("text", { x: b.x(i) + b.w / 2, y: a.top + 10, "text-anchor": "middle", class: "title" }, a.g, "p = 0");
+    if (b.w >= 18) el("text", { x: b.x(i) + b.w / 2, y: a.top + 10, "text-anchor": "middle", class: "title" }, a.g, smoothed ? "unseen" : "p = 0");
   });
+}
+
+/** Whether a run's p was smoothed (its unseen categories then have a small p, not 0). */
+function isSmoothed(run) {
+  return Boolean(run && run.header && run.header.smoothing != null && Number(run.header.smoothing) > 0);
 }
 
 /** The runs whose q the distribution chart shows (the current ones), with their colours. */
@@ -55,13 +61,14 @@ export function drawDistribution(svg, ul, view) {
   const p = first ? first.header.p.map(Number) : view.data.p;
   if (!labels.length) return empty(svg, "No data yet");
   const unseen = first ? first.raw.map(isZero) : view.data.counts.map(isZero);
+  const smoothed = isSmoothed(first);
   const series = qSeries(view).map((s) => ({ ...s, frame: s.run.frameAt(view.step ?? Infinity), start: s.run.frames[0] }));
   let hi = Math.max(...p);
   for (const s of series) if (s.frame) hi = Math.max(hi, ...s.frame.q);
   const a = frame(svg, { left: 52, right: 10, top: 8, bottom: 34 });
   const y = linear(0, hi * 1.08 || 1, a.bottom, a.top);
   const b = bands(a, labels.length);
-  unseenBands(a, b, unseen);
+  unseenBands(a, b, unseen, smoothed);
   axes(a, linear(0, 1, a.left, a.right), y, { xTicks: [], yTitle: "probability", xTitle: "category" });
   const pBars = el("g", { "data-series": "p" }, a.g);
   p.forEach((v, i) => {
@@ -88,7 +95,9 @@ export function drawDistribution(svg, ul, view) {
   const items = [{ label: "p (data)", color: COLORS.p, shape: "bar" }];
   for (const s of series) items.push({ label: s.frame ? `${s.label} at step ${s.frame.step}` : s.label, color: s.color, shape: "bar" });
   if (series.some((s) => s.start && s.frame && s.start.step !== s.frame.step)) items.push({ label: "q at step 0", color: COLORS.qStart });
-  if (unseen.some(Boolean)) items.push({ label: "never observed (p = 0)", color: "#fde0c5", shape: "bar" });
+  if (unseen.some(Boolean)) {
+    items.push({ label: smoothed ? "never observed (p from smoothing only)" : "never observed (p = 0)", color: "#fde0c5", shape: "bar" });
+  }
   legend(ul, items);
 }
 
@@ -131,7 +140,7 @@ export function drawContributions(svg, ul, callout, view) {
   const y = linear(d0, d1, a.bottom, a.top);
   const b = bands(a, labels.length);
   const unseen = run.raw.map(isZero);
-  unseenBands(a, b, unseen);
+  unseenBands(a, b, unseen, isSmoothed(run));
   axes(a, linear(0, 1, a.left, a.right), y, { xTicks: [], yTitle: view.units, yTicks: niceTicks(d0, d1, 4), xTitle: "category" });
   el("line", { x1: a.left, x2: a.right, y1: y(0), y2: y(0), stroke: "#888" }, a.g);
   const kinds = [
@@ -193,8 +202,11 @@ function unseenNote(callout, run, f, terms, unseen, units) {
       run.header.model === "logits"
         ? `free logits only take it away as ${one ? "that" : "each"} θ goes to −∞, ever more slowly: this is what keeps KL up.`
         : `how much of it q can take away is up to the ${run.header.model} family.`;
+    const own = isSmoothed(run)
+      ? `never observed (smoothing gave ${one ? "it" : "each"} a small p), so ${one ? "its" : "their"} own terms are small`
+      : `never observed (p = 0), so ${one ? "its" : "their"} own terms are 0`;
     add(
-      ` ${one ? "was" : "were"} never observed (p = 0), so ${one ? "its" : "their"} own terms are 0, yet q still gives ${one ? "it" : "them"} ` +
+      ` ${one ? "was" : "were"} ${own}, yet q still gives ${one ? "it" : "them"} ` +
         `${number(mass)} of its mass at step ${f.step}. That mass is missing from the observed categories, whose terms p·log(p/q) make up the KL that is left; ${why}`,
     );
   }
