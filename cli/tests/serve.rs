@@ -459,3 +459,44 @@ fn the_readmes_curl_lines_work() {
         }
     }
 }
+
+#[test]
+fn the_readmes_lesson_links_are_runs_the_server_accepts() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md")).unwrap();
+    let links: Vec<&str> =
+        readme.split("](http://127.0.0.1:8000/?").skip(1).map(|rest| rest.split(')').next().unwrap()).collect();
+    assert!(links.len() >= 3, "the README's lesson links");
+    let server = Server::start(&[]);
+    for query in links {
+        // The page's URL state: the config's fields, `counts=a:3,b:5`, and `run`/`step` for the page.
+        let mut config = serde_json::Map::new();
+        for pair in query.split('&') {
+            let (key, value) = pair.split_once('=').unwrap();
+            match key {
+                "run" | "step" => {}
+                "counts" => {
+                    let entries: Vec<Value> = value
+                        .split(',')
+                        .map(|e| {
+                            let (label, count) = e.split_once(':').unwrap();
+                            serde_json::json!([label, count.parse::<u64>().unwrap()])
+                        })
+                        .collect();
+                    config.insert(key.into(), Value::Array(entries));
+                }
+                _ => {
+                    config.insert(key.into(), Value::String(value.into()));
+                }
+            }
+        }
+        let objectives: &[&str] = if query.contains("run=pair") { &["kl", "reverse-kl"] } else { &[""] };
+        for objective in objectives {
+            if !objective.is_empty() {
+                config.insert("objective".into(), Value::from(*objective));
+            }
+            let response = server.post("/api/train", &Value::Object(config.clone()).to_string());
+            assert_eq!(response.status, 200, "{query}: {}", response.text());
+            assert_eq!(response.lines().last().unwrap()["type"], "summary", "{query}");
+        }
+    }
+}
