@@ -66,6 +66,7 @@ pub const STUDY_OUTPUTS: &[&str] = &[
     "forward_vs_reverse.svg",
     "sampling_noise.csv",
     "sampling_noise.png",
+    "sampling_noise.svg",
     "sweep.png",
     "sweep.svg",
 ];
