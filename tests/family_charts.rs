@@ -220,10 +220,17 @@ fn forward_vs_reverse_labels_both_fits_and_where_the_reverse_runs_end() {
     let reverse = run(Objective::ReverseKl, 6.0, 2.0);
     let starts: Vec<History> =
         [(12.0, 1.0), (16.5, 1.0), (7.5, 6.0)].iter().map(|&(m, s)| run(Objective::ReverseKl, m, s)).collect();
-    let study =
-        ForwardReverse { p: &p, forward: &forward, reverse: &reverse, starts: &starts, axis: "hour", subtitle: "test" };
+    let study = ForwardReverse {
+        p: &p,
+        forward: &forward,
+        reverse: &reverse,
+        starts: &starts,
+        axis: "hour",
+        peaks: &[],
+        subtitle: "test",
+    };
     let drawn = files(forward_vs_reverse(&study).unwrap());
-    assert_png(&drawn["forward_vs_reverse.png"], (1800, 1200), "forward_vs_reverse.png");
+    assert_png(&drawn["forward_vs_reverse.png"], (1800, 1264), "forward_vs_reverse.png");
     let texts = svg_texts(&drawn["forward_vs_reverse.svg"]);
 
     // Each fit's legend: μ and σ, KL(p‖q) and KL(q‖p), the latter from the textbook pmf.

@@ -67,6 +67,12 @@ fn assert_same_numbers(lines: &[Value], cli: &CliRun, every: usize, skip: &[&str
         (0..=last).filter(|s| s % every == 0 || *s == last || frames.contains(s)).collect();
     let steps: Vec<usize> = records.iter().map(|r| r["step"].as_u64().unwrap() as usize).collect();
     assert_eq!(steps, expected_steps);
+    // The family's closed form, under the key summary.json gives it ("forward_kl_optimum" where
+    // it is not the run's objective's optimum); "closed_form" is null where there is none.
+    for key in ["closed_form", "forward_kl_optimum"] {
+        let written = cli.summary.get(key).cloned().unwrap_or(Value::Null);
+        assert_eq!(header.get(key).cloned().unwrap_or(Value::Null), written, "{case}: the header's {key}");
+    }
     for record in records {
         assert_eq!(record["type"], "record");
         let row = &cli.rows[record["step"].as_u64().unwrap() as usize];
@@ -114,7 +120,7 @@ fn streamed_records_are_klfit_trains_numbers_bit_for_bit() {
     let weather = dir.path().join("weather.csv");
     std::fs::write(&weather, "category,count\nsun,12\nrain,7\nfog,0\n\"snow, wet\",1\n").unwrap();
     let weather = weather.to_str().unwrap();
-    let cases: [(&[&str], &str, usize, &[&str]); 5] = [
+    let cases: [(&[&str], &str, usize, &[&str]); 6] = [
         (&["--dataset", "income"], r#"{"dataset": "income"}"#, 1, &[]),
         (
             &[
@@ -148,6 +154,12 @@ fn streamed_records_are_klfit_trains_numbers_bit_for_bit() {
                 "400",
             ],
             r#"{"dataset": "clinic-visits", "model": "binomial", "optimizer": "adam", "lr": 0.05, "steps": 400}"#,
+            1,
+            &[],
+        ),
+        (
+            &["--dataset", "clinic-visits", "--model", "binomial", "--objective", "reverse-kl", "--steps", "100"],
+            r#"{"dataset": "clinic-visits", "model": "binomial", "objective": "reverse-kl", "steps": 100}"#,
             1,
             &[],
         ),

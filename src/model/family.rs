@@ -62,15 +62,19 @@ pub trait FamilyKind: Send + Sync + 'static {
         Ok(None)
     }
 
-    /// Its optimum against `p` when known in closed form, printed beside the fitted parameters
-    /// (binomial: θ* = mean / n). `None` by default.
+    /// The optimum of KL(p‖q), and so of CE(p, q), against `p` when known in closed form, printed
+    /// beside the fitted parameters (binomial: θ* = mean / n). Not the optimum of KL(q‖p): a
+    /// reverse-KL run's report shows it as the forward-KL optimum, not the run's.
+    /// `None` by default.
     fn closed_form(&self, _p: &Empirical) -> Result<Option<ClosedForm>> {
         Ok(None)
     }
 }
 
-/// A family's optimum known in closed form: the console prints `closed form θ* = mean / n = 0.3`,
-/// summary.json `"closed_form": {"theta": 0.3}`.
+/// A family's optimum of KL(p‖q) known in closed form: the console prints
+/// `closed form θ* = mean / n = 0.3`, summary.json `"closed_form": {"theta": 0.3}` (for a run
+/// on another objective: `forward-KL optimum θ* = mean / n = 0.3, not this run's objective`,
+/// `"forward_kl_optimum": {"theta": 0.3}`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClosedForm {
     /// The formula, as the console writes it before the values: `θ* = mean / n`.

@@ -28,7 +28,7 @@
 //! - `studies/`: the charts only the examples draw, from studies of several runs:
 //!   [`forward_vs_reverse`] (a Gaussian fitted by forward and by reverse KL to bimodal data),
 //!   [`sweep`] (both KLs along the binomial's θ), [`distillation`] (a classifier on soft targets)
-//!   and [`sampling_noise`] (KL(p*‖p̂) of samples against N); skip them for the lesson
+//!   and [`sampling_noise`] (KL(p̂‖p*) of samples against N); skip them for the lesson
 //! - `render/`: how a chart becomes PNG, SVG or GIF bytes, and the font in them: infrastructure,
 //!   skip it unless you change how the bytes are made
 //!
@@ -47,4 +47,4 @@ mod studies;
 pub use compare::{compare, same_entropy, RunCurves, MAX_POINTS, MAX_RUNS};
 pub use run::{animation, charts};
 pub use studies::{distillation, forward_vs_reverse, sampling_noise, sweep};
-pub use studies::{ForwardReverse, NoiseStudy, Regions, SampleFit, SoftRun, Sweep};
+pub use studies::{ForwardReverse, NoiseStudy, Peak, Regions, SampleFit, SampleKl, SoftRun, Sweep};

@@ -121,7 +121,8 @@ pub fn is_logged(step: usize, steps: usize) -> bool {
 }
 
 /// The summary: final CE and KL in nats and bits, the largest residual of the run in `units`,
-/// and for a restricted family its fitted parameters (for binomial beside the closed form).
+/// and for a restricted family its fitted parameters (for binomial beside the closed form, named
+/// as the forward-KL optimum where the run minimizes something else: [`super::closed_form_is_the_runs`]).
 pub fn summary(run: &RunInfo, history: &History) -> String {
     let (m, units) = (history.last().metrics, run.units);
     let both = |v: f64| Units::Nats.both(v);
@@ -159,8 +160,11 @@ pub fn summary(run: &RunInfo, history: &History) -> String {
             show(start.map(|(n, v)| format!("{n} = {}", number(*v))).collect())
         );
         if let Some(optimum) = super::closed_form(run) {
-            let values: Vec<String> = optimum.parameters.iter().map(|(_, v)| number(*v)).collect();
-            line.push_str(&format!("; closed form {} = {}", optimum.formula, values.join(", ")));
+            let values = optimum.parameters.iter().map(|(_, v)| number(*v)).collect::<Vec<String>>().join(", ");
+            line.push_str(&match super::closed_form_is_the_runs(run) {
+                true => format!("; closed form {} = {values}", optimum.formula),
+                false => format!("; forward-KL optimum {} = {values}, not this run's objective", optimum.formula),
+            });
         }
         lines.push(line);
     }

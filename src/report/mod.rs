@@ -69,6 +69,7 @@ pub const STUDY_OUTPUTS: &[&str] = &[
     "forward_vs_reverse.svg",
     "sampling_noise.csv",
     "sampling_noise.png",
+    "sampling_noise.svg",
     "sweep.png",
     "sweep.svg",
 ];
@@ -129,10 +130,30 @@ impl RunInfo<'_> {
     }
 }
 
-/// The optimum of KL(p‖q) over the run's family when it is known in closed form (binomial:
-/// θ* = mean / n); `None` for the other families, or when the data does not fit the family.
+/// The optimum of KL(p‖q), and so of CE(p, q), over the run's family when it is known in closed
+/// form (binomial: θ* = mean / n); `None` for the other families, or when the data does not fit
+/// the family. It is the run's own optimum only if [`closed_form_is_the_runs`].
 pub fn closed_form(run: &RunInfo) -> Option<crate::model::ClosedForm> {
     run.config.model.closed_form(run.p).ok().flatten()
+}
+
+/// Whether [`closed_form`] is the optimum of the objective the run minimizes: true for CE(p, q)
+/// and KL(p‖q), false for any other (KL(q‖p) has its own optima, which no closed form gives).
+/// Where false, the closed form is shown as the forward-KL optimum, beside the run's different
+/// fit: the console says `forward-KL optimum θ* = mean / n = …, not this run's objective`, and
+/// summary.json names it `"forward_kl_optimum"` instead of `"closed_form"` ([`closed_form_key`]).
+pub fn closed_form_is_the_runs(run: &RunInfo) -> bool {
+    let objective = run.config.objective;
+    objective == crate::Objective::CrossEntropy || objective == crate::Objective::KlDivergence
+}
+
+/// The JSON key of [`closed_form`] in summary.json and the stream's header: `"closed_form"` where
+/// it is the run's optimum, `"forward_kl_optimum"` where it is not ([`closed_form_is_the_runs`]).
+pub fn closed_form_key(run: &RunInfo) -> &'static str {
+    match closed_form_is_the_runs(run) {
+        true => "closed_form",
+        false => "forward_kl_optimum",
+    }
 }
 
 /// A run's files being written: `metrics.csv` takes every record as it is made ([`RunFiles::record`],

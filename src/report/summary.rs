@@ -123,7 +123,7 @@ pub fn json(run: &RunInfo, history: &History) -> Value {
     }
     if let Some(optimum) = super::closed_form(run) {
         let values = optimum.parameters.iter().map(|(name, v)| (name.to_string(), json_number(*v)));
-        summary["closed_form"] = values.collect::<serde_json::Map<_, _>>().into();
+        summary[super::closed_form_key(run)] = values.collect::<serde_json::Map<_, _>>().into();
     }
     if let Some(r) = m.reverse {
         summary["final_reverse_kl"] = json_number(u.convert(r.kl_divergence));

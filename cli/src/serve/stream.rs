@@ -154,7 +154,7 @@ fn header(run: &RunInfo, every: usize) -> Value {
     if reverse {
         columns.extend(REVERSE_COLUMNS);
     }
-    json!({
+    let mut header = json!({
         "klfit_version": summary::VERSION,
         "command": summary::command(run),
         "dataset": run.source.name(),
@@ -183,11 +183,16 @@ fn header(run: &RunInfo, every: usize) -> Value {
         "parameter_names": c.model.parameter_names(),
         "columns": columns,
         "frames": klfit::train::frame_steps(c.steps, p.k()),
-        "closed_form": report::closed_form(run).map(|f| {
-            f.parameters.iter().map(|(n, v)| (n.to_string(), json_number(*v))).collect::<serde_json::Map<_, _>>()
-        }),
+        "closed_form": Value::Null,
         "floor": floor(run),
-    })
+    });
+    // The family's closed-form optimum, under the key summary.json gives it: "forward_kl_optimum"
+    // (and "closed_form" null) for a run that minimizes something else, such as KL(q‖p).
+    if let Some(f) = report::closed_form(run) {
+        let values = f.parameters.iter().map(|(n, v)| (n.to_string(), json_number(*v)));
+        header[report::closed_form_key(run)] = values.collect::<serde_json::Map<_, _>>().into();
+    }
+    header
 }
 
 /// A restricted family's floor, the least KL(p‖q) its q can reach (in the run's units), where it

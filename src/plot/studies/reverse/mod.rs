@@ -1,5 +1,5 @@
 //! The forward-vs-reverse chart: a Gaussian(μ, σ) fitted to ordered data by forward KL(p‖q) and
-//! by reverse KL(q‖p), in four panels.
+//! by reverse KL(q‖p), in four panels and a caption.
 //!
 //! - left, top: the data p as bars, the two fitted q as lines, and the other places reverse KL
 //!   settles from other starts as thin lines; the legend gives both KLs of each fit
@@ -8,6 +8,12 @@
 //!   how many runs reached it
 //! - right: the loss curves of the two runs, each with its CE − KL gap shaded and drawn: H(p),
 //!   a constant, for the forward run; H(q), the model's own entropy, moving, for the reverse run
+//!   (`losses.rs`)
+//! - the caption: how many reverse-KL runs end on each named peak of p, and on broad optima
+//!   over them; the smallest p, which keeps KL(q‖p) finite (`caption.rs`)
+
+mod caption;
+mod losses;
 
 use std::path::PathBuf;
 
@@ -15,18 +21,23 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+pub use caption::Peak;
+use losses::{losses, Losses};
+
 use crate::measure::compare::kl;
 use crate::model::positions;
 use crate::plot::render::{render, DrawResult, Figure};
 use crate::plot::run::axis::Axis;
-use crate::plot::run::marks::{lighter, thinned, value};
-use crate::plot::run::palette::{CE_COLOR, DATA_BARS, H_COLOR, KL_COLOR, LINE_WIDTH};
+use crate::plot::run::marks::{thinned, value};
+use crate::plot::run::palette::{CE_COLOR, DATA_BARS, KL_COLOR};
 use crate::plot::run::panel::{font, header, key, legend, mesh, panel, plot_height, top_with_legend};
 use crate::{Empirical, Error, History, Result};
 
 const FORWARD: RGBColor = CE_COLOR;
 const REVERSE: RGBColor = KL_COLOR;
 const PATHS: RGBColor = RGBColor(150, 150, 150);
+/// Height of one line of the caption under the panels, pixels.
+const CAPTION_LINE: u32 = 32;
 
 /// Two ends closer than this in μ (in x units) and in ln σ are the same optimum.
 const SAME_END: (f64, f64) = (0.25, 0.05);
@@ -49,8 +60,10 @@ pub struct ForwardReverse<'a> {
     pub reverse: &'a History,
     /// More Gaussian runs minimizing KL(q‖p), from other starting points.
     pub starts: &'a [History],
-    /// What the x axis is, for axis titles: `hour of day`.
+    /// What the x axis is, for axis titles and the caption: `hour of day`.
     pub axis: &'a str,
+    /// The peaks of p the caption counts reverse-KL ends on, by name; none for no count.
+    pub peaks: &'a [Peak<'a>],
     /// One line under the title (shown through [`crate::text::shown`]).
     pub subtitle: &'a str,
 }
@@ -200,6 +213,12 @@ impl<'a> Study<'a> {
         })
     }
 
+    /// The caption's lines: where the reverse-KL runs end (if peaks are named), and the smallest p.
+    fn caption(&self) -> Vec<String> {
+        let ends = (!self.input.peaks.is_empty()).then(|| caption::ends_sentence(&self.ends, self.input.peaks));
+        ends.into_iter().chain([caption::smallest_sentence(&self.x, &self.p, self.input.axis)]).collect()
+    }
+
     /// The shared x axis of the left panels.
     fn x_axis(&self) -> Axis {
         Axis::linear(self.x_range.0, self.x_range.1, 12)
@@ -212,11 +231,19 @@ impl Figure for Study<'_> {
     }
 
     fn size(&self) -> (u32, u32) {
-        (1800, 1200)
+        (1800, 1200 + CAPTION_LINE * 2)
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<(), DB> {
         let body = header(root, "Forward KL covers the data; reverse KL seeks a mode", &self.subtitle)?;
+        let height = body.dim_in_pixel().1;
+        let (body, under) = body.split_vertically(height - CAPTION_LINE * 2 - 8);
+        let style = font(21).pos(Pos::new(HPos::Center, VPos::Center));
+        let centre = self.size().0 as i32 / 2;
+        for (i, line) in self.caption().iter().enumerate() {
+            let y = CAPTION_LINE as i32 * (2 * i as i32 + 1) / 2 + 8;
+            under.draw(&Text::new(line.as_str(), (centre, y), style.clone()))?;
+        }
         let (left, right) = body.split_horizontally(1000);
         let (top_left, bottom_left) = left.split_vertically(left.dim_in_pixel().1 / 2);
         let (top_right, bottom_right) = right.split_vertically(right.dim_in_pixel().1 / 2);
@@ -367,62 +394,6 @@ fn plane<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, s: &Study) -> DrawRe
             + Circle::new((0, 0), 7, REVERSE.filled())
             + label(text, &REVERSE, !near)])?;
     }
-    legend(&mut chart, SeriesLabelPosition::UpperRight)
-}
-
-/// One run's loss curves.
-struct Losses<'a> {
-    title: &'a str,
-    history: &'a History,
-    color: RGBColor,
-    /// The names of CE, KL and the entropy that is their gap.
-    names: [&'a str; 3],
-    /// Whether to show the reverse quantities (CE(q, p), KL(q‖p), H(q)).
-    reverse: bool,
-}
-
-/// CE and KL against step, the band between them shaded, and the gap CE − KL as measured,
-/// dashed; its legend entry gives the gap at the first and the last step.
-fn losses<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, l: &Losses) -> DrawResult<(), DB> {
-    let records = &l.history.records;
-    let values = |r: &crate::Record| match (l.reverse, r.metrics.reverse) {
-        (true, Some(m)) => (m.cross_entropy, m.kl_divergence, m.gap()),
-        _ => (r.metrics.cross_entropy, r.metrics.kl_divergence, r.metrics.gap()),
-    };
-    let steps: Vec<f64> = records.iter().map(|r| r.step as f64).collect();
-    let series = |f: fn((f64, f64, f64)) -> f64| records.iter().map(|r| f(values(r))).collect::<Vec<f64>>();
-    let (ce, kl, gap) = (series(|v| v.0), series(|v| v.1), series(|v| v.2));
-    let area = area.titled(l.title, font(24))?;
-    let x = Axis::log_steps(l.history.last().step);
-    let mut builder = panel(&area, 70);
-    let height = plot_height(&mut builder, &x)?;
-    let max = ce.iter().chain(&kl).chain(&gap).fold(0.0, |a: f64, &b| a.max(b));
-    let top = top_with_legend(0.0, max, max, 3, height);
-    let mut chart = builder.build_cartesian_2d(x, Axis::linear(0.0, top, 6))?;
-    mesh(&mut chart, "step (parameter updates; log scale of 1 + step)", "nats").draw()?;
-
-    let points = |v: &[f64]| steps.iter().copied().zip(v.iter().copied()).collect::<Vec<(f64, f64)>>();
-    let (ce, kl, gap) = (thinned(&chart, &points(&ce)), thinned(&chart, &points(&kl)), thinned(&chart, &points(&gap)));
-    let band: Vec<(f64, f64)> = ce.iter().chain(kl.iter().rev()).copied().collect();
-    let band_color = l.color.mix(0.15);
-    chart.draw_series([Polygon::new(band, band_color.filled())])?;
-    let [ce_name, kl_name, h_name] = l.names;
-    let light = lighter(l.color, 0.45);
-    chart
-        .draw_series(LineSeries::new(ce, l.color.stroke_width(LINE_WIDTH)))?
-        .label(ce_name)
-        .legend(key(l.color, false));
-    chart.draw_series(LineSeries::new(kl, light.stroke_width(LINE_WIDTH)))?.label(kl_name).legend(key(light, false));
-    let (first, last) = (gap[0].1, gap[gap.len() - 1].1);
-    let name = match (first - last).abs() > 1e-9 * first.abs() {
-        true => format!("CE − KL = {h_name}: {} → {} nats", value(first), value(last)),
-        false => format!("CE − KL = {h_name} = {} nats, every step", value(first)),
-    };
-    chart.draw_series(DashedLineSeries::new(gap, 12, 8, H_COLOR.stroke_width(3)))?.label(name).legend(move |(x, y)| {
-        EmptyElement::at((x, y))
-            + Rectangle::new([(0, -9), (30, 9)], band_color.filled())
-            + PathElement::new(vec![(0, 0), (30, 0)], H_COLOR.stroke_width(3))
-    });
     legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 

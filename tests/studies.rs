@@ -1,0 +1,53 @@
+//! The studies the examples draw teach what their sentences say: each example is run as built,
+//! and the numbers in its table and the sentences in its chart are checked against independent
+//! computations.
+//!
+//! - `studies/forward_vs_reverse.rs`: the caption counts where the reverse-KL runs end, and names
+//!   the smallest p
+//! - `studies/sampling_noise.rs`: KL(p̂‖p*) against its exact expectation and its χ² limit; the
+//!   share of samples with KL(p*‖p̂) = ∞ against the exact chance of missing a category
+#![allow(clippy::unwrap_used, clippy::expect_used)] // in a test, an unwrap is an assertion
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tempfile::TempDir;
+
+#[path = "studies/forward_vs_reverse.rs"]
+mod forward_vs_reverse;
+#[path = "studies/sampling_noise.rs"]
+mod sampling_noise;
+
+/// Runs the built example `name` in a fresh folder: the folder (its outputs are in `plots/`) and
+/// what it printed.
+pub fn run_example(name: &str) -> (TempDir, String) {
+    let exe = std::env::current_exe().unwrap();
+    let examples = exe.parent().and_then(Path::parent).map(|d| d.join("examples")).unwrap();
+    let path: PathBuf = examples.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.is_file(),
+        "{} is missing: `cargo test` builds the examples (a run limited to one test target needs --examples too)",
+        path.display()
+    );
+    let dir = TempDir::new().unwrap();
+    let output = Command::new(&path).current_dir(dir.path()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{name} failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    (dir, stdout)
+}
+
+/// Every text element of an SVG, which must parse as XML.
+pub fn svg_texts(bytes: &[u8]) -> Vec<String> {
+    let text = std::str::from_utf8(bytes).expect("SVG is UTF-8");
+    let doc = roxmltree::Document::parse(text).unwrap_or_else(|e| panic!("SVG is not XML: {e}"));
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| n.text().unwrap_or("").trim_matches('\n').to_string())
+        .collect()
+}
+
+/// Asserts that some text of `texts` contains `wanted`.
+#[track_caller]
+pub fn assert_shows(texts: &[String], wanted: &str, what: &str) {
+    assert!(texts.iter().any(|t| t.contains(wanted)), "{what} does not show {wanted:?}; it shows {texts:#?}");
+}
