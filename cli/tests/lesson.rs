@@ -121,3 +121,30 @@ fn the_clinic_visits_figures_are_the_datas() {
     let claim = format!("variance {variance:.2} against at most {binomial:.2} for a binomial with this mean");
     assert!(prose.contains(&claim), "README lacks {claim:?}");
 }
+
+/// The first number after `key` in `text`.
+fn number_after(text: &str, key: &str) -> u64 {
+    let rest = &text[text.find(key).unwrap_or_else(|| panic!("{key:?} not found")) + key.len()..];
+    rest.trim_start().split(|c: char| !c.is_ascii_digit()).next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn the_readme_states_the_studies_counts_their_charts_state() {
+    let prose = prose();
+    // The forward-vs-reverse chart's caption (tests/studies checks it against the runs).
+    let svg = std::fs::read_to_string(root().join("plots/forward_vs_reverse.svg")).unwrap();
+    let caption = &svg[svg.find("Reverse KL from 11 starts:").unwrap()..];
+    for (peak, key) in [("morning", "end on the morning peak"), ("evening", "on the evening peak")] {
+        let in_chart = caption[..caption.find(key).unwrap()].rsplit(' ').nth(1).unwrap_or_default().to_string();
+        let in_chart: u64 = in_chart.trim_end_matches(|c: char| !c.is_ascii_digit()).parse().unwrap();
+        let in_readme = prose[..prose.find(&format!(" {key}")).unwrap()].rsplit(' ').next().unwrap();
+        assert_eq!(in_readme, in_chart.to_string(), "{peak} peak: README {in_readme}, chart {in_chart}");
+    }
+    assert!(prose.contains("of 11 reverse runs, 4 end on the morning peak, 3 on the evening peak, and 4"));
+    // The sampling-noise chart's footnote: how many samples of 200 missed a category.
+    let svg = std::fs::read_to_string(root().join("plots/sampling_noise.svg")).unwrap();
+    let footnote = &svg[svg.find("Samples with KL(p*‖p̂) = ∞").unwrap()..];
+    let (at_10, at_30) = (number_after(footnote, "N = 10:"), number_after(footnote, "30:"));
+    let claim = format!("({at_10} of 200 samples at N = 10, {at_30} at N = 30)");
+    assert!(prose.contains(&claim), "README lacks {claim:?}");
+}
