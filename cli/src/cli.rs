@@ -27,6 +27,7 @@ const EXAMPLES: &str = "Examples:
   klfit info --samples observations.txt --json
   klfit divergence --p examples/data/observed.csv --q examples/data/forecast.csv
   klfit compare runs/ce runs/kl --out ce_vs_kl
+  klfit serve --open
   cut -d, -f3 log.csv | klfit info --samples -";
 
 #[derive(Subcommand)]
