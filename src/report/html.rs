@@ -13,39 +13,43 @@ use serde_json::json;
 
 use super::RunInfo;
 use crate::history::History;
+use crate::measure::bound::{formula, residual_bound};
 use crate::units::{magnitude, number, short};
 
 /// At most this many categories get their own bar on the page; the rest are summed as "other".
 const MAX_CATEGORIES: usize = 30;
 
-/// The caption under each chart, by file name.
-fn caption(file: &str) -> &'static str {
+/// The caption under each chart, by file name. `bound`: the rounding bound's formula
+/// ([`formula`]).
+fn caption(file: &str, bound: &str) -> String {
     match file.trim_end_matches(".png") {
-        "losses" => {
-            "Cross-entropy and KL divergence against the training step, on a logarithmic step axis. \
-             The two curves have the same shape: CE is KL lifted by the constant H(p), the dashed line, \
-             so every step that lowers one lowers the other by exactly as much."
-        }
-        "gap" => {
-            "CE − KL as measured at every step, from two separate sums, sits on H(p) computed from the \
-             counts. Below it, the residual CE − KL − H(p) on a log scale: floating-point rounding, \
-             many orders of magnitude below anything a plot could show."
-        }
-        "distributions" => {
-            "The data p and the model q before and after training, category by category. Training \
+        "losses" => "Cross-entropy and KL divergence against the training step. Above, on a log(1 + step) \
+             axis that spreads out the first steps: the two curves have the same shape, CE is KL lifted \
+             by the constant H(p), the dashed line, so every step that lowers one lowers the other by \
+             exactly as much. Below, KL on a log scale against a linear step axis, where falling by the \
+             same factor every step is a straight line; the dashed line is the rounding bound of the \
+             three sums (see the next chart)."
+            .to_string(),
+        "gap" => format!(
+            "CE and KL are measured as two separate sums and H(p) from the counts by a third: their \
+             residual |CE − KL − H(p)| at every step, on a log scale. It is rounding, a few units in \
+             the last place of H(p), or exactly 0 (the bottom row). The dashed line is its bound, \
+             {bound}: u is the largest relative error of one rounding in f64, and each coefficient \
+             counts the roundings in the sums that touch that quantity (src/measure/bound.rs derives \
+             them)."
+        ),
+        "distributions" => "The data p and the model q before and after training, category by category. Training \
              moves q onto p; when q = p, KL is 0 and CE has reached its floor H(p)."
-        }
-        "fit" => {
-            "The data p as bars and the fitted model q as a line: what the model family could do. For a \
+            .to_string(),
+        "fit" => "The data p as bars and the fitted model q as a line: what the model family could do. For a \
              family with fewer parameters than categories, the dashed line is the uniform q = 1/K, the \
              model with no parameters at all; a family is worth its parameters by how much less \
              information, KL(p‖q), it loses than that."
-        }
-        "fit.gif" => {
-            "The run as an animation: q walks onto p while CE, drawn as H(p) plus KL, loses exactly \
+            .to_string(),
+        "fit.gif" => "The run as an animation: q walks onto p while CE, drawn as H(p) plus KL, loses exactly \
              the KL part; H(p) never moves."
-        }
-        _ => "",
+            .to_string(),
+        _ => String::new(),
     }
 }
 
@@ -68,7 +72,7 @@ pub fn write(
         let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
         figures.push_str(&format!(
             "<figure><img src=\"data:image/{kind};base64,{encoded}\" alt=\"{stem} chart\"><figcaption>{}</figcaption></figure>\n",
-            escape(caption(name))
+            escape(&caption(name, &formula(run.p)))
         ));
     }
     let page = PAGE
@@ -95,7 +99,16 @@ fn numbers(run: &RunInfo, history: &History) -> String {
                 "{} {} over {} steps",
                 magnitude(u.convert(history.max_abs_residual())),
                 u.name(),
-                history.records.len()
+                history.all.records
+            ),
+        ),
+        (
+            "its rounding bound",
+            format!(
+                "{} {} at the last step: {} (CE, KL, H in nats)",
+                magnitude(u.convert(residual_bound(&m, run.p))),
+                u.name(),
+                formula(run.p)
             ),
         ),
         ("minimized", c.objective.formula().to_string()),

@@ -7,7 +7,6 @@
 //! - `bars.rs` and `ranks.rs`: the distributions chart, as bars or by rank
 //! - `fit.rs`: the fit chart
 //! - `animation.rs`: the run as a GIF, `fit.gif`
-//! - `bound.rs`: the residual's bound, a number the gap chart draws
 //! - `axis.rs`, `panel.rs`, `marks.rs`, `palette.rs`: the axes, the panels, the small pieces and
 //!   the colours the charts share
 
@@ -83,8 +82,8 @@ impl Chart {
     /// Width and height in pixels (the two-panel charts are taller).
     fn size(self) -> (u32, u32) {
         match self {
-            Chart::Distributions | Chart::Fit => (1200, 750),
-            _ => (1200, 1000),
+            Chart::Losses => (1200, 1000),
+            Chart::Gap | Chart::Distributions | Chart::Fit => (1200, 750),
         }
     }
 }
@@ -128,14 +127,10 @@ struct Run<'a> {
     thinned: bool,
     ce: Vec<f64>,
     kl: Vec<f64>,
-    /// CE − KL per step, as measured.
-    gap: Vec<f64>,
     /// |CE − KL − H(p)| per step.
     residual: Vec<f64>,
     /// [`residual_bound`] per step.
     bound: Vec<f64>,
-    /// The rounding level of the KL sum, ε·(CE + H(p)), per step.
-    kl_rounding: Vec<f64>,
     entropy: f64,
 }
 
@@ -183,10 +178,8 @@ impl<'a> Run<'a> {
             thinned: drawn.len() < history.all.records,
             ce: convert(&|m| m.cross_entropy),
             kl: convert(&|m| m.kl_divergence),
-            gap: convert(&|m| m.gap()),
             residual: convert(&|m| m.residual().abs()),
             bound,
-            kl_rounding: convert(&|m| f64::EPSILON * (m.cross_entropy + m.entropy)),
             entropy: units.convert(first.metrics.entropy),
         })
     }
