@@ -19,8 +19,20 @@ use klfit::{data, train, Empirical, History, Metrics, Record, TrainConfig, Units
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 
-const NAMES: [&str; 8] =
-    ["losses.png", "losses.svg", "gap.png", "gap.svg", "distributions.png", "distributions.svg", "fit.png", "fit.svg"];
+const NAMES: [&str; 12] = [
+    "losses.png",
+    "losses.svg",
+    "gap.png",
+    "gap.svg",
+    "distributions.png",
+    "distributions.svg",
+    "fit.png",
+    "fit.svg",
+    "contributions.png",
+    "contributions.svg",
+    "q_by_step.png",
+    "q_by_step.svg",
+];
 
 /// Trains `config` on `p` and returns the charts by file name.
 fn draw(p: &Empirical, config: &TrainConfig, units: Units, subtitle: &str) -> BTreeMap<String, Vec<u8>> {
@@ -68,7 +80,7 @@ fn svg_texts(doc: &roxmltree::Document) -> Vec<String> {
 fn charts_are_png_and_svg_bytes_of_the_right_size() {
     let p = data::dataset("income").unwrap().sample().unwrap();
     let files = draw(&p, &steps(50), Units::Nats, "income test run");
-    for chart in ["losses", "gap", "distributions", "fit"] {
+    for chart in ["losses", "gap", "distributions", "fit", "contributions", "q_by_step"] {
         let png = &files[&format!("{chart}.png")];
         let (w, h) = png_size(png);
         assert!(w >= 800 && h >= 500, "{chart}.png is {w}x{h}");
@@ -82,9 +94,9 @@ fn charts_are_png_and_svg_bytes_of_the_right_size() {
         );
         let text = svg_texts(&doc).join(" ");
         assert!(text.contains("income test run"), "{chart}.svg lacks the subtitle");
-        let unitless = chart == "distributions";
+        let unitless = matches!(chart, "distributions" | "q_by_step");
         assert!(text.contains("nats") || unitless, "{chart}.svg never says its unit: {text}");
-        let no_h = matches!(chart, "distributions" | "fit");
+        let no_h = matches!(chart, "distributions" | "fit" | "q_by_step");
         assert!(text.contains("H(p)") || no_h, "{chart}.svg has no H(p) label");
     }
     let text = svg_texts(&parse_svg(&files["distributions.svg"])).join(" ");
@@ -100,7 +112,7 @@ fn charts_are_png_and_svg_bytes_of_the_right_size() {
 fn charts_in_bits_say_bits() {
     let p = data::dataset("loaded-die").unwrap().sample().unwrap();
     let files = draw(&p, &steps(10), Units::Bits, "");
-    for chart in ["losses.svg", "gap.svg"] {
+    for chart in ["losses.svg", "gap.svg", "contributions.svg"] {
         let texts = svg_texts(&parse_svg(&files[chart]));
         assert!(texts.iter().any(|t| t.contains("bits")), "{chart}: {texts:?}");
         // Only the rounding bound's formula, whose terms are in nats, may name them.

@@ -10,6 +10,10 @@
 //!   30 categories, probability against rank on log–log axes for more
 //! - `fit`: p as bars and the fitted q as a line with markers; for a restricted family also the
 //!   uniform baseline, the model with no parameters at all
+//! - `contributions`: each category's share of CE = H(p) + KL at the first and the last step, and
+//!   the last KL split two ways ([`contributions`] computes the numbers)
+//! - `q_by_step`: q of each category against the step on log–log axes: settling on p, or, never
+//!   observed, falling like 1/step
 //!
 //! For a restricted family (binomial, gaussian, uniform) the losses chart also shows the family's
 //! floor, H(p) + min KL(p‖q) ([`crate::model::floor`]): CE approaches it, not H(p).
@@ -40,6 +44,6 @@ mod render;
 mod run;
 mod studies;
 
-pub use run::{animation, charts};
+pub use run::{animation, charts, contributions, Bar, Contributions, MAX_CONTRIBUTION_BARS};
 pub use studies::{distillation, forward_vs_reverse, sampling_noise, sweep};
 pub use studies::{ForwardReverse, NoiseStudy, Regions, SampleFit, SoftRun, Sweep};

@@ -46,6 +46,22 @@ fn caption(file: &str, bound: &str) -> String {
              model with no parameters at all; a family is worth its parameters by how much less \
              information, KL(p‖q), it loses than that."
             .to_string(),
+        "contributions" => "Where CE comes from, category by category. Above, each category's term of CE, −p·ln q, \
+             split into its share of H(p), −p·ln p, and its share of KL, p·ln(p/q), at the first step \
+             and the last: training removes the KL shares, the H shares stay. A category never \
+             observed (p = 0) has no term at all. Below, the KL left at the last step on its own \
+             scale, split two ways that add up to the same KL: p·ln(p/q), each category's part of \
+             CE − H(p) (none where p = 0: what q gives a never-observed category is paid by the \
+             observed ones), and the terms p·ln(p/q) + q − p ≥ 0 that klfit sums, which put that cost \
+             on the never-observed categories themselves."
+            .to_string(),
+        "q_by_step" => "q of each category against the step, both on log scales. An observed category's q \
+             settles on its p (dashed). A never-observed one's q keeps falling, and ever more slowly: \
+             its logit's gradient is q itself, so under plain gradient descent q falls like 1/step, a \
+             straight line of slope −1 here (the black dashed line; the legend gives the slope measured over \
+             the last doubling of the run). KL falls with it, which is why KL falls slowly when a \
+             category was never observed."
+            .to_string(),
         "fit.gif" => "The run as an animation: q walks onto p while CE, drawn as H(p) plus KL, loses exactly \
              the KL part; H(p) never moves."
             .to_string(),
