@@ -59,8 +59,8 @@ fn caption(file: &str, bound: &str) -> String {
              settles on its p (dashed). A never-observed one's q keeps falling, and ever more slowly: \
              its logit's gradient is q itself, so under plain gradient descent q falls like 1/step, a \
              straight line of slope −1 here (the black dashed line; the legend gives the slope measured over \
-             the last doubling of the run). KL falls with it, which is why KL falls slowly when a \
-             category was never observed."
+             the last doubling of the run; Adam, whose steps do not shrink with the gradient, falls \
+             faster). KL falls with it, which is why KL falls slowly when a category was never observed."
             .to_string(),
         "fit.gif" => "The run as an animation: q walks onto p while CE, drawn as H(p) plus KL, loses exactly \
              the KL part; H(p) never moves."

@@ -2,9 +2,10 @@
 //! history kept q at ([`crate::History::frames`], log-spaced). An observed category's q settles
 //! on its p (dashed, same colour); a never-observed one's keeps falling, and under plain gradient
 //! descent it falls like 1/step: its logit's gradient is q − 0 = q, so it moves by lr·q a step
-//! and q shrinks by a factor e^(−lr·q) or so, dq/dt ≈ −c·q², q ≈ 1/(c·t). On these axes that is
-//! a straight line of slope −1, which the chart marks, with the slope measured over the last
-//! doubling of the run. The slow fall of q is the slow fall of KL.
+//! and q shrinks by a factor e^(−lr·q) or so, dq/dt ≈ −c·q², q ≈ 1/(c·t) (tests/q_by_step.rs
+//! derives c). On these axes that is a straight line of slope −1, which the chart marks, beside
+//! the slope measured over the last doubling of the run (other optimizers fall at other rates:
+//! Adam's steps do not shrink with the gradient). The slow fall of q is the slow fall of KL.
 //!
 //! With many categories only a few are drawn: the largest by p, and the never-observed one whose
 //! q stayed largest.
@@ -72,7 +73,7 @@ pub(super) fn q_by_step<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: 
         .filter(|&i| p[i] == 0.0)
         .max_by(|&a, &b| run.history.q_final[a].total_cmp(&run.history.q_final[b]).then(b.cmp(&a)));
     let title = match (some, unseen.is_some()) {
-        (false, true) => "q per category: the observed settle on p, the unseen fall like 1/step",
+        (false, true) => "q per category: the observed settle on p, the unseen keep falling",
         (false, false) => "q per category against the step: each settles on its p",
         (true, true) => "q of the largest categories, and of the unseen one q keeps most of",
         (true, false) => "q against the step of the categories with the largest p",
@@ -131,8 +132,13 @@ pub(super) fn q_by_step<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: 
         let name = short_label(&run.p.labels()[i]);
         chart
             .draw_series(DashedLineSeries::new(reference, 4, 6, BLACK.stroke_width(2)))?
-            .label(format!("∝ 1/(1 + step), slope −1; q({name}) over steps {from}–{to}: slope {}", minus(slope)))
+            .label("∝ 1/(1 + step): slope −1, how plain gradient descent's q falls")
             .legend(key(BLACK, true));
+        let color = shown.iter().position(|&j| j == i).map_or(BLACK, |j| CATEGORY_COLORS[j]);
+        chart
+            .draw_series(Vec::<PathElement<(f64, f64)>>::new())?
+            .label(format!("q({name}) over steps {from}–{to}: slope {}", minus(slope)))
+            .legend(key(color, false));
     }
     names_at_ends(root, &chart, ends)?;
     legend(&mut chart, SeriesLabelPosition::LowerLeft)
