@@ -19,8 +19,20 @@ use klfit::{data, train, Empirical, History, Metrics, Record, TrainConfig, Units
 use proptest::prelude::*;
 use rand::{Rng, SeedableRng};
 
-const NAMES: [&str; 8] =
-    ["losses.png", "losses.svg", "gap.png", "gap.svg", "distributions.png", "distributions.svg", "fit.png", "fit.svg"];
+const NAMES: [&str; 12] = [
+    "losses.png",
+    "losses.svg",
+    "gap.png",
+    "gap.svg",
+    "distributions.png",
+    "distributions.svg",
+    "fit.png",
+    "fit.svg",
+    "contributions.png",
+    "contributions.svg",
+    "q_by_step.png",
+    "q_by_step.svg",
+];
 
 /// Trains `config` on `p` and returns the charts by file name.
 fn draw(p: &Empirical, config: &TrainConfig, units: Units, subtitle: &str) -> BTreeMap<String, Vec<u8>> {
@@ -68,7 +80,7 @@ fn svg_texts(doc: &roxmltree::Document) -> Vec<String> {
 fn charts_are_png_and_svg_bytes_of_the_right_size() {
     let p = data::dataset("income").unwrap().sample().unwrap();
     let files = draw(&p, &steps(50), Units::Nats, "income test run");
-    for chart in ["losses", "gap", "distributions", "fit"] {
+    for chart in ["losses", "gap", "distributions", "fit", "contributions", "q_by_step"] {
         let png = &files[&format!("{chart}.png")];
         let (w, h) = png_size(png);
         assert!(w >= 800 && h >= 500, "{chart}.png is {w}x{h}");
@@ -82,20 +94,32 @@ fn charts_are_png_and_svg_bytes_of_the_right_size() {
         );
         let text = svg_texts(&doc).join(" ");
         assert!(text.contains("income test run"), "{chart}.svg lacks the subtitle");
-        assert!(text.contains("nats") || chart == "distributions", "{chart}.svg never says its unit: {text}");
-        assert!(text.contains("H(p)") || matches!(chart, "distributions" | "fit"), "{chart}.svg has no H(p) label");
+        let unitless = matches!(chart, "distributions" | "q_by_step");
+        assert!(text.contains("nats") || unitless, "{chart}.svg never says its unit: {text}");
+        let no_h = matches!(chart, "distributions" | "fit" | "q_by_step");
+        assert!(text.contains("H(p)") || no_h, "{chart}.svg has no H(p) label");
     }
     let text = svg_texts(&parse_svg(&files["distributions.svg"])).join(" ");
     assert!(text.contains("0-10k") && text.contains("90k+"), "the bars name the categories: {text}");
-    assert!(svg_texts(&parse_svg(&files["losses.svg"])).iter().any(|t| t.contains("log scale")));
+    // The two panels' step axes differ, and each says which scale it is.
+    let texts = svg_texts(&parse_svg(&files["losses.svg"]));
+    for axis in ["step (log scale of 1 + step", "step (linear scale"] {
+        assert_eq!(texts.iter().filter(|t| t.starts_with(axis)).count(), 1, "{axis}: {texts:?}");
+    }
 }
 
 #[test]
 fn charts_in_bits_say_bits() {
     let p = data::dataset("loaded-die").unwrap().sample().unwrap();
     let files = draw(&p, &steps(10), Units::Bits, "");
-    let text = svg_texts(&parse_svg(&files["losses.svg"])).join(" ");
-    assert!(text.contains("bits") && !text.contains("nats"), "{text}");
+    for chart in ["losses.svg", "gap.svg", "contributions.svg"] {
+        let texts = svg_texts(&parse_svg(&files[chart]));
+        assert!(texts.iter().any(|t| t.contains("bits")), "{chart}: {texts:?}");
+        // Only the rounding bound's formula, whose terms are in nats, may name them.
+        for text in texts.iter().filter(|t| t.contains("nats")) {
+            assert!(text.starts_with("rounding bound u·(") && text.ends_with("(terms in nats)"), "{chart}: {text}");
+        }
+    }
 }
 
 #[test]
@@ -385,4 +409,34 @@ fn astronomically_large_but_finite_values_draw_in_bounded_memory() {
             parse_svg(bytes);
         }
     }
+}
+
+/// Residuals of exactly 0 have a row of their own, labelled, below the log axis: every one of
+/// them there (one dot per step with a zero residual, counted from the records), every nonzero
+/// residual above it.
+#[test]
+fn exact_zeros_of_the_residual_sit_in_their_own_labelled_row() {
+    let p = klfit::files::read_counts(std::path::Path::new("examples/data/weather.csv")).unwrap();
+    let history = train(&p, &TrainConfig::default(), |_| {}).unwrap();
+    let zeros = history.records.iter().filter(|r| r.metrics.residual() == 0.0).count();
+    let nonzero = history.records.len() - zeros;
+    assert!(zeros > 0 && nonzero > 0, "the weather run has both");
+    let files = charts(&history, &p, Family::Logits, Units::Nats, "").unwrap();
+    let doc = parse_svg(&files.iter().find(|(n, _)| n == "gap.svg").unwrap().1);
+    let texts = svg_texts(&doc);
+    assert!(texts.iter().any(|t| t == "exactly 0"), "the row is labelled on the axis");
+    let legend = format!("exactly 0 (the roundings cancelled) at {zeros} of {} steps drawn", history.records.len());
+    assert!(texts.contains(&legend), "{texts:?}");
+    // The dots (r = 3; the legend's keys are r = 4): zeros drawn lighter, on one row below the rest.
+    let dots: Vec<(f64, bool)> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("circle") && n.attribute("r") == Some("3"))
+        .map(|n| (n.attribute("cy").unwrap().parse().unwrap(), n.attribute("opacity") != Some("1")))
+        .collect();
+    let row: Vec<f64> = dots.iter().filter(|d| d.1).map(|d| d.0).collect();
+    assert_eq!(row.len(), zeros);
+    assert!(row.iter().all(|&y| y == row[0]), "one row");
+    let above: Vec<f64> = dots.iter().filter(|d| !d.1).map(|d| d.0).collect();
+    assert_eq!(above.len(), nonzero);
+    assert!(above.iter().all(|&y| y < row[0] - 20.0), "the nonzero residuals are above the row");
 }

@@ -108,6 +108,10 @@ fn train_writes_every_output_file_with_the_documented_headers() {
         "gap.svg",
         "distributions.png",
         "distributions.svg",
+        "contributions.png",
+        "contributions.svg",
+        "q_by_step.png",
+        "q_by_step.svg",
         "summary.json",
     ] {
         assert!(out.join(f).is_file(), "{f} missing");

@@ -59,10 +59,24 @@ pub fn residual_bound(m: &Metrics, p: &Empirical) -> f64 {
     let k = p.k() as f64;
     let gamma = k * U / (1.0 - k * U);
     let (ce, kl, h) = (m.cross_entropy, m.kl_divergence.abs(), m.entropy);
-    let first_order = U * (7.0 * ce + 8.0 * kl + a * h + 4.0 * k.ln() + 15.0);
+    let [c_ce, c_kl, c_ln_k, c_one] = COEFFICIENTS;
+    let first_order = U * (c_ce * ce + c_kl * kl + a * h + c_ln_k * k.ln() + c_one);
     let sums = 3.0 * gamma * gamma * (ce + kl + h);
     let underflow = 3.0 * k * f64::from_bits(1);
     (1.0 + 1e-6) * first_order + sums + underflow
+}
+
+/// The coefficients of CE, KL, ln K and 1 in [`residual_bound`]'s first-order term (H's is
+/// [`entropy_coefficient`]); [`formula`] writes them out.
+const COEFFICIENTS: [f64; 4] = [7.0, 8.0, 4.0, 15.0];
+
+/// [`residual_bound`]'s first-order term as text, with its coefficients for the data `p`:
+/// `u·(7·CE + 8·KL + 15·H + 4·ln K + 15), u = 2⁻⁵³` (CE, KL, H in nats). The charts, the console
+/// and the run's page show the bound by this one text.
+pub fn formula(p: &Empirical) -> String {
+    let [c_ce, c_kl, c_ln_k, c_one] = COEFFICIENTS;
+    let a = entropy_coefficient(p);
+    format!("u·({c_ce}·CE + {c_kl}·KL + {a}·H + {c_ln_k}·ln K + {c_one}), u = 2⁻⁵³")
 }
 
 /// The coefficient a of H in [`residual_bound`]: 15 for whole counts with N ≤ 2⁵³, else 19.

@@ -306,7 +306,7 @@ fn log_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, o: &Overlay) -> 
     let all = (0..o.runs.len()).flat_map(points);
     // Without a legend, no room is kept for one: no value lies under it.
     let legend_from = if rows == 0 { f64::INFINITY } else { x.at(0.45) };
-    let (y, position) = log_range(all, legend_from, rows, height);
+    let (y, position) = log_range(all, legend_from, rows, height, false);
     let lo = y.lo();
     let mut chart = builder.build_cartesian_2d(x, y)?;
     let what = if reverse.is_empty() { "KL(p‖q)" } else { "KL" };

@@ -1,14 +1,19 @@
 //! The charts, drawn from a [`History`](crate::History) into bytes: [`charts`] returns each chart as a PNG and an
 //! SVG file's contents, and writes nothing (the caller decides where files go).
 //!
-//! - `losses`: CE and KL against step, the same curve shifted by the constant H(p); below, KL on a
-//!   log scale, where its geometric fall is a straight line down to the rounding level
-//! - `gap`: CE − KL as measured at every step, on the H(p) line; below, the residual
-//!   |CE − KL − H(p)| on a log scale under its rounding-error bound ([`crate::measure::bound::residual_bound`])
+//! - `losses`: CE and KL against step (log(1 + step) axis), the same curve shifted by the constant
+//!   H(p); below, KL on a log scale against linear steps, where its geometric fall is a straight
+//!   line down to the rounding bound
+//! - `gap`: the residual |CE − KL − H(p)| at every step on a log scale, under its rounding-error
+//!   bound ([`crate::measure::bound::residual_bound`]), exact zeros in a row of their own
 //! - `distributions`: p, q at step 0 and q after training: grouped bars per category for up to
 //!   30 categories, probability against rank on log–log axes for more
 //! - `fit`: p as bars and the fitted q as a line with markers; for a restricted family also the
 //!   uniform baseline, the model with no parameters at all
+//! - `contributions`: each category's share of CE = H(p) + KL at the first and the last step, and
+//!   the last KL split two ways ([`contributions`] computes the numbers)
+//! - `q_by_step`: q of each category against the step on log–log axes: settling on p, or, never
+//!   observed, falling like 1/step
 //!
 //! For a restricted family (binomial, gaussian, uniform) the losses chart also shows the family's
 //! floor, H(p) + min KL(p‖q) ([`crate::model::floor`]): CE approaches it, not H(p).
@@ -45,6 +50,6 @@ mod run;
 mod studies;
 
 pub use compare::{compare, same_entropy, RunCurves, MAX_POINTS, MAX_RUNS};
-pub use run::{animation, charts};
+pub use run::{animation, charts, contributions, Bar, Contributions, MAX_CONTRIBUTION_BARS};
 pub use studies::{distillation, forward_vs_reverse, sampling_noise, sweep};
 pub use studies::{ForwardReverse, NoiseStudy, Peak, Regions, SampleFit, SampleKl, SoftRun, Sweep};

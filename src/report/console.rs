@@ -7,7 +7,7 @@ use std::io::Write;
 use super::RunInfo;
 use crate::error::{Error, Result};
 use crate::history::{History, Record};
-use crate::measure::bound::residual_bound;
+use crate::measure::bound::{formula, residual_bound};
 use crate::model::floor::Floor;
 use crate::train::{smaller_learning_rate, OptimizerKind};
 use crate::units::{magnitude, number, residual, short, Units};
@@ -70,7 +70,7 @@ pub fn header(run: &RunInfo) -> String {
             c.dtype.as_str(),
             engine_name(c, p.k())
         ),
-        format!("units      {} (CE − KL − H is rounding error: it should be ~1e-15)", run.units.name()),
+        format!("units      {} (CE − KL − H is rounding error, at most {})", run.units.name(), formula(p)),
     ]
     .join("\n")
 }
@@ -120,9 +120,10 @@ pub fn is_logged(step: usize, steps: usize) -> bool {
     step.is_multiple_of(log_interval(steps)) || step == steps
 }
 
-/// The summary: final CE and KL in nats and bits, the largest residual of the run in `units`,
-/// and for a restricted family its fitted parameters (for binomial beside the closed form, named
-/// as the forward-KL optimum where the run minimizes something else: [`super::closed_form_is_the_runs`]).
+/// The summary: final CE and KL in nats and bits, the largest residual of the run (over every
+/// record made) in `units` beside its rounding bound at the last step ([`residual_bound`]), and
+/// for a restricted family its fitted parameters (for binomial beside the closed form, named as
+/// the forward-KL optimum where the run minimizes something else: [`super::closed_form_is_the_runs`]).
 pub fn summary(run: &RunInfo, history: &History) -> String {
     let (m, units) = (history.last().metrics, run.units);
     let both = |v: f64| Units::Nats.both(v);
@@ -130,9 +131,11 @@ pub fn summary(run: &RunInfo, history: &History) -> String {
         format!("final CE   {}   (H(p) = {})", both(m.cross_entropy), both(m.entropy)),
         format!("final KL   {}", both(m.kl_divergence)),
         format!(
-            "max |CE − KL − H(p)| over {} records: {} {}",
-            history.records.len(),
+            "max |CE − KL − H(p)| over {} records: {} {} (the bound at the last step: {} {})",
+            history.all.records,
             magnitude(units.convert(history.max_abs_residual())),
+            units.name(),
+            magnitude(units.convert(residual_bound(&m, run.p))),
             units.name()
         ),
     ];
@@ -145,7 +148,7 @@ pub fn summary(run: &RunInfo, history: &History) -> String {
         ));
         lines.push(format!(
             "max |CE(q,p) − KL(q‖p) − H(q)| over {} records: {} {}",
-            history.records.len(),
+            history.all.records,
             magnitude(units.convert(history.max_abs_reverse_residual())),
             units.name()
         ));

@@ -13,39 +13,59 @@ use serde_json::json;
 
 use super::RunInfo;
 use crate::history::History;
+use crate::measure::bound::{formula, residual_bound};
 use crate::units::{magnitude, number, short};
 
 /// At most this many categories get their own bar on the page; the rest are summed as "other".
 const MAX_CATEGORIES: usize = 30;
 
-/// The caption under each chart, by file name.
-fn caption(file: &str) -> &'static str {
+/// The caption under each chart, by file name. `bound`: the rounding bound's formula
+/// ([`formula`]).
+fn caption(file: &str, bound: &str) -> String {
     match file.trim_end_matches(".png") {
-        "losses" => {
-            "Cross-entropy and KL divergence against the training step, on a logarithmic step axis. \
-             The two curves have the same shape: CE is KL lifted by the constant H(p), the dashed line, \
-             so every step that lowers one lowers the other by exactly as much."
-        }
-        "gap" => {
-            "CE − KL as measured at every step, from two separate sums, sits on H(p) computed from the \
-             counts. Below it, the residual CE − KL − H(p) on a log scale: floating-point rounding, \
-             many orders of magnitude below anything a plot could show."
-        }
-        "distributions" => {
-            "The data p and the model q before and after training, category by category. Training \
+        "losses" => "Cross-entropy and KL divergence against the training step. Above, on a log(1 + step) \
+             axis that spreads out the first steps: the two curves have the same shape, CE is KL lifted \
+             by the constant H(p), the dashed line, so every step that lowers one lowers the other by \
+             exactly as much. Below, KL on a log scale against a linear step axis, where falling by the \
+             same factor every step is a straight line; the dashed line is the rounding bound of the \
+             three sums (see the next chart)."
+            .to_string(),
+        "gap" => format!(
+            "CE and KL are measured as two separate sums and H(p) from the counts by a third: their \
+             residual |CE − KL − H(p)| at every step, on a log scale. It is rounding, a few units in \
+             the last place of H(p), or exactly 0 (the bottom row). The dashed line is its bound, \
+             {bound}: u is the largest relative error of one rounding in f64, and each coefficient \
+             counts the roundings in the sums that touch that quantity (src/measure/bound.rs derives \
+             them)."
+        ),
+        "distributions" => "The data p and the model q before and after training, category by category. Training \
              moves q onto p; when q = p, KL is 0 and CE has reached its floor H(p)."
-        }
-        "fit" => {
-            "The data p as bars and the fitted model q as a line: what the model family could do. For a \
+            .to_string(),
+        "fit" => "The data p as bars and the fitted model q as a line: what the model family could do. For a \
              family with fewer parameters than categories, the dashed line is the uniform q = 1/K, the \
              model with no parameters at all; a family is worth its parameters by how much less \
              information, KL(p‖q), it loses than that."
-        }
-        "fit.gif" => {
-            "The run as an animation: q walks onto p while CE, drawn as H(p) plus KL, loses exactly \
+            .to_string(),
+        "contributions" => "Where CE comes from, category by category. Above, each category's term of CE, −p·ln q, \
+             split into its share of H(p), −p·ln p, and its share of KL, p·ln(p/q), at the first step \
+             and the last: training removes the KL shares, the H shares stay. A category never \
+             observed (p = 0) has no term at all. Below, the KL left at the last step on its own \
+             scale, split two ways that add up to the same KL: p·ln(p/q), each category's part of \
+             CE − H(p) (none where p = 0: what q gives a never-observed category is paid by the \
+             observed ones), and the terms p·ln(p/q) + q − p ≥ 0 that klfit sums, which put that cost \
+             on the never-observed categories themselves."
+            .to_string(),
+        "q_by_step" => "q of each category against the step, both on log scales. An observed category's q \
+             settles on its p (dashed). A never-observed one's q keeps falling, and ever more slowly: \
+             its logit's gradient is q itself, so under plain gradient descent q falls like 1/step, a \
+             straight line of slope −1 here (the black dashed line; the legend gives the slope measured over \
+             the last doubling of the run; Adam, whose steps do not shrink with the gradient, falls \
+             faster). KL falls with it, which is why KL falls slowly when a category was never observed."
+            .to_string(),
+        "fit.gif" => "The run as an animation: q walks onto p while CE, drawn as H(p) plus KL, loses exactly \
              the KL part; H(p) never moves."
-        }
-        _ => "",
+            .to_string(),
+        _ => String::new(),
     }
 }
 
@@ -68,7 +88,7 @@ pub fn write(
         let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
         figures.push_str(&format!(
             "<figure><img src=\"data:image/{kind};base64,{encoded}\" alt=\"{stem} chart\"><figcaption>{}</figcaption></figure>\n",
-            escape(caption(name))
+            escape(&caption(name, &formula(run.p)))
         ));
     }
     let page = PAGE
@@ -95,7 +115,16 @@ fn numbers(run: &RunInfo, history: &History) -> String {
                 "{} {} over {} steps",
                 magnitude(u.convert(history.max_abs_residual())),
                 u.name(),
-                history.records.len()
+                history.all.records
+            ),
+        ),
+        (
+            "its rounding bound",
+            format!(
+                "{} {} at the last step: {} (CE, KL, H in nats)",
+                magnitude(u.convert(residual_bound(&m, run.p))),
+                u.name(),
+                formula(run.p)
             ),
         ),
         ("minimized", c.objective.formula().to_string()),

@@ -41,7 +41,8 @@ impl Scale {
 }
 
 /// One axis: values from `lo` to `hi` on `scale`, labelled ticks (bold grid lines) and unlabelled
-/// minor ticks (light grid lines).
+/// minor ticks (light grid lines); a log axis may have a row of its own for the values ≤ 0 it
+/// cannot place ([`Axis::with_zero_row`]).
 #[derive(Debug, Clone)]
 pub(in crate::plot) struct Axis {
     lo: f64,
@@ -49,7 +50,12 @@ pub(in crate::plot) struct Axis {
     scale: Scale,
     ticks: Vec<(f64, String)>,
     minor: Vec<f64>,
+    /// Whether values ≤ 0 go in a row of [`ZERO_ROW`] pixels at the low end, apart from the scale.
+    zero_row: bool,
 }
+
+/// Pixels of the row [`Axis::with_zero_row`] gives the values ≤ 0, below a log scale.
+pub(in crate::plot) const ZERO_ROW: i32 = 44;
 
 impl Axis {
     /// Steps 0..=`end` on the log(1 + t) scale: ticks 0, 1, 2, 5, 10, 20, 50, ... (every step when
@@ -160,7 +166,16 @@ impl Axis {
 
     fn new(lo: f64, hi: f64, scale: Scale, ticks: Vec<f64>, minor: Vec<f64>, label: fn(f64) -> String) -> Self {
         let ticks = ticks.into_iter().map(|v| (v, label(v))).collect();
-        Self { lo, hi, scale, ticks, minor }
+        Self { lo, hi, scale, ticks, minor, zero_row: false }
+    }
+
+    /// This axis with a row of its own, [`ZERO_ROW`] pixels at its low end, where every value ≤ 0
+    /// goes (a log scale has no place for them; on its bottom edge they would read as `lo`),
+    /// labelled `label` (`exactly 0`). The scale runs from `lo` above the row.
+    pub(in crate::plot) fn with_zero_row(mut self, label: &str) -> Self {
+        self.zero_row = true;
+        self.ticks.insert(0, (0.0, label.to_string()));
+        self
     }
 
     fn only_step_zero() -> Self {
@@ -185,8 +200,16 @@ impl Ranged for Axis {
 
     fn map(&self, v: &f64, (start, end): (i32, i32)) -> i32 {
         let (a, b) = (self.scale.apply(self.lo), self.scale.apply(self.hi));
+        // The zero row: its middle for values ≤ 0; the scale takes the rest of the pixels.
+        let row = match self.zero_row {
+            true => ZERO_ROW.min((end - start).abs() / 3) * (end - start).signum(),
+            false => 0,
+        };
+        if self.zero_row && *v <= 0.0 {
+            return start + row / 2;
+        }
         let f = (self.scale.apply(*v) - a) / (b - a);
-        (f64::from(start) + f * f64::from(end - start)).round() as i32
+        (f64::from(start + row) + f * f64::from(end - start - row)).round() as i32
     }
 
     /// Labelled ticks for bold grid lines, minor ticks for light ones; none when asked for none.
@@ -300,6 +323,11 @@ mod tests {
         assert_eq!(steps.map(&99.0, (0, 100)), 100);
         let log = Axis::log(1e-4, 1.0, false);
         assert_eq!(log.map(&1e-2, (400, 0)), 200);
+        // With a zero row: 0 and below in the middle of the row, the scale above it.
+        let zero = Axis::log(1e-4, 1.0, false).with_zero_row("exactly 0");
+        assert_eq!([zero.map(&0.0, (400, 0)), zero.map(&-1e-17, (400, 0))], [400 - ZERO_ROW / 2; 2]);
+        assert_eq!([zero.map(&1e-4, (400, 0)), zero.map(&1.0, (400, 0))], [400 - ZERO_ROW, 0]);
+        assert_eq!(zero.format_ext(&0.0), "exactly 0");
         assert!((log.at(0.25) - 1e-3).abs() < 1e-15);
         assert_eq!(Axis::linear(0.0, 2.0, 4).format_ext(&0.5), "0.5");
     }

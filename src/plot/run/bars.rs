@@ -91,7 +91,7 @@ pub(super) fn label_layout<'l, DB: DrawingBackend>(
 }
 
 /// Draws `labels` on `root` under the slots of `chart` (label i under i + ½), every `every`-th one,
-/// rotated as [`label_layout`] decided.
+/// rotated as [`label_layout`] decided, below the bottom of the y axis.
 pub(super) fn draw_labels<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     chart: &Panel<'_, DB>,
@@ -99,8 +99,9 @@ pub(super) fn draw_labels<DB: DrawingBackend>(
     rotate: bool,
     every: usize,
 ) -> DrawResult<(), DB> {
+    let bottom = chart.y_range().start;
     for (i, label) in labels.iter().enumerate().step_by(every.max(1)) {
-        let (x, y) = chart.backend_coord(&(i as f64 + 0.5, 0.0));
+        let (x, y) = chart.backend_coord(&(i as f64 + 0.5, bottom));
         let style = match rotate {
             true => font(20).transform(FontTransform::Rotate90).pos(Pos::new(HPos::Left, VPos::Center)),
             false => font(20).pos(Pos::new(HPos::Center, VPos::Top)),

@@ -6,8 +6,10 @@
 //! - `steps.rs`: the per-step charts, `losses` and `gap`
 //! - `bars.rs` and `ranks.rs`: the distributions chart, as bars or by rank
 //! - `fit.rs`: the fit chart
+//! - `contributions.rs`: each category's share of CE = H(p) + KL, at the start and the end; the
+//!   numbers it draws come from `shares.rs`
+//! - `q_by_step.rs`: q of each category against the step, log–log
 //! - `animation.rs`: the run as a GIF, `fit.gif`
-//! - `bound.rs`: the residual's bound, a number the gap chart draws
 //! - `axis.rs`, `panel.rs`, `marks.rs`, `palette.rs`: the axes, the panels, the small pieces and
 //!   the colours the charts share
 
@@ -25,18 +27,23 @@ use crate::{Empirical, Error, History, Result, Units};
 mod animation;
 pub(super) mod axis;
 mod bars;
+mod contributions;
 mod fit;
 pub(super) mod marks;
 pub(super) mod palette;
 pub(super) mod panel;
+mod q_by_step;
 mod ranks;
+pub(super) mod shares;
 pub(super) mod steps;
 
 pub use animation::animation;
+pub use shares::{contributions, Bar, Contributions, MAX_BARS as MAX_CONTRIBUTION_BARS};
 
 /// The charts of a run of a `family` model as (file name, bytes) pairs: `losses.png`,
 /// `losses.svg`, `gap.png`, `gap.svg`, `distributions.png`, `distributions.svg`, `fit.png`,
-/// `fit.svg`, in that order.
+/// `fit.svg`, `contributions.png`, `contributions.svg`, `q_by_step.png`, `q_by_step.svg`, in that
+/// order.
 ///
 /// CE, KL and H are shown in `units`; `subtitle` (a one-line run description, shown through
 /// [`crate::text::shown`]) goes under each title. `history` must hold at least the step-0 record
@@ -54,7 +61,7 @@ pub fn charts(
     let run = Run::new(history, p, family, units, subtitle)
         .map_err(|message| Error::Plot { path: PathBuf::from("charts"), message })?;
     let mut files = Vec::new();
-    for chart in [Chart::Losses, Chart::Gap, Chart::Distributions, Chart::Fit] {
+    for chart in [Chart::Losses, Chart::Gap, Chart::Distributions, Chart::Fit, Chart::Contributions, Chart::QByStep] {
         files.extend(render(&(chart, &run))?);
     }
     Ok(files)
@@ -67,6 +74,8 @@ enum Chart {
     Gap,
     Distributions,
     Fit,
+    Contributions,
+    QByStep,
 }
 
 impl Chart {
@@ -77,14 +86,16 @@ impl Chart {
             Chart::Gap => "gap",
             Chart::Distributions => "distributions",
             Chart::Fit => "fit",
+            Chart::Contributions => "contributions",
+            Chart::QByStep => "q_by_step",
         }
     }
 
     /// Width and height in pixels (the two-panel charts are taller).
     fn size(self) -> (u32, u32) {
         match self {
-            Chart::Distributions | Chart::Fit => (1200, 750),
-            _ => (1200, 1000),
+            Chart::Losses | Chart::Contributions => (1200, 1000),
+            Chart::Gap | Chart::Distributions | Chart::Fit | Chart::QByStep => (1200, 750),
         }
     }
 }
@@ -106,6 +117,8 @@ impl Figure for (Chart, &Run<'_>) {
             Chart::Distributions if run.p.k() > bars::MAX_BARS => ranks::ranks(root, run),
             Chart::Distributions => bars::distributions(root, run),
             Chart::Fit => fit::fit(root, run),
+            Chart::Contributions => contributions::contributions(root, run),
+            Chart::QByStep => q_by_step::q_by_step(root, run),
         }
     }
 }
@@ -128,14 +141,12 @@ struct Run<'a> {
     thinned: bool,
     ce: Vec<f64>,
     kl: Vec<f64>,
-    /// CE − KL per step, as measured.
-    gap: Vec<f64>,
     /// |CE − KL − H(p)| per step.
     residual: Vec<f64>,
     /// [`residual_bound`] per step.
     bound: Vec<f64>,
-    /// The rounding level of the KL sum, ε·(CE + H(p)), per step.
-    kl_rounding: Vec<f64>,
+    /// Each category's share of H, KL and CE at the first and the last step, in nats.
+    contributions: Contributions,
     entropy: f64,
 }
 
@@ -171,6 +182,7 @@ impl<'a> Run<'a> {
         let convert = |f: &dyn Fn(&crate::Metrics) -> f64| m.iter().map(|m| units.convert(f(m))).collect::<Vec<f64>>();
         let bound = m.iter().map(|m| units.convert(residual_bound(m, p))).collect();
         let floor = Floor::of(family, p).map_err(|e| format!("the floor of the {} family: {e}", family.name()))?;
+        let contributions = contributions(history, p).map_err(|e| e.to_string())?;
         Ok(Run {
             subtitle: crate::text::shown(subtitle, 200),
             units: units.name(),
@@ -183,10 +195,9 @@ impl<'a> Run<'a> {
             thinned: drawn.len() < history.all.records,
             ce: convert(&|m| m.cross_entropy),
             kl: convert(&|m| m.kl_divergence),
-            gap: convert(&|m| m.gap()),
             residual: convert(&|m| m.residual().abs()),
             bound,
-            kl_rounding: convert(&|m| f64::EPSILON * (m.cross_entropy + m.entropy)),
+            contributions,
             entropy: units.convert(first.metrics.entropy),
         })
     }

@@ -19,3 +19,17 @@ pub(in crate::plot) const FLOOR_COLOR: RGBColor = RGBColor(117, 107, 177);
 
 /// Stroke width of the curves, in pixels.
 pub(in crate::plot) const LINE_WIDTH: u32 = 4;
+
+/// One colour per category where a chart draws a line for each (up to ten), in order.
+pub(in crate::plot) const CATEGORY_COLORS: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(230, 85, 13),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(23, 190, 207),
+    RGBColor(188, 189, 34),
+    RGBColor(57, 59, 121),
+];

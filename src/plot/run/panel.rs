@@ -169,12 +169,14 @@ pub(in crate::plot) fn font(size: u32) -> TextStyle<'static> {
 
 /// A log y axis for the positive values among `points` (step, value), from a third below the
 /// smallest to the largest, and where its legend of `rows` entries goes (see [`place_legend`])
-/// over the values at steps from `legend_from` on. Without positive values, 10⁻¹⁸ to 10⁻¹².
+/// over the values at steps from `legend_from` on, on a plot `height` pixels tall, less the zero
+/// row's when `zero_row` ([`Axis::with_zero_row`]). Without positive values, 10⁻¹⁸ to 10⁻¹².
 pub(in crate::plot) fn log_range(
     points: impl Iterator<Item = (f64, f64)> + Clone,
     legend_from: f64,
     rows: u32,
     height: u32,
+    zero_row: bool,
 ) -> (Axis, SeriesLabelPosition) {
     let positive = || points.clone().filter(|&(_, v)| v > 0.0 && v.is_finite());
     let (min, max) = positive().fold((f64::INFINITY, 0.0f64), |(lo, hi), (_, v)| (lo.min(v), hi.max(v)));
@@ -183,6 +185,7 @@ pub(in crate::plot) fn log_range(
     }
     let under: Vec<f64> = positive().filter(|&(s, _)| s >= legend_from).map(|(_, v)| v.log10()).collect();
     let lo = (min / 3.0).log10();
+    let height = if zero_row { height.saturating_sub(super::axis::ZERO_ROW.unsigned_abs()) } else { height };
     let (top, position) = place_legend(lo, max.log10(), &under, rows, height);
     (Axis::log(10f64.powf(lo), 10f64.powf(top), false), position)
 }

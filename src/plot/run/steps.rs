@@ -1,29 +1,29 @@
-//! The per-step charts: CE and KL against step with KL on a log scale below (`losses`), and
-//! CE − KL with its residual and the residual's bound (`gap`).
+//! The per-step charts: CE and KL against step with KL on a log scale below (`losses`), and the
+//! residual CE − KL − H(p) under its rounding bound (`gap`).
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::axis::Axis;
-use super::marks::positive_runs;
+use super::marks::{positive_runs, value};
 use super::palette::{CE_COLOR, FLOOR_COLOR, H_COLOR, KL_COLOR, LINE_WIDTH};
 use super::panel::{
-    dashed, floor_marker, font, header, key, legend, level, line, log_range, mesh, panel, plot_height, top_with_legend,
-    Panel, PANEL_GAP,
+    dashed, font, header, key, legend, level, line, log_range, mesh, panel, plot_height, top_with_legend, Panel,
+    PANEL_GAP,
 };
 use super::Run;
-use crate::measure::bound::entropy_coefficient;
+use crate::measure::bound::formula;
 use crate::plot::render::DrawResult;
 
-/// The description of the step axis: on a log scale of 1 + step (`log`: panels that show the
-/// whole run, first steps spread out) or linear (the KL log panel, where a constant factor per
-/// step is a straight line).
+/// The description of the step axis, naming its scale so that the two panels of the losses chart
+/// cannot be mixed up: log(1 + step) (`log`: panels that show the whole run, first steps spread
+/// out) or linear (the KL log panel, where a constant factor per step is a straight line).
 pub(in crate::plot) fn step_axis(last_step: usize, log: bool) -> &'static str {
     match (last_step, log) {
         (0, _) => "step (only step 0: no updates were made)",
-        (_, true) => "step (parameter updates; log scale of 1 + step)",
-        (_, false) => "step (parameter updates)",
+        (_, true) => "step (log scale of 1 + step: the first steps spread out)",
+        (_, false) => "step (linear scale: equal steps, equal distances)",
     }
 }
 
@@ -92,38 +92,39 @@ fn arrow<'a, DB: DrawingBackend + 'a>(chart: &mut Panel<'a, DB>, run: &Run, y_to
 /// KL on a log scale against a linear step axis: geometric convergence is a straight line. For a
 /// restricted family with a known minimum, KL − min KL instead: the distance to the family's
 /// floor, which falls the same way while KL itself levels off at the minimum. The dashed line is
-/// the rounding level of the KL sum, ε·(CE + H(p)) (see [`residual_bound`](crate::measure::bound::residual_bound)); values measured as 0
-/// or, by rounding, below 0 cannot be placed on a log axis and are marked on the bottom edge.
+/// the rounding bound ([`residual_bound`](crate::measure::bound::residual_bound)); values measured
+/// as 0 or, by rounding, below 0 cannot be placed on a log axis and go in a row of their own.
 fn kl_log_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
     let x = Axis::linear_steps(run.last_step());
     let floor = run.floor.as_ref().filter(|f| f.converged).map(|f| f.kl);
-    // The panel's title, the curve's name, the quantity on the axis and, shorter, at the edge.
+    // The panel's title, the curve's name, the quantity on the axis and, shorter, in the legend.
     let (title, name, axis, what) = match floor {
         None => (
-            "KL(p‖q) on a log scale: a straight line is the same factor every step".to_string(),
+            "KL(p‖q) on a log scale against linear steps: a straight line is the same factor every step",
             "KL divergence KL(p‖q)".to_string(),
             "KL(p‖q)",
             "KL",
         ),
         Some(_) => (
-            "KL(p‖q) − min KL on a log scale: the distance to the family's floor".to_string(),
+            "KL(p‖q) − min KL on a log scale: the distance to the family's floor",
             format!("KL(p‖q) − min KL of the {} family", run.family.name()),
             "KL(p‖q) − min KL",
             "KL − min KL",
         ),
     };
     let shown: Vec<f64> = run.kl.iter().map(|kl| kl - run.to_units.convert(floor.unwrap_or(0.0))).collect();
-    let area = area.titled(&title, font(24))?;
+    let area = area.titled(title, font(24))?;
     let mut builder = panel(&area, 70);
     let height = plot_height(&mut builder, &x)?;
     let count = |f: fn(f64) -> bool| {
         run.history.records.iter().filter(|r| f(r.metrics.kl_divergence - floor.unwrap_or(0.0))).count()
     };
     let (zeros, negatives) = (count(|v| v == 0.0), count(|v| v < 0.0));
-    let rows = 2 + u32::from(zeros + negatives > 0);
-    let right_half = x.at(0.45);
-    let (y, position) = log_range(series(run, &[&shown, &run.kl_rounding]), right_half, rows, height);
-    let lo = y.lo();
+    let with_row = zeros + negatives > 0;
+    let rows = 2 + u32::from(with_row);
+    let (y, position) = log_range(series(run, &[&shown, &run.bound]), x.at(0.45), rows, height, with_row);
+    let row = if negatives == 0 { "exactly 0" } else { "0 or less" };
+    let y = if with_row { y.with_zero_row(row) } else { y };
     let mut chart = builder.build_cartesian_2d(x, y)?;
     mesh(&mut chart, step_axis(run.last_step(), false), &format!("{axis} ({}, log scale)", run.units)).draw()?;
 
@@ -133,95 +134,87 @@ fn kl_log_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) ->
             series.label(name.as_str()).legend(key(KL_COLOR, false));
         }
     }
-    let level: Vec<(f64, f64)> = run.points(&run.kl_rounding).filter(|&(_, v)| v > 0.0).collect();
-    if !level.is_empty() {
-        dashed(&mut chart, level, H_COLOR, "rounding level of the KL sum, ε·(CE + H(p)), ε = 2⁻⁵²".to_string())?;
-    }
-    if zeros + negatives > 0 {
+    dashed(&mut chart, run.points(&run.bound).collect(), H_COLOR, bound_label(run))?;
+    if with_row {
         let how = match (zeros, negatives) {
             (_, 0) => "= 0 exactly",
             (0, _) => "< 0 by rounding",
             _ => "= 0 exactly or < 0 by rounding",
         };
         let label =
-            format!("{what} {how} at {} of {} steps: on the bottom edge", zeros + negatives, run.history.records.len());
-        let edge = run.points(&shown).filter(|&(_, v)| v <= 0.0);
-        chart
-            .draw_series(edge.map(|(s, _)| EmptyElement::at((s, lo)) + floor_marker(KL_COLOR, (0, 0))))?
-            .label(label)
-            .legend(|(x, y)| floor_marker(KL_COLOR, (x + 15, y + 6)));
+            format!("{what} {how} at {} of {} steps: the row \"{row}\"", zeros + negatives, run.history.records.len());
+        let at_zero = run.points(&shown).filter(|&(_, v)| v <= 0.0).map(|(s, _)| (s, 0.0));
+        zero_row(&mut chart, at_zero, KL_COLOR, label)?;
     }
     legend(&mut chart, position)
 }
 
-/// Two panels: CE − KL against step on the H(p) line, and |CE − KL − H(p)| on a log scale under
-/// its bound.
+/// The legend's name of the rounding bound, whose terms are in nats whatever the chart's units.
+fn bound_label(run: &Run) -> String {
+    let nats = if run.units == "nats" { "" } else { " (terms in nats)" };
+    format!("rounding bound {}{nats}", formula(run.p))
+}
+
+/// Draws `points` (values ≤ 0, in the axis's zero row) as dots under a line that sets the row
+/// apart from the log scale, with the legend entry `label`.
+fn zero_row<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Panel<'a, DB>,
+    points: impl Iterator<Item = (f64, f64)>,
+    color: RGBColor,
+    label: String,
+) -> DrawResult<(), DB> {
+    let (x, lo) = (chart.x_range(), chart.y_range().start);
+    chart.draw_series([PathElement::new(vec![(x.start, lo), (x.end, lo)], H_COLOR.stroke_width(1))])?;
+    let dot = color.mix(0.6).filled();
+    chart
+        .draw_series(points.map(|xy| Circle::new(xy, 3, dot)))?
+        .label(label)
+        .legend(move |(x, y)| Circle::new((x + 15, y), 4, dot));
+    Ok(())
+}
+
+/// The residual chart: |CE − KL − H(p)| per step on a log scale under its rounding bound.
 pub(super) fn gap<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
-    let body = header(root, "CE − KL equals H(p) at every step", &run.subtitle)?;
-    let (top, bottom) = body.split_vertically(body.dim_in_pixel().1 / 2);
-    let bottom = bottom.margin(PANEL_GAP, 0, 0, 0);
-    gap_panel(&top, run)?;
-    residual_panel(&bottom, run)
+    let body = header(root, "CE − KL equals H(p) at every step, up to rounding", &run.subtitle)?;
+    residual_panel(&body.margin(PANEL_GAP, 0, 0, 0), run)
 }
 
-/// CE − KL in a window of ±0.1 % around H(p), so any drift of CE − KL would show.
-fn gap_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
-    let h = run.entropy;
-    let half = (1e-3 * h.abs()).max(1e-9);
-    let x = Axis::log_steps(run.last_step());
-    let area = area.titled("CE − KL as measured (two separate sums), against H(p) from the counts", font(24))?;
-    let mut builder = panel(&area, 40);
-    let height = plot_height(&mut builder, &x)?;
-    let top = top_with_legend(h - half, h + half, h + half, 2, height);
-    let mut chart = builder.build_cartesian_2d(x, Axis::linear(h - half, top, 5))?;
-    mesh(&mut chart, "", &format!("CE − KL ({})", run.units)).draw()?;
-    curve(&mut chart, run, &run.gap, CE_COLOR, "CE − KL, measured")?;
-    level(&mut chart, h, H_COLOR, format!("H(p) = {h:.6} {}", run.units))?;
-    legend(&mut chart, SeriesLabelPosition::UpperRight)
-}
-
-/// |CE − KL − H(p)| per step as dots on a log scale, under the dashed bound of [`residual_bound`](crate::measure::bound::residual_bound);
-/// residuals of exactly 0 (the roundings cancelled) are marked on the bottom edge.
+/// |CE − KL − H(p)| per step as dots on a log scale, under the dashed bound of
+/// [`residual_bound`](crate::measure::bound::residual_bound); residuals of exactly 0 (the
+/// roundings cancelled) as dots in a row of their own below the scale.
 fn residual_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, run: &Run) -> DrawResult<(), DB> {
     let x = Axis::log_steps(run.last_step());
-    let title = "|CE − KL − H(p)| stays below the bound on the rounding error of the three sums";
-    let area = area.titled(title, font(24))?;
+    let title = format!(
+        "CE and KL are two separate sums, H(p) = {} {} a third: what is left of CE − KL − H(p)",
+        value(run.entropy),
+        run.units
+    );
+    let area = area.titled(&title, font(24))?;
     let mut builder = panel(&area, 70);
     let height = plot_height(&mut builder, &x)?;
-    let zeros = run.history.records.iter().filter(|r| r.metrics.residual() == 0.0).count();
+    let zeros = run.residual.iter().filter(|&&r| r == 0.0).count();
     let rows = 2 + u32::from(zeros > 0);
-    let bound = &run.bound;
-    let (y, position) = log_range(series(run, &[&run.residual, bound]), x.lo(), rows, height);
-    let lo = y.lo();
+    let (y, position) = log_range(series(run, &[&run.residual, &run.bound]), x.lo(), rows, height, zeros > 0);
+    let y = if zeros > 0 { y.with_zero_row("exactly 0") } else { y };
     let mut chart = builder.build_cartesian_2d(x, y)?;
     mesh(&mut chart, step_axis(run.last_step(), true), &format!("|CE − KL − H(p)| ({}, log scale)", run.units))
         .draw()?;
 
-    let nats = if run.units == "nats" { "" } else { ", terms in nats" };
-    let label = format!("bound: u·(7·CE + 8·KL + {}·H + 4·ln K + 15), u = 2⁻⁵³{nats}", entropy_coefficient(run.p));
-    dashed(&mut chart, run.points(bound).collect(), KL_COLOR, label)?;
+    dashed(&mut chart, run.points(&run.bound).collect(), KL_COLOR, bound_label(run))?;
+    let steps = match run.thinned {
+        false => "at each step".to_string(),
+        true => format!("at the {} steps drawn (of {})", run.steps.len(), run.history.all.records),
+    };
     if run.residual.iter().any(|&r| r > 0.0) {
         let dots = run.points(&run.residual).filter(|&(_, r)| r > 0.0).map(|xy| Circle::new(xy, 3, CE_COLOR.filled()));
         chart
             .draw_series(dots)?
-            .label(match run.thinned {
-                false => "|CE − KL − H(p)| at each step".to_string(),
-                true => {
-                    format!("|CE − KL − H(p)| at the {} steps drawn (of {})", run.steps.len(), run.history.all.records)
-                }
-            })
+            .label(format!("|CE − KL − H(p)| {steps}"))
             .legend(|(x, y)| Circle::new((x + 15, y), 4, CE_COLOR.filled()));
     }
     if zeros > 0 {
-        let at_zero = run.points(&run.residual).filter(|&(_, r)| r == 0.0);
-        chart
-            .draw_series(at_zero.map(|(s, _)| EmptyElement::at((s, lo)) + floor_marker(CE_COLOR, (0, 0))))?
-            .label(format!(
-                "exactly 0 (the roundings cancelled) at {zeros} of {} steps{}: on the bottom edge",
-                run.steps.len(),
-                if run.thinned { " drawn" } else { "" }
-            ))
-            .legend(|(x, y)| floor_marker(CE_COLOR, (x + 15, y + 6)));
+        let label = format!("exactly 0 (the roundings cancelled) at {zeros} of {} steps drawn", run.steps.len());
+        zero_row(&mut chart, run.points(&run.residual).filter(|&(_, r)| r == 0.0), CE_COLOR, label)?;
     }
     legend(&mut chart, position)
 }
