@@ -148,3 +148,9 @@ fn the_readme_states_the_studies_counts_their_charts_state() {
     let claim = format!("({at_10} of 200 samples at N = 10, {at_30} at N = 30)");
     assert!(prose.contains(&claim), "README lacks {claim:?}");
 }
+
+#[test]
+fn the_readme_stays_a_lesson_under_250_lines() {
+    let lines = readme().lines().count();
+    assert!(lines < 250, "README.md has {lines} lines; move reference material to docs/");
+}
