@@ -3,10 +3,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // in a test, an unwrap is an assertion
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use candle_core::{DType, Device};
+use common::run_example;
 use klfit::data::{self, Examples};
 use klfit::model::Mlp;
 use klfit::report::csv::metrics_with_entropy_name;
@@ -14,6 +13,8 @@ use klfit::report::{self, OutputDir, RunInfo};
 use klfit::train::{run, AutogradEngine};
 use klfit::{plot, train, Empirical, History, OptimizerKind, TrainConfig, Units};
 use tempfile::TempDir;
+
+mod common;
 
 /// A GIF frame as a viewer shows it: composed onto the ones before (RGBA, row by row), with its
 /// delay in hundredths of a second.
@@ -117,24 +118,6 @@ fn the_metrics_csv_names_the_entropy_column_of_soft_targets_target_entropy() {
     let header = text.lines().next().unwrap();
     assert_eq!(header, "step,cross_entropy_nats,kl_divergence_nats,target_entropy_nats,ce_minus_kl_nats,residual_nats");
     assert_eq!(text.lines().count(), 1 + 4);
-}
-
-/// Runs the example `name` in a fresh folder (it writes `plots/` there); returns the folder and
-/// what it printed.
-fn run_example(name: &str) -> (TempDir, String) {
-    let exe = std::env::current_exe().unwrap();
-    let examples = exe.parent().and_then(Path::parent).map(|d| d.join("examples")).unwrap();
-    let path: PathBuf = examples.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.is_file(),
-        "{} is missing: `cargo test` builds the examples (a run limited to one test target needs --examples too)",
-        path.display()
-    );
-    let dir = TempDir::new().unwrap();
-    let output = Command::new(&path).current_dir(dir.path()).output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(output.status.success(), "{name} failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    (dir, stdout)
 }
 
 #[test]

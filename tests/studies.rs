@@ -8,33 +8,13 @@
 //!   share of samples with KL(p*‖p̂) = ∞ against the exact chance of missing a category
 #![allow(clippy::unwrap_used, clippy::expect_used)] // in a test, an unwrap is an assertion
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-use tempfile::TempDir;
-
 #[path = "studies/forward_vs_reverse.rs"]
 mod forward_vs_reverse;
 #[path = "studies/sampling_noise.rs"]
 mod sampling_noise;
 
-/// Runs the built example `name` in a fresh folder: the folder (its outputs are in `plots/`) and
-/// what it printed.
-pub fn run_example(name: &str) -> (TempDir, String) {
-    let exe = std::env::current_exe().unwrap();
-    let examples = exe.parent().and_then(Path::parent).map(|d| d.join("examples")).unwrap();
-    let path: PathBuf = examples.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        path.is_file(),
-        "{} is missing: `cargo test` builds the examples (a run limited to one test target needs --examples too)",
-        path.display()
-    );
-    let dir = TempDir::new().unwrap();
-    let output = Command::new(&path).current_dir(dir.path()).output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(output.status.success(), "{name} failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    (dir, stdout)
-}
+mod common;
+pub use common::run_example;
 
 /// Every text element of an SVG, which must parse as XML.
 pub fn svg_texts(bytes: &[u8]) -> Vec<String> {

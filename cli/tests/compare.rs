@@ -197,7 +197,7 @@ fn the_chart_draws_each_runs_rows_where_its_values_are_and_ce_and_kl_walk_the_sa
     assert!(colors[0] != colors[1] && colors[1] != colors[2] && colors[0] != colors[2], "{colors:?}");
 
     // The panels: the upper one ends at its step axis's title, the lower one starts at its own title.
-    let split = chart.text_at("step (parameter updates; log scale").1;
+    let split = chart.text_at("step (log scale of 1 + step").1;
     let lower = chart.text_at("KL(p‖q) on a log scale").1;
     let upper_y = fit(&chart.y_ticks(0.0, split, |t| t.parse().ok()));
     let lower_y = fit(&chart.y_ticks(lower, 2000.0, log_label));

@@ -24,7 +24,7 @@ use plotters::prelude::*;
 use super::render::{render, DrawResult, Figure};
 use super::run::axis::Axis;
 use super::run::marks::{positive_runs, thinned, value};
-use super::run::palette::{H_COLOR, LINE_WIDTH};
+use super::run::palette::{H_COLOR, LINE_WIDTH, SERIES_COLORS};
 use super::run::panel::{
     floor_marker, font, header, key, legend, level, line, log_range, mesh, panel, place_legend, plot_height, Panel,
     PANEL_GAP,
@@ -32,21 +32,8 @@ use super::run::panel::{
 use super::run::steps::step_axis;
 use crate::{Error, Result, Units};
 
-/// The most runs one chart shows: one colour each.
+/// The most runs one chart shows: one colour each (of the palette's ten).
 pub const MAX_RUNS: usize = 9;
-
-/// The runs' colours, in the order the runs are given.
-const RUN_COLORS: [RGBColor; MAX_RUNS] = [
-    RGBColor(31, 119, 180),
-    RGBColor(230, 85, 13),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
-];
 
 /// A run with at most this many rows draws every row as a point of its curves.
 pub const MAX_POINTS: usize = 4000;
@@ -265,7 +252,7 @@ fn linear_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, o: &Overlay) 
     mesh(&mut chart, step_axis(o.last_step as usize, true), &format!("loss ({})", o.units)).draw()?;
 
     for (i, run) in o.runs.iter().enumerate() {
-        let (color, width, rows) = (RUN_COLORS[i], o.widths[i], run.steps.len());
+        let (color, width, rows) = (SERIES_COLORS[i], o.widths[i], run.steps.len());
         curve(&mut chart, o.points(i, &run.cross_entropy), rows, color, width)?
             .label(o.label(i))
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 30, y)], color.stroke_width(width)));
@@ -313,7 +300,7 @@ fn log_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, o: &Overlay) -> 
     mesh(&mut chart, step_axis(o.last_step as usize, false), &format!("{what} ({}, log scale)", o.units)).draw()?;
 
     for (i, run) in o.runs.iter().enumerate() {
-        let (color, width, rows) = (RUN_COLORS[i], o.widths[i], run.steps.len());
+        let (color, width, rows) = (SERIES_COLORS[i], o.widths[i], run.steps.len());
         for segment in positive_runs(o.points(i, &run.kl_divergence).into_iter()) {
             curve(&mut chart, segment, rows, color, width)?;
         }
@@ -321,7 +308,7 @@ fn log_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, o: &Overlay) -> 
         chart.draw_series(edge.map(|(s, _)| EmptyElement::at((s, lo)) + floor_marker(color, (0, 0))))?;
     }
     for &i in &reverse {
-        let color = RUN_COLORS[i];
+        let color = SERIES_COLORS[i];
         let values = o.runs[i].reverse_kl.as_deref().unwrap_or_default();
         for (n, segment) in positive_runs(o.points(i, values).into_iter()).into_iter().enumerate() {
             let segment = if values.len() > MAX_POINTS { thinned(&chart, &segment) } else { segment };

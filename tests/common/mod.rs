@@ -3,8 +3,12 @@
 //! runs' records are.
 #![allow(dead_code)]
 
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
 use klfit::{Empirical, History};
 use proptest::prelude::*;
+use tempfile::TempDir;
 
 /// Counts over K = 1..=40 categories, with zeros likely, at least one positive.
 pub fn counts() -> impl Strategy<Value = Vec<f64>> {
@@ -88,4 +92,22 @@ pub fn worst_relative_gap(a: &History, b: &History) -> f64 {
         }
     }
     worst
+}
+
+/// Runs the built example `name` in a fresh folder: the folder (its outputs are in `plots/`) and
+/// what it printed.
+pub fn run_example(name: &str) -> (TempDir, String) {
+    let exe = std::env::current_exe().unwrap();
+    let examples = exe.parent().and_then(Path::parent).map(|d| d.join("examples")).unwrap();
+    let path: PathBuf = examples.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.is_file(),
+        "{} is missing: `cargo test` builds the examples (a run limited to one test target needs --examples too)",
+        path.display()
+    );
+    let dir = TempDir::new().unwrap();
+    let output = Command::new(&path).current_dir(dir.path()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{name} failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    (dir, stdout)
 }

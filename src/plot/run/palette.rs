@@ -20,8 +20,9 @@ pub(in crate::plot) const FLOOR_COLOR: RGBColor = RGBColor(117, 107, 177);
 /// Stroke width of the curves, in pixels.
 pub(in crate::plot) const LINE_WIDTH: u32 = 4;
 
-/// One colour per category where a chart draws a line for each (up to ten), in order.
-pub(in crate::plot) const CATEGORY_COLORS: [RGBColor; 10] = [
+/// One colour per line where a chart draws one for each category (`q_by_step`) or each run
+/// (`klfit compare`), up to ten, in order.
+pub(in crate::plot) const SERIES_COLORS: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
     RGBColor(230, 85, 13),
     RGBColor(44, 160, 44),

@@ -135,12 +135,23 @@ pub(in crate::plot) fn legend<'a, DB: DrawingBackend + 'a>(
     chart: &mut Panel<'a, DB>,
     position: SeriesLabelPosition,
 ) -> DrawResult<(), DB> {
+    legend_sized(chart, position, 22, 12)
+}
+
+/// [`legend`] with its labels in a `size`-pixel font, `margin` pixels from the plot's edge (a
+/// narrower panel takes a smaller one).
+pub(in crate::plot) fn legend_sized<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Panel<'a, DB>,
+    position: SeriesLabelPosition,
+    size: u32,
+    margin: u32,
+) -> DrawResult<(), DB> {
     chart
         .configure_series_labels()
         .position(position)
-        .margin(12)
+        .margin(margin)
         .legend_area_size(44)
-        .label_font(font(22))
+        .label_font(font(size))
         .background_style(WHITE.mix(0.9))
         .border_style(H_COLOR)
         .draw()

@@ -17,7 +17,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use super::axis::Axis;
 use super::bars::short_label;
 use super::marks::{positive_runs, value};
-use super::palette::{CATEGORY_COLORS, H_COLOR};
+use super::palette::{H_COLOR, SERIES_COLORS};
 use super::panel::{font, header, key, legend, line, mesh, plot_height};
 use super::shares::largest;
 use super::Run;
@@ -28,12 +28,12 @@ const NAMES_WIDTH: u32 = 230;
 /// Least pixels between two of those names.
 const NAME_GAP: i32 = 24;
 
-/// The categories drawn: all up to [`CATEGORY_COLORS`]'s length; beyond, the largest by p and,
+/// The categories drawn: all up to [`SERIES_COLORS`]'s length; beyond, the largest by p and,
 /// if any category was never observed, the one of those whose final q is largest, in place of
 /// the last. Returns the indices and whether they are only some of the categories.
 fn chosen(run: &Run) -> (Vec<usize>, bool) {
     let (p, k) = (run.p.probs(), run.p.k());
-    let most = CATEGORY_COLORS.len();
+    let most = SERIES_COLORS.len();
     if k <= most {
         return ((0..k).collect(), false);
     }
@@ -101,7 +101,7 @@ pub(super) fn q_by_step<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: 
 
     let (start, end) = (chart.x_range().start, chart.x_range().end);
     let mut ends = Vec::new();
-    for (&i, color) in shown.iter().zip(CATEGORY_COLORS) {
+    for (&i, color) in shown.iter().zip(SERIES_COLORS) {
         if p[i] > 0.0 {
             let level = [(start, p[i]), (end, p[i])];
             chart.draw_series(DashedLineSeries::new(level, 10, 8, color.mix(0.7).stroke_width(2)))?;
@@ -134,7 +134,7 @@ pub(super) fn q_by_step<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, run: 
             .draw_series(DashedLineSeries::new(reference, 4, 6, BLACK.stroke_width(2)))?
             .label("∝ 1/(1 + step): slope −1, how plain gradient descent's q falls")
             .legend(key(BLACK, true));
-        let color = shown.iter().position(|&j| j == i).map_or(BLACK, |j| CATEGORY_COLORS[j]);
+        let color = shown.iter().position(|&j| j == i).map_or(BLACK, |j| SERIES_COLORS[j]);
         chart
             .draw_series(Vec::<PathElement<(f64, f64)>>::new())?
             .label(format!("q({name}) over steps {from}–{to}: slope {}", minus(slope)))

@@ -16,7 +16,7 @@ use crate::plot::render::{render, DrawResult, Figure};
 use crate::plot::run::axis::Axis;
 use crate::plot::run::palette::{CE_COLOR, H_COLOR, KL_COLOR, LINE_WIDTH};
 use crate::plot::run::panel::{
-    floor_marker, font, header, key, line, mesh, panel, place_legend, plot_height, top_with_legend, Panel,
+    floor_marker, font, header, key, legend_sized, line, mesh, panel, place_legend, plot_height, top_with_legend, Panel,
 };
 use crate::{Error, History, Result};
 
@@ -222,15 +222,7 @@ fn small_legend<'a, DB: DrawingBackend + 'a>(
     chart: &mut Panel<'a, DB>,
     position: SeriesLabelPosition,
 ) -> DrawResult<(), DB> {
-    chart
-        .configure_series_labels()
-        .position(position)
-        .margin(10)
-        .legend_area_size(44)
-        .label_font(font(19))
-        .background_style(WHITE.mix(0.9))
-        .border_style(H_COLOR)
-        .draw()
+    legend_sized(chart, position, 19, 10)
 }
 
 /// One fit to one sample on a linear scale: KL(p̂‖q) at every step falls to 0; KL(p*‖q), at the
