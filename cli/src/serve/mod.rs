@@ -51,6 +51,8 @@ struct Shared {
     runs: AtomicUsize,
     /// Set on Ctrl-C: every run stops at its next step.
     stopping: AtomicBool,
+    /// Told once `stopping` is set.
+    stopped: tokio::sync::Notify,
 }
 
 pub fn run(args: &ServeArgs) -> klfit::Result<Outcome> {
@@ -58,7 +60,10 @@ pub fn run(args: &ServeArgs) -> klfit::Result<Outcome> {
         .enable_all()
         .build()
         .map_err(|e| Error::cannot("start", "the server's threads", e))?;
-    runtime.block_on(serve(args))
+    let result = runtime.block_on(serve(args));
+    // Runs still on their threads (a client that stopped reading) are not waited for longer.
+    runtime.shutdown_timeout(SHUTDOWN_GRACE);
+    result
 }
 
 async fn serve(args: &ServeArgs) -> klfit::Result<Outcome> {
@@ -99,6 +104,7 @@ async fn serve(args: &ServeArgs) -> klfit::Result<Outcome> {
     let shutdown = async move {
         signals.wait().await;
         stopping.stopping.store(true, Ordering::SeqCst);
+        stopping.stopped.notify_one();
     };
     let server = axum::serve(listener, app).with_graceful_shutdown(shutdown);
     let (done_tx, done_rx) = oneshot::channel::<()>();
@@ -109,9 +115,7 @@ async fn serve(args: &ServeArgs) -> klfit::Result<Outcome> {
     });
     // After Ctrl-C, connections get SHUTDOWN_GRACE to close (runs stop at their next step).
     let grace = async {
-        while !shared.stopping.load(Ordering::SeqCst) {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        shared.stopped.notified().await;
         tokio::time::sleep(SHUTDOWN_GRACE).await;
     };
     tokio::select! {
