@@ -10,7 +10,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use common::fsum;
+use common::{fsum, svg_texts};
 use klfit::data::Source;
 use klfit::model::floor::{Floor, Landscape};
 use klfit::model::positions;
@@ -50,16 +50,6 @@ fn expect(p: &[f64], x: &[f64], f: impl Fn(f64) -> f64) -> f64 {
 }
 
 // ---- reading the charts ----
-
-/// Every text element of an SVG, which must parse as XML.
-fn svg_texts(bytes: &[u8]) -> Vec<String> {
-    let text = std::str::from_utf8(bytes).expect("SVG is UTF-8");
-    let doc = roxmltree::Document::parse(text).unwrap_or_else(|e| panic!("SVG is not XML: {e}"));
-    doc.descendants()
-        .filter(|n| n.has_tag_name("text"))
-        .map(|n| n.text().unwrap_or("").trim_matches('\n').to_string())
-        .collect()
-}
 
 /// Asserts `bytes` is a PNG of `size` pixels.
 fn assert_png(bytes: &[u8], size: (u32, u32), what: &str) {

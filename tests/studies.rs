@@ -14,17 +14,7 @@ mod forward_vs_reverse;
 mod sampling_noise;
 
 mod common;
-pub use common::run_example;
-
-/// Every text element of an SVG, which must parse as XML.
-pub fn svg_texts(bytes: &[u8]) -> Vec<String> {
-    let text = std::str::from_utf8(bytes).expect("SVG is UTF-8");
-    let doc = roxmltree::Document::parse(text).unwrap_or_else(|e| panic!("SVG is not XML: {e}"));
-    doc.descendants()
-        .filter(|n| n.has_tag_name("text"))
-        .map(|n| n.text().unwrap_or("").trim_matches('\n').to_string())
-        .collect()
-}
+pub use common::{run_example, svg_texts};
 
 /// Asserts that some text of `texts` contains `wanted`.
 #[track_caller]

@@ -111,3 +111,13 @@ pub fn run_example(name: &str) -> (TempDir, String) {
     assert!(output.status.success(), "{name} failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
     (dir, stdout)
 }
+
+/// Every text element of an SVG, which must parse as XML.
+pub fn svg_texts(bytes: &[u8]) -> Vec<String> {
+    let text = std::str::from_utf8(bytes).expect("SVG is UTF-8");
+    let doc = roxmltree::Document::parse(text).unwrap_or_else(|e| panic!("SVG is not XML: {e}"));
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| n.text().unwrap_or("").trim_matches('\n').to_string())
+        .collect()
+}
